@@ -1,0 +1,403 @@
+//! The size-budget checker: every shipped artifact stays under its limit.
+//!
+//! A budget file (TOML) lists artifacts:
+//!
+//! ```toml
+//! [[artifact]]
+//! name = "EfficientNet-Lite0 int8"          # optional, defaults to the path
+//! path = "demo-models/*/model.onnx"         # relative to the budget file; globs allowed
+//! max_bytes = 6_000_000                     # raw size limit (optional)
+//! max_gzip_bytes = 5_000_000                # gzip -9 size limit (optional)
+//! max_stripped_bytes = 4_000_000            # size after `strip` (native binaries, optional)
+//! optional = false                          # when true, a missing artifact is skipped, not a failure
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A parsed budget file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// The artifacts and their limits.
+    #[serde(rename = "artifact", default)]
+    pub artifacts: Vec<Artifact>,
+}
+
+/// One budget line.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// Display name.
+    pub name: Option<String>,
+    /// Path or glob, relative to the budget file.
+    pub path: String,
+    /// Limit on the raw size.
+    pub max_bytes: Option<u64>,
+    /// Limit on the gzip (level 9) size.
+    pub max_gzip_bytes: Option<u64>,
+    /// Limit on the size after stripping symbols (`$STRIP` or `strip`).
+    pub max_stripped_bytes: Option<u64>,
+    /// A missing optional artifact is reported as skipped instead of failing the check.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// Outcome of one artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Within every limit.
+    Ok,
+    /// Over at least one limit.
+    Over,
+    /// Not found (and not optional).
+    Missing,
+    /// Not found, optional.
+    Skipped,
+}
+
+/// One measured artifact.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// Display name.
+    pub name: String,
+    /// The file measured (the pattern when missing).
+    pub path: String,
+    /// Raw bytes.
+    pub bytes: Option<u64>,
+    /// gzip -9 bytes.
+    pub gzip_bytes: Option<u64>,
+    /// Bytes after stripping, when a stripped limit is set.
+    pub stripped_bytes: Option<u64>,
+    /// The binding limit: `(what, limit, measured)` with the least headroom.
+    pub tightest: Option<(String, u64, u64)>,
+    /// Outcome.
+    pub status: Status,
+}
+
+impl Row {
+    /// Bytes left under the tightest limit (negative when over).
+    pub fn headroom(&self) -> Option<i64> {
+        self.tightest
+            .as_ref()
+            .map(|(_, limit, got)| *limit as i64 - *got as i64)
+    }
+}
+
+/// The result of a check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// One row per artifact file.
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    /// True when nothing is over or missing.
+    pub fn passed(&self) -> bool {
+        self.rows
+            .iter()
+            .all(|r| matches!(r.status, Status::Ok | Status::Skipped))
+    }
+
+    /// A plain-text table.
+    pub fn to_table(&self) -> String {
+        let cells = self.cells();
+        let head = ["artifact", "size", "gzip", "limit", "headroom", "status"];
+        let widths: Vec<usize> = (0..head.len())
+            .map(|i| {
+                cells
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([head[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |r: &[String]| {
+            r.iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (c, w))| {
+                    if i == 0 {
+                        format!("{c:<w$}")
+                    } else {
+                        format!("{c:>w$}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        let mut out = line(&head.map(String::from));
+        out.push('\n');
+        for r in &cells {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out.push_str(if self.passed() {
+            "budget: OK\n"
+        } else {
+            "budget: FAILED\n"
+        });
+        out
+    }
+
+    /// A GitHub-flavoured Markdown table.
+    pub fn to_markdown(&self) -> String {
+        let mut out =
+            String::from("| artifact | size | gzip | limit | headroom | status |\n|---|---:|---:|---:|---:|---|\n");
+        for r in self.cells() {
+            out.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+        out
+    }
+
+    /// JSON (`{"passed": bool, "rows": [...]}`).
+    pub fn to_json(&self) -> String {
+        serde_json::json!({ "passed": self.passed(), "rows": self.rows }).to_string()
+    }
+
+    fn cells(&self) -> Vec<[String; 6]> {
+        let size = |b: Option<u64>| b.map_or_else(|| "-".to_string(), human);
+        self.rows
+            .iter()
+            .map(|r| {
+                [
+                    format!("{} ({})", r.name, r.path),
+                    size(r.bytes),
+                    size(r.gzip_bytes),
+                    r.tightest
+                        .as_ref()
+                        .map_or("-".into(), |(what, l, _)| format!("{} {what}", human(*l))),
+                    r.headroom().map_or("-".into(), |h| {
+                        let s = human(h.unsigned_abs());
+                        if h < 0 {
+                            format!("-{s}")
+                        } else {
+                            s
+                        }
+                    }),
+                    format!("{:?}", r.status).to_uppercase(),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// Human-readable byte count (`5.12 MB`, decimal units).
+pub fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.2} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b => format!("{b} B"),
+    }
+}
+
+impl Budget {
+    /// Parses budget TOML.
+    pub fn from_toml(text: &str) -> Result<Budget> {
+        let b: Budget = toml::from_str(text).map_err(|e| Error::Budget(e.to_string()))?;
+        if b.artifacts.is_empty() {
+            return Err(Error::Budget("no [[artifact]] entries".into()));
+        }
+        for a in &b.artifacts {
+            if a.max_bytes.is_none() && a.max_gzip_bytes.is_none() && a.max_stripped_bytes.is_none()
+            {
+                return Err(Error::Budget(format!(
+                    "artifact '{}' sets no limit",
+                    a.path
+                )));
+            }
+        }
+        Ok(b)
+    }
+
+    /// Reads and checks a budget file; paths are relative to its folder.
+    pub fn check_file(path: impl AsRef<Path>) -> Result<Report> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let budget = Budget::from_toml(&text).map_err(|e| {
+            Error::Budget(format!(
+                "{}: {}",
+                path.display(),
+                e.to_string().trim_start_matches("budget: ")
+            ))
+        })?;
+        budget.check(path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Measures every artifact, resolving paths against `root`.
+    pub fn check(&self, root: &Path) -> Result<Report> {
+        let mut rows = vec![];
+        for a in &self.artifacts {
+            let pattern = root.join(&a.path);
+            let pattern = pattern.to_string_lossy();
+            let files: Vec<PathBuf> = glob::glob(&pattern)
+                .map_err(|e| Error::Budget(format!("bad pattern '{}': {e}", a.path)))?
+                .filter_map(|p| p.ok())
+                .filter(|p| p.is_file())
+                .collect();
+            if files.is_empty() {
+                rows.push(Row {
+                    name: a.name.clone().unwrap_or_else(|| a.path.clone()),
+                    path: a.path.clone(),
+                    bytes: None,
+                    gzip_bytes: None,
+                    stripped_bytes: None,
+                    tightest: None,
+                    status: if a.optional {
+                        Status::Skipped
+                    } else {
+                        Status::Missing
+                    },
+                });
+            }
+            for file in files {
+                rows.push(measure(a, root, &file)?);
+            }
+        }
+        Ok(Report { rows })
+    }
+}
+
+fn measure(a: &Artifact, root: &Path, file: &Path) -> Result<Row> {
+    let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    let raw = bytes.len() as u64;
+    let gzip = a.max_gzip_bytes.map(|_| gzip_len(&bytes)).transpose()?;
+    let stripped = a
+        .max_stripped_bytes
+        .map(|_| stripped_len(file))
+        .transpose()?;
+    let checks = [
+        ("raw", a.max_bytes, Some(raw)),
+        ("gzip", a.max_gzip_bytes, gzip),
+        ("stripped", a.max_stripped_bytes, stripped),
+    ];
+    let tightest = checks
+        .iter()
+        .filter_map(|(what, limit, got)| Some((what.to_string(), (*limit)?, (*got)?)))
+        .min_by_key(|(_, l, g)| *l as i64 - *g as i64);
+    let over = checks
+        .iter()
+        .any(|(_, l, g)| matches!((l, g), (Some(l), Some(g)) if g > l));
+    let rel = file
+        .strip_prefix(root)
+        .unwrap_or(file)
+        .to_string_lossy()
+        .into_owned();
+    Ok(Row {
+        name: a.name.clone().unwrap_or_else(|| rel.clone()),
+        path: rel,
+        bytes: Some(raw),
+        gzip_bytes: gzip,
+        stripped_bytes: stripped,
+        tightest,
+        status: if over { Status::Over } else { Status::Ok },
+    })
+}
+
+/// Size of `bytes` compressed with gzip level 9 (what `gzip -9` produces, header included).
+pub fn gzip_len(bytes: &[u8]) -> Result<u64> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes)
+        .and_then(|_| enc.finish())
+        .map(|v| v.len() as u64)
+        .map_err(|e| Error::Budget(format!("gzip: {e}")))
+}
+
+fn stripped_len(file: &Path) -> Result<u64> {
+    let tool = std::env::var("STRIP").unwrap_or_else(|_| "strip".into());
+    let out = std::env::temp_dir().join(format!(
+        "ledge-budget-{}-{}",
+        std::process::id(),
+        file.file_name().map_or("x".into(), |n| n.to_string_lossy())
+    ));
+    let status = std::process::Command::new(&tool)
+        .arg("--strip-all")
+        .arg("-o")
+        .arg(&out)
+        .arg(file)
+        .status()
+        .map_err(|e| {
+            Error::Budget(format!(
+                "cannot run '{tool}' to measure the stripped size: {e}"
+            ))
+        })?;
+    let len = std::fs::metadata(&out).map(|m| m.len());
+    let _ = std::fs::remove_file(&out);
+    match (status.success(), len) {
+        (true, Ok(len)) => Ok(len),
+        _ => Err(Error::Budget(format!(
+            "'{tool} --strip-all' failed on {}",
+            file.display()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+
+    #[test]
+    fn passes_and_fails_on_limits_and_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.bin", &[7u8; 1000]);
+        write(dir.path(), "b.bin", &[1u8; 10]);
+        let ok = Budget::from_toml(
+            "[[artifact]]\npath = \"*.bin\"\nmax_bytes = 1000\nmax_gzip_bytes = 100\n\
+             [[artifact]]\npath = \"gone\"\nmax_bytes = 1\noptional = true\n",
+        )
+        .unwrap();
+        let report = ok.check(dir.path()).unwrap();
+        assert!(report.passed(), "{}", report.to_table());
+        assert_eq!(report.rows.len(), 3);
+        assert_eq!(report.rows[2].status, Status::Skipped);
+        let a = &report.rows[0];
+        assert_eq!(
+            (a.bytes, a.tightest.as_ref().map(|t| t.0.as_str())),
+            (Some(1000), Some("raw"))
+        );
+        assert!(a.gzip_bytes.unwrap() < 100);
+
+        let over = Budget::from_toml("[[artifact]]\npath = \"a.bin\"\nmax_bytes = 999\n").unwrap();
+        let report = over.check(dir.path()).unwrap();
+        assert!(!report.passed());
+        assert_eq!(report.rows[0].status, Status::Over);
+        assert_eq!(report.rows[0].headroom(), Some(-1));
+        assert!(
+            report.to_table().contains("OVER") && report.to_table().ends_with("budget: FAILED\n")
+        );
+        assert!(report.to_markdown().contains("| a.bin (a.bin) | 1.0 kB |"));
+        assert!(report.to_json().starts_with("{\"passed\":false"));
+
+        let missing = Budget::from_toml("[[artifact]]\npath = \"nope\"\nmax_bytes = 1\n").unwrap();
+        assert_eq!(
+            missing.check(dir.path()).unwrap().rows[0].status,
+            Status::Missing
+        );
+    }
+
+    #[test]
+    fn malformed_budgets_are_budget_errors() {
+        for text in [
+            "",
+            "[[artifact]]\npath = \"x\"\n",
+            "[[artifact]]\npath = 3\nmax_bytes = 1\n",
+            "[[artifact]]\npath=\"x\"\nmax_byte = 1\n",
+        ] {
+            assert_eq!(
+                Budget::from_toml(text).unwrap_err().kind(),
+                "Budget",
+                "{text:?}"
+            );
+        }
+    }
+}

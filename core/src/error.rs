@@ -1,0 +1,150 @@
+//! The one error type of Ledge.
+
+use std::path::PathBuf;
+
+use crate::tensor::DType;
+
+/// Result alias used across Ledge.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every way a Ledge call can fail. Each variant is something a caller can act on; messages say
+/// what was expected and what was found.
+///
+/// Bindings map this enum exhaustively to one foreign error type, so adding a variant is a
+/// breaking change for them on purpose.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The bytes are not a loadable ONNX model (empty, truncated, not protobuf, invalid graph).
+    #[error("invalid model: {0}")]
+    ModelFormat(String),
+
+    /// The model uses an operator Ledge's engine does not implement.
+    #[error("unsupported operator {op} (node '{node}'){}", if *.others == 0 { String::new() } else { format!(" and {} other unsupported node(s)", others) })]
+    UnsupportedOperator {
+        /// ONNX operator type, e.g. `QLinearAdd`.
+        op: String,
+        /// Name of the first node that uses it.
+        node: String,
+        /// How many further nodes are unsupported.
+        others: usize,
+    },
+
+    /// The number of input tensors does not match the model.
+    #[error("expected {expected} input tensor(s), got {got}")]
+    InputCount {
+        /// Inputs the model declares.
+        expected: usize,
+        /// Inputs the caller passed.
+        got: usize,
+    },
+
+    /// An input tensor has the wrong shape.
+    #[error("input '{name}': expected shape {expected:?}, got {got:?}")]
+    InputShape {
+        /// Model input name.
+        name: String,
+        /// Shape the model was pinned to.
+        expected: Vec<usize>,
+        /// Shape the caller passed.
+        got: Vec<usize>,
+    },
+
+    /// An input tensor has the wrong element type.
+    #[error("input '{name}': expected dtype {expected}, got {got}")]
+    InputType {
+        /// Model input name.
+        name: String,
+        /// Element type the model wants.
+        expected: DType,
+        /// Element type the caller passed.
+        got: DType,
+    },
+
+    /// The image bytes could not be decoded, or the pixels are unusable (e.g. zero-sized).
+    #[error("cannot decode image: {0}")]
+    ImageDecode(String),
+
+    /// An argument is out of its documented range (e.g. `k = 0`, a pixel buffer of the wrong length,
+    /// a malformed `.npy` file).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// The manifest is missing where it is needed, malformed, or does not fit the model.
+    #[error("manifest: {0}")]
+    Manifest(String),
+
+    /// The model bytes do not match the sha256 its manifest records.
+    #[error("integrity check failed: manifest says sha256 {expected}, model has {actual}")]
+    Integrity {
+        /// sha256 recorded in the manifest.
+        expected: String,
+        /// sha256 of the bytes actually loaded.
+        actual: String,
+    },
+
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An input is larger than a configured limit; refused before any large allocation.
+    #[error("limit exceeded: {limit} is {value}, the maximum is {max}")]
+    LimitExceeded {
+        /// Name of the limit, as in [`crate::Limits`].
+        limit: &'static str,
+        /// The offending value.
+        value: u64,
+        /// The configured maximum.
+        max: u64,
+    },
+
+    /// A size-budget file is malformed or its artifacts cannot be measured.
+    #[error("budget: {0}")]
+    Budget(String),
+
+    /// The engine failed while optimizing or running a model that passed every check.
+    #[error("inference failed: {0}")]
+    Inference(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A short stable name for the variant (`"ModelFormat"`, `"InputShape"`, ...), used by
+    /// bindings as an error `kind` and by the CLI's JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::ModelFormat(_) => "ModelFormat",
+            Error::UnsupportedOperator { .. } => "UnsupportedOperator",
+            Error::InputCount { .. } => "InputCount",
+            Error::InputShape { .. } => "InputShape",
+            Error::InputType { .. } => "InputType",
+            Error::ImageDecode(_) => "ImageDecode",
+            Error::InvalidArgument(_) => "InvalidArgument",
+            Error::Manifest(_) => "Manifest",
+            Error::Integrity { .. } => "Integrity",
+            Error::Io { .. } => "Io",
+            Error::LimitExceeded { .. } => "LimitExceeded",
+            Error::Budget(_) => "Budget",
+            Error::Inference(_) => "Inference",
+        }
+    }
+}
+
+/// Renders a tract error with its whole context chain on one line.
+pub(crate) fn tract_chain(e: &tract_onnx::prelude::TractError) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}

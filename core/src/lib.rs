@@ -1,0 +1,37 @@
+//! # Ledge
+//!
+//! On-device inference for quantized image classifiers, on top of the
+//! [tract](https://github.com/sonos/tract) ONNX engine: load a model once, share it across
+//! threads, and classify encoded images or camera frames with the preprocessing its
+//! [`Manifest`] describes.
+//!
+//! ```no_run
+//! # fn main() -> ledge::Result<()> {
+//! let model = ledge::Model::from_path("demo-models/efficientnet-lite0/model.onnx", &Default::default())?;
+//! for p in model.classify_path("demo-models/images/chelsea.png", 3)? {
+//!     println!("{:>5.1}%  {}", p.score * 100.0, p.label.unwrap_or_default());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The core has no FFI: the Swift/Python (uniffi), Kotlin (JNI), JavaScript (wasm-bindgen) and
+//! CLI faces in `bindings/` only convert types and map [`Error`].
+
+pub mod budget;
+mod error;
+pub mod manifest;
+mod model;
+mod onnx_file;
+pub mod postprocess;
+pub mod preprocess;
+mod repair;
+mod stats;
+mod tensor;
+
+pub use error::{Error, Result};
+pub use manifest::Manifest;
+pub use model::{Limits, LoadOptions, ManifestSource, Model, ModelInfo, TensorSpec};
+pub use onnx_file::{pack, sha256_hex};
+pub use postprocess::Prediction;
+pub use stats::{percentile, Stats, LATENCY_WINDOW};
+pub use tensor::{DType, Tensor, TensorData};

@@ -1,0 +1,211 @@
+//! ONNX file-level work that happens before tract sees the graph: decoding, the embedded
+//! manifest, integrity digests, operator support and statistics.
+
+use std::collections::BTreeMap;
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use tract_onnx::pb::{ModelProto, StringStringEntryProto};
+
+use crate::error::{Error, Result};
+use crate::manifest::{Manifest, METADATA_KEY};
+
+/// Lower-case hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Decodes ONNX protobuf bytes; an empty, truncated or graph-less buffer is [`Error::ModelFormat`].
+pub(crate) fn decode(bytes: &[u8]) -> Result<ModelProto> {
+    if bytes.is_empty() {
+        return Err(Error::ModelFormat(
+            "the model file is empty (0 bytes)".into(),
+        ));
+    }
+    let proto = ModelProto::decode(bytes).map_err(|e| {
+        Error::ModelFormat(format!(
+            "not an ONNX protobuf ({e}); the file may be truncated or not a model ({} bytes)",
+            bytes.len()
+        ))
+    })?;
+    match &proto.graph {
+        Some(g) if !g.node.is_empty() => Ok(proto),
+        _ => Err(Error::ModelFormat(format!(
+            "no graph found: this is not an ONNX model ({} bytes)",
+            bytes.len()
+        ))),
+    }
+}
+
+/// The manifest embedded by `ledge pack`, if any.
+pub(crate) fn embedded_manifest(proto: &ModelProto) -> Result<Option<Manifest>> {
+    proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == METADATA_KEY)
+        .map(|p| {
+            Manifest::from_toml(&p.value)
+                .map_err(|e| Error::Manifest(format!("embedded manifest: {e}")))
+        })
+        .transpose()
+}
+
+/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest.
+fn manifest_field(manifest: &Manifest) -> Vec<u8> {
+    ModelProto {
+        metadata_props: vec![StringStringEntryProto {
+            key: METADATA_KEY.into(),
+            value: manifest.to_toml(),
+        }],
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// The sha256 an embedded manifest must record: the digest of the model bytes without the
+/// manifest field `ledge pack` appended, i.e. of the model as it was before packing.
+///
+/// Fails with [`Error::Integrity`] when the manifest field is not where `pack` put it, which
+/// means the file was re-serialized or edited after packing.
+pub(crate) fn packed_base_sha256(bytes: &[u8], embedded: &Manifest) -> Result<String> {
+    let field = manifest_field(embedded);
+    match bytes.strip_suffix(field.as_slice()) {
+        Some(base) => Ok(sha256_hex(base)),
+        None => Err(Error::Integrity {
+            expected: embedded.sha256.clone().unwrap_or_default(),
+            actual: "unknown: the model was re-serialized after `ledge pack`; pack it again".into(),
+        }),
+    }
+}
+
+/// Embeds `manifest` into the model: strips any earlier Ledge manifest, records the sha256 of
+/// the remaining bytes in the manifest, and appends it as a `metadata_props` entry. The model
+/// bytes themselves are kept as they are, so other tools read the result unchanged.
+pub fn pack(model: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
+    let proto = decode(model)?;
+    let base: Vec<u8> = match embedded_manifest(&proto)? {
+        None => model.to_vec(),
+        Some(old) => match model.strip_suffix(manifest_field(&old).as_slice()) {
+            Some(base) => base.to_vec(),
+            None => {
+                let mut proto = proto;
+                proto.metadata_props.retain(|p| p.key != METADATA_KEY);
+                proto.encode_to_vec()
+            }
+        },
+    };
+    let mut manifest = manifest.clone();
+    manifest.output.labels_file = None;
+    manifest.sha256 = Some(sha256_hex(&base));
+    manifest.validate()?;
+    let mut out = base;
+    out.extend_from_slice(&manifest_field(&manifest));
+    Ok(out)
+}
+
+/// Fails with [`Error::UnsupportedOperator`] naming the first node whose operator the engine
+/// does not implement.
+pub(crate) fn check_operators(
+    proto: &ModelProto,
+    is_supported: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let graph = proto
+        .graph
+        .as_ref()
+        .map(|g| g.node.as_slice())
+        .unwrap_or_default();
+    let mut missing = graph.iter().filter(|n| !is_supported(&n.op_type));
+    if let Some(first) = missing.next() {
+        let node = if first.name.is_empty() {
+            first.output.first().cloned().unwrap_or_default()
+        } else {
+            first.name.clone()
+        };
+        let op = if first.domain.is_empty() || first.domain == "ai.onnx" {
+            first.op_type.clone()
+        } else {
+            format!("{}::{}", first.domain, first.op_type)
+        };
+        return Err(Error::UnsupportedOperator {
+            op,
+            node,
+            others: missing.count(),
+        });
+    }
+    Ok(())
+}
+
+/// Number of nodes per ONNX operator type.
+pub(crate) fn op_histogram(proto: &ModelProto) -> BTreeMap<String, usize> {
+    let mut h = BTreeMap::new();
+    for n in proto.graph.iter().flat_map(|g| g.node.iter()) {
+        *h.entry(n.op_type.clone()).or_insert(0) += 1;
+    }
+    h
+}
+
+/// Total number of elements in the initializers (the weights, quantization parameters
+/// included).
+pub(crate) fn parameter_count(proto: &ModelProto) -> u64 {
+    proto
+        .graph
+        .iter()
+        .flat_map(|g| g.initializer.iter())
+        .map(|t| t.dims.iter().map(|d| (*d).max(0) as u64).product::<u64>())
+        .sum()
+}
+
+/// Names of the compute nodes (convolutions, matrix products) that run on quantized operands:
+/// QDQ nodes whose data and weight inputs both come from `DequantizeLinear`, and integer
+/// operators. Returns `(quantized, all compute nodes)`.
+pub(crate) fn quantized_compute_nodes(proto: &ModelProto) -> (Vec<String>, Vec<String>) {
+    let Some(graph) = &proto.graph else {
+        return (vec![], vec![]);
+    };
+    let producer: BTreeMap<&str, &str> = graph
+        .node
+        .iter()
+        .flat_map(|n| {
+            n.output
+                .iter()
+                .map(move |o| (o.as_str(), n.op_type.as_str()))
+        })
+        .collect();
+    let mut quantized = vec![];
+    let mut all = vec![];
+    for n in &graph.node {
+        let name = if n.name.is_empty() {
+            n.output.first().cloned()
+        } else {
+            Some(n.name.clone())
+        };
+        let Some(name) = name else { continue };
+        let is_q = match n.op_type.as_str() {
+            "QLinearConv" | "QLinearMatMul" | "ConvInteger" | "MatMulInteger" => true,
+            "Conv" | "MatMul" | "Gemm" => n
+                .input
+                .iter()
+                .take(2)
+                .all(|i| producer.get(i.as_str()) == Some(&"DequantizeLinear")),
+            _ => continue,
+        };
+        if is_q {
+            quantized.push(name.clone());
+        }
+        all.push(name);
+    }
+    (quantized, all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_garbage_bytes_are_model_format_errors() {
+        for bytes in [&b""[..], b"\x00\x01garbage\xff\xff\xff", b"hello world"] {
+            let e = decode(bytes).unwrap_err();
+            assert_eq!(e.kind(), "ModelFormat", "{e}");
+        }
+    }
+}
