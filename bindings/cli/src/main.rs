@@ -1,0 +1,471 @@
+//! `ledge`: the command-line face of the Ledge core.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use ledge::budget::Budget;
+use ledge::{LoadOptions, Manifest, Model, Tensor};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(
+    name = "ledge",
+    version,
+    about = "On-device image classification with quantized ONNX models"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify images with a model (its manifest says how to preprocess them).
+    Classify {
+        /// The ONNX model.
+        model: PathBuf,
+        /// JPEG or PNG files.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// How many classes to show.
+        #[arg(long = "top", short = 'k', default_value_t = 5)]
+        top: usize,
+        /// One JSON object per image instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Run a model on raw tensors stored as NumPy .npy files.
+    Run {
+        /// The ONNX model.
+        model: PathBuf,
+        /// One .npy per model input, in order.
+        #[arg(long = "input", required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where to write the outputs, one .npy per output in order (printed when omitted).
+        #[arg(long = "output")]
+        outputs: Vec<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Show inputs, outputs, size, hash, operators, MACs, quantization and manifest.
+    Inspect {
+        /// The ONNX model.
+        model: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Measure load time, first run, latency percentiles and peak memory.
+    Bench {
+        /// The ONNX model.
+        model: PathBuf,
+        /// Preprocess this image for the input (default: a fixed pseudo-random tensor).
+        #[arg(long)]
+        image: Option<PathBuf>,
+        /// Timed runs.
+        #[arg(long, default_value_t = 100)]
+        iters: usize,
+        /// Untimed runs before timing.
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Embed a manifest (labels inlined, sha256 filled in) into an ONNX file.
+    Pack {
+        /// The ONNX model.
+        model: PathBuf,
+        /// The manifest TOML.
+        #[arg(long)]
+        manifest: PathBuf,
+        /// The packed model to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Size budgets.
+    Budget {
+        #[command(subcommand)]
+        command: BudgetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BudgetCommand {
+    /// Measure every artifact of a budget file; exit 1 when one is over or missing.
+    Check {
+        /// The budget TOML.
+        budget: PathBuf,
+        /// JSON instead of a table.
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// A Markdown table instead of a plain one.
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    /// Use this manifest instead of the sidecar or embedded one.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+}
+
+impl LoadArgs {
+    fn load(&self, model: &Path) -> ledge::Result<Model> {
+        let manifest = self
+            .manifest
+            .as_ref()
+            .map(Manifest::from_path)
+            .transpose()?;
+        Model::from_path(
+            model,
+            &LoadOptions {
+                manifest,
+                ..LoadOptions::default()
+            },
+        )
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> ledge::Result<ExitCode> {
+    match command {
+        Command::Classify {
+            model,
+            images,
+            top,
+            json,
+            load,
+        } => {
+            let model = load.load(&model)?;
+            for image in images {
+                let started = Instant::now();
+                let predictions = model.classify_path(&image, top)?;
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                if json {
+                    println!(
+                        "{}",
+                        json!({"image": image, "predictions": predictions, "latency_ms": ms})
+                    );
+                } else {
+                    println!("{}  ({ms:.1} ms)", image.display());
+                    for (rank, p) in predictions.iter().enumerate() {
+                        let label = p.label.as_deref().unwrap_or("");
+                        println!(
+                            "  {:>2}. {:>6.2}%  {label} [{}]",
+                            rank + 1,
+                            p.score * 100.0,
+                            p.index
+                        );
+                    }
+                }
+            }
+        }
+        Command::Run {
+            model,
+            inputs,
+            outputs,
+            load,
+        } => {
+            let model = load.load(&model)?;
+            let tensors = inputs
+                .iter()
+                .map(|p| read_npy(p))
+                .collect::<ledge::Result<Vec<_>>>()?;
+            let results = model.run(&tensors)?;
+            if !outputs.is_empty() && outputs.len() != results.len() {
+                return Err(ledge::Error::InvalidArgument(format!(
+                    "the model has {} output(s) but {} --output path(s) were given",
+                    results.len(),
+                    outputs.len()
+                )));
+            }
+            for (ix, t) in results.iter().enumerate() {
+                match outputs.get(ix) {
+                    Some(path) => {
+                        std::fs::write(path, t.to_npy()).map_err(|e| ledge::Error::Io {
+                            path: path.clone(),
+                            source: e,
+                        })?
+                    }
+                    None => println!("{}", describe_tensor(&model.info().outputs[ix].name, t)),
+                }
+            }
+        }
+        Command::Inspect { model, json, load } => {
+            let model = load.load(&model)?;
+            let info = model.info();
+            if json {
+                let mut v = serde_json::to_value(info)
+                    .map_err(|e| ledge::Error::Inference(e.to_string()))?;
+                v["quantized_mac_fraction"] = json!(info.quantized_mac_fraction());
+                println!("{v}");
+            } else {
+                print_info(info);
+            }
+        }
+        Command::Bench {
+            model,
+            image,
+            iters,
+            warmup,
+            json,
+            load,
+        } => {
+            bench(&model, image.as_deref(), iters.max(1), warmup, json, &load)?;
+        }
+        Command::Pack {
+            model,
+            manifest,
+            output,
+        } => {
+            let bytes = std::fs::read(&model).map_err(|e| ledge::Error::Io {
+                path: model.clone(),
+                source: e,
+            })?;
+            let manifest = Manifest::from_path(&manifest)?;
+            let packed = ledge::pack(&bytes, &manifest)?;
+            // Prove the result loads, with its manifest, before writing it.
+            let loaded = Model::from_bytes(&packed, &LoadOptions::default())?;
+            std::fs::write(&output, &packed).map_err(|e| ledge::Error::Io {
+                path: output.clone(),
+                source: e,
+            })?;
+            let sha = loaded
+                .info()
+                .manifest
+                .as_ref()
+                .and_then(|m| m.sha256.clone())
+                .unwrap_or_default();
+            println!(
+                "packed {} → {} ({} bytes, model sha256 {sha})",
+                model.display(),
+                output.display(),
+                packed.len()
+            );
+        }
+        Command::Budget {
+            command:
+                BudgetCommand::Check {
+                    budget,
+                    json,
+                    markdown,
+                },
+        } => {
+            let report = Budget::check_file(&budget)?;
+            if json {
+                println!("{}", report.to_json());
+            } else if markdown {
+                print!("{}", report.to_markdown());
+            } else {
+                print!("{}", report.to_table());
+            }
+            if !report.passed() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_npy(path: &Path) -> ledge::Result<Tensor> {
+    let bytes = std::fs::read(path).map_err(|e| ledge::Error::Io {
+        path: path.to_owned(),
+        source: e,
+    })?;
+    Tensor::from_npy(&bytes).map_err(|e| match e {
+        ledge::Error::InvalidArgument(m) => {
+            ledge::Error::InvalidArgument(format!("{}: {m}", path.display()))
+        }
+        other => other,
+    })
+}
+
+fn describe_tensor(name: &str, t: &Tensor) -> String {
+    let head = match t.data() {
+        ledge::TensorData::F32(v) => format!("{:?}", &v[..v.len().min(8)]),
+        ledge::TensorData::I8(v) => format!("{:?}", &v[..v.len().min(8)]),
+        ledge::TensorData::U8(v) => format!("{:?}", &v[..v.len().min(8)]),
+        ledge::TensorData::I32(v) => format!("{:?}", &v[..v.len().min(8)]),
+        ledge::TensorData::I64(v) => format!("{:?}", &v[..v.len().min(8)]),
+    };
+    let more = if t.len() > 8 { " …" } else { "" };
+    format!("{name}: {} {:?} {head}{more}", t.dtype(), t.shape())
+}
+
+fn print_info(info: &ledge::ModelInfo) {
+    let spec = |s: &ledge::TensorSpec| format!("{} {} {:?}", s.name, s.dtype, s.shape);
+    println!("file size      {} bytes", info.file_size);
+    println!("sha256         {}", info.sha256);
+    for s in &info.inputs {
+        println!("input          {}", spec(s));
+    }
+    for s in &info.outputs {
+        println!("output         {}", spec(s));
+    }
+    println!("parameters     {}", info.parameters);
+    println!("MACs           {:.1} M", info.macs as f64 / 1e6);
+    println!(
+        "quantized      {:.1} % of MACs ({} of {} conv/matmul nodes)",
+        info.quantized_mac_fraction() * 100.0,
+        info.quantized_compute_nodes,
+        info.compute_nodes
+    );
+    let ops: Vec<String> = info
+        .op_histogram
+        .iter()
+        .map(|(k, v)| format!("{k}×{v}"))
+        .collect();
+    println!("operators      {}", ops.join(" "));
+    for r in &info.repairs {
+        println!("repaired       {r}");
+    }
+    match (&info.manifest, info.manifest_source) {
+        (Some(m), Some(source)) => {
+            println!("manifest       {} {} ({source:?})", m.name, m.version);
+            println!(
+                "  input        {:?} {:?} {:?} {:?}",
+                m.input.layout, m.input.color, m.input.resize, m.input.normalize
+            );
+            println!(
+                "  output       {:?}, {} labels",
+                m.output.kind,
+                m.output.labels.len()
+            );
+            if let Some(sha) = &m.sha256 {
+                println!("  sha256       {sha} (verified)");
+            }
+        }
+        _ => println!("manifest       none (classify needs one: see `ledge pack`)"),
+    }
+}
+
+fn bench(
+    model_path: &Path,
+    image: Option<&Path>,
+    iters: usize,
+    warmup: usize,
+    json: bool,
+    load: &LoadArgs,
+) -> ledge::Result<()> {
+    let started = Instant::now();
+    let model = load.load(model_path)?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let inputs: Vec<Tensor> = match image {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| ledge::Error::Io {
+                path: path.to_owned(),
+                source: e,
+            })?;
+            vec![model.preprocess_encoded(&bytes)?]
+        }
+        None => model
+            .info()
+            .inputs
+            .iter()
+            .map(pseudo_random_input)
+            .collect::<ledge::Result<_>>()?,
+    };
+    let time_run = || -> ledge::Result<f64> {
+        let t = Instant::now();
+        model.run(&inputs)?;
+        Ok(t.elapsed().as_secs_f64() * 1e3)
+    };
+    let first_run_ms = time_run()?;
+    for _ in 0..warmup {
+        time_run()?;
+    }
+    let mut times = (0..iters)
+        .map(|_| time_run())
+        .collect::<ledge::Result<Vec<_>>>()?;
+    times.sort_by(f64::total_cmp);
+    let pct = |p| ledge_percentile(&times, p);
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    let rss = peak_rss_bytes();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "model": model_path, "iters": iters, "warmup": warmup,
+                "load_ms": load_ms, "first_run_ms": first_run_ms,
+                "p50_ms": pct(50.0), "p95_ms": pct(95.0), "p99_ms": pct(99.0), "mean_ms": mean,
+                "min_ms": times[0], "peak_rss_bytes": rss,
+            })
+        );
+    } else {
+        println!("model          {}", model_path.display());
+        println!("load           {load_ms:.1} ms");
+        println!("first run      {first_run_ms:.2} ms");
+        println!("runs           {iters} (after {warmup} warm-up)");
+        println!(
+            "p50 / p95 / p99 {:.2} / {:.2} / {:.2} ms (mean {mean:.2}, min {:.2})",
+            pct(50.0),
+            pct(95.0),
+            pct(99.0),
+            times[0]
+        );
+        match rss {
+            Some(b) => println!("peak RSS       {:.1} MB", b as f64 / 1e6),
+            None => println!("peak RSS       unknown on this platform"),
+        }
+    }
+    Ok(())
+}
+
+fn ledge_percentile(sorted: &[f64], p: f64) -> f64 {
+    ledge::percentile(sorted, p)
+}
+
+/// A deterministic input in [-1, 1) (or small integers) of the input's shape and type.
+fn pseudo_random_input(spec: &ledge::TensorSpec) -> ledge::Result<Tensor> {
+    let shape: Vec<usize> = spec.shape.iter().map(|d| (*d).max(1) as usize).collect();
+    let n: usize = shape.iter().product();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let data = match spec.dtype {
+        ledge::DType::F32 => ledge::TensorData::F32(
+            (0..n)
+                .map(|_| (next() % 2000) as f32 / 1000.0 - 1.0)
+                .collect(),
+        ),
+        ledge::DType::I8 => ledge::TensorData::I8((0..n).map(|_| next() as i8).collect()),
+        ledge::DType::U8 => ledge::TensorData::U8((0..n).map(|_| next() as u8).collect()),
+        ledge::DType::I32 => ledge::TensorData::I32((0..n).map(|_| (next() % 16) as i32).collect()),
+        ledge::DType::I64 => ledge::TensorData::I64((0..n).map(|_| (next() % 16) as i64).collect()),
+    };
+    Tensor::new(shape, data)
+}
+
+/// Peak resident set size of this process (Linux: `VmHWM`), when the platform tells.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
