@@ -93,3 +93,54 @@ fn folded_culprit(model: &TypedModel, dq: usize) -> TractResult<Option<String>> 
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tensor;
+
+    /// Runs the real fixture (a QDQ PP-OCR classifier whose Softmax was quantized) on an
+    /// upright text line, with or without the repair.
+    fn run_fixture(repair: bool) -> (Vec<f32>, usize) {
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-models");
+        let mut model = tract_onnx::onnx()
+            .model_for_path(demo.join("fixtures/ppocr-cls-softmax-qdq.onnx"))
+            .unwrap()
+            .with_input_fact(0, f32::fact([1, 3, 48, 192]).into())
+            .unwrap()
+            .into_typed()
+            .unwrap();
+        let repaired = if repair {
+            quantized_non_elementwise_chains(&mut model).unwrap().len()
+        } else {
+            0
+        };
+        let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+        let npy = std::fs::read(demo.join("vectors/tensors/ppocr-cls_line0_0.npy")).unwrap();
+        let input = Tensor::from_npy(&npy).unwrap().to_tract().unwrap();
+        let out = plan.run(tvec![input.into_tvalue()]).unwrap();
+        let out = Tensor::from_tract(&out[0]).unwrap();
+        (out.as_f32().unwrap().to_vec(), repaired)
+    }
+
+    #[test]
+    fn tract_alone_turns_a_quantized_softmax_into_ones() {
+        let (out, _) = run_fixture(false);
+        assert_eq!(out, vec![out[0]; 2], "{out:?}");
+        assert!(
+            out[0] > 0.98,
+            "{out:?}: if this fails, tract fixed the fold; revisit the repair"
+        );
+    }
+
+    #[test]
+    fn the_repair_gives_onnxruntime_s_answer() {
+        let (out, repaired) = run_fixture(true);
+        assert_eq!(repaired, 1);
+        // onnxruntime: [0.98824, 0.00784] (1/255 steps).
+        assert!(
+            (out[0] - 0.988_235).abs() < 0.02 && (out[1] - 0.007_843).abs() < 0.02,
+            "{out:?}"
+        );
+    }
+}

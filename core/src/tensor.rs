@@ -183,7 +183,7 @@ impl Tensor {
             .map(|d| usize::try_from(*d).map_err(|_| bad(format!("dimension {d} too large"))))
             .collect::<Result<Vec<_>>>()?;
         let descr = npy.dtype().descr();
-        let data = match descr.as_str() {
+        let data = match descr.trim_matches('\'') {
             "<f4" => TensorData::F32(npy.into_vec().map_err(|e| bad(e.to_string()))?),
             "|i1" => TensorData::I8(npy.into_vec().map_err(|e| bad(e.to_string()))?),
             "|u1" => TensorData::U8(npy.into_vec().map_err(|e| bad(e.to_string()))?),

@@ -51,6 +51,18 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Write the exact input tensor Ledge makes from an image (to compare with another pipeline).
+    Preprocess {
+        /// The ONNX model (its manifest says how to preprocess).
+        model: PathBuf,
+        /// A JPEG or PNG file.
+        image: PathBuf,
+        /// The .npy file to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
     /// Show inputs, outputs, size, hash, operators, MACs, quantization and manifest.
     Inspect {
         /// The ONNX model.
@@ -212,6 +224,29 @@ fn run(command: Command) -> ledge::Result<ExitCode> {
                     None => println!("{}", describe_tensor(&model.info().outputs[ix].name, t)),
                 }
             }
+        }
+        Command::Preprocess {
+            model,
+            image,
+            output,
+            load,
+        } => {
+            let model = load.load(&model)?;
+            let bytes = std::fs::read(&image).map_err(|e| ledge::Error::Io {
+                path: image.clone(),
+                source: e,
+            })?;
+            let tensor = model.preprocess_encoded(&bytes)?;
+            std::fs::write(&output, tensor.to_npy()).map_err(|e| ledge::Error::Io {
+                path: output.clone(),
+                source: e,
+            })?;
+            println!(
+                "{} {:?} → {}",
+                tensor.dtype(),
+                tensor.shape(),
+                output.display()
+            );
         }
         Command::Inspect { model, json, load } => {
             let model = load.load(&model)?;

@@ -1,0 +1,294 @@
+//! The bad-input catalogue: every hostile or mistaken input gets its typed error and a message
+//! that says what was expected and what was found. Nothing panics.
+
+mod common;
+
+use common::{demo, load, read};
+use ledge::{Error, LoadOptions, Model, Tensor};
+
+fn load_err(bytes: &[u8]) -> Error {
+    match Model::from_bytes(bytes, &LoadOptions::default()) {
+        Ok(_) => panic!("loading should fail"),
+        Err(e) => e,
+    }
+}
+
+fn assert_msg(e: &Error, kind: &str, needles: &[&str]) {
+    assert_eq!(e.kind(), kind, "{e}");
+    for n in needles {
+        assert!(e.to_string().contains(n), "'{e}' should mention '{n}'");
+    }
+}
+
+/// A PNG whose header claims `w × h` pixels and whose (empty) data chunk follows.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(png: &mut Vec<u8>, body: &[u8]) {
+        let mut crc = flate2::Crc::new();
+        crc.update(body);
+        png.extend((body.len() as u32 - 4).to_be_bytes());
+        png.extend(body);
+        png.extend(crc.sum().to_be_bytes());
+    }
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, &ihdr);
+    chunk(&mut png, b"IDAT");
+    png
+}
+
+#[test]
+fn empty_file() {
+    assert_msg(&load_err(b""), "ModelFormat", &["empty"]);
+}
+
+#[test]
+fn truncated_model() {
+    let bytes = read("efficientnet-lite0/model.onnx");
+    for cut in [16, bytes.len() / 2, bytes.len() - 100] {
+        assert_msg(&load_err(&bytes[..cut]), "ModelFormat", &["truncated"]);
+    }
+}
+
+#[test]
+fn random_bytes() {
+    let mut state = 7u32;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        })
+        .collect();
+    assert_eq!(load_err(&noise).kind(), "ModelFormat");
+    assert_eq!(load_err(b"definitely not a model").kind(), "ModelFormat");
+}
+
+#[test]
+fn unsupported_operator_is_named() {
+    let e = load_err(&read("fixtures/ppocr-cls-qoperator.onnx"));
+    assert!(
+        matches!(&e, Error::UnsupportedOperator { op, .. } if op.contains("QLinear")),
+        "{e}"
+    );
+    assert!(e.to_string().contains("other unsupported node"), "{e}");
+}
+
+#[test]
+fn wrong_input_shape_count_and_dtype() {
+    let model = load("ppocr-cls/model.onnx");
+    let e = model
+        .run(&[Tensor::f32(vec![1, 3, 48, 190], vec![0.0; 3 * 48 * 190]).unwrap()])
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InputShape { expected, got, .. } if expected == &[1, 3, 48, 192] && got == &[1, 3, 48, 190])
+    );
+    assert_msg(
+        &e,
+        "InputShape",
+        &["expected shape [1, 3, 48, 192], got [1, 3, 48, 190]"],
+    );
+
+    let e = model
+        .run(&[Tensor::u8(vec![1, 3, 48, 192], vec![0; 3 * 48 * 192]).unwrap()])
+        .unwrap_err();
+    assert_msg(&e, "InputType", &["expected dtype f32, got u8"]);
+
+    assert_msg(
+        &model.run(&[]).unwrap_err(),
+        "InputCount",
+        &["expected 1 input tensor(s), got 0"],
+    );
+    assert_eq!(model.stats().runs, 0, "failed calls are not counted");
+}
+
+#[test]
+fn undecodable_and_truncated_images() {
+    let model = load("ppocr-cls/model.onnx");
+    assert_msg(
+        &model.classify_encoded(b"GIF89a nope", 1).unwrap_err(),
+        "ImageDecode",
+        &[],
+    );
+    assert_msg(
+        &model.classify_encoded(b"", 1).unwrap_err(),
+        "ImageDecode",
+        &["empty"],
+    );
+    let png = read("images/line0_0.png");
+    assert_eq!(
+        model
+            .classify_encoded(&png[..png.len() / 2], 1)
+            .unwrap_err()
+            .kind(),
+        "ImageDecode"
+    );
+    assert_msg(
+        &model.classify_encoded(b"\x00\x01\x02\x03", 1).unwrap_err(),
+        "ImageDecode",
+        &["JPEG or PNG"],
+    );
+}
+
+#[test]
+fn zero_sized_images() {
+    let model = load("ppocr-cls/model.onnx");
+    assert_msg(
+        &model.classify_rgba(&[], 0, 10, 1).unwrap_err(),
+        "ImageDecode",
+        &["0×10", "no pixels"],
+    );
+    assert_eq!(
+        model
+            .classify_encoded(&png_header(0, 5), 1)
+            .unwrap_err()
+            .kind(),
+        "ImageDecode"
+    );
+}
+
+#[test]
+fn oversize_dimensions_are_refused_before_allocating() {
+    let model = load("ppocr-cls/model.onnx");
+    // 100 000 × 100 000 RGB would need 30 GB: refused from the 33-byte header alone.
+    let e = model
+        .classify_encoded(&png_header(100_000, 100_000), 1)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                limit: "max_image_pixels",
+                value: 10_000_000_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = model.classify_rgba(&[0; 4], 70_000, 70_000, 1).unwrap_err();
+    assert_msg(&e, "LimitExceeded", &["max_image_pixels is 4900000000"]);
+
+    let mut options = LoadOptions::default();
+    options.limits.max_model_bytes = 1000;
+    let e = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options)
+        .err()
+        .unwrap();
+    assert_msg(&e, "LimitExceeded", &["max_model_bytes"]);
+    options = LoadOptions::default();
+    options.limits.max_tensor_elements = 100;
+    let small = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options).unwrap();
+    let e = small
+        .run(&[Tensor::f32(vec![1, 3, 48, 192], vec![0.0; 3 * 48 * 192]).unwrap()])
+        .unwrap_err();
+    assert_msg(&e, "LimitExceeded", &["max_tensor_elements is 27648"]);
+}
+
+#[test]
+fn bad_arguments() {
+    let model = load("ppocr-cls/model.onnx");
+    let png = read("images/line0_0.png");
+    assert_msg(
+        &model.classify_encoded(&png, 0).unwrap_err(),
+        "InvalidArgument",
+        &["k ≥ 1"],
+    );
+    assert_msg(
+        &model.classify_rgba(&[0; 15], 2, 2, 1).unwrap_err(),
+        "InvalidArgument",
+        &["needs 16 bytes, got 15"],
+    );
+    assert_eq!(
+        model.classify_encoded(&png, 100).unwrap().len(),
+        2,
+        "k is capped at the class count"
+    );
+}
+
+#[test]
+fn missing_file_is_io() {
+    let e = Model::from_path(demo().join("no-such-model.onnx"), &LoadOptions::default())
+        .err()
+        .unwrap();
+    assert_msg(&e, "Io", &["no-such-model.onnx"]);
+}
+
+#[test]
+fn classify_without_a_manifest_says_how_to_add_one() {
+    // The fixture's sidecar is not used when loading from bytes.
+    let model = Model::from_bytes(
+        &read("fixtures/ppocr-cls-softmax-qdq.onnx"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert!(model.info().manifest.is_none());
+    let e = model
+        .classify_encoded(&read("images/line0_0.png"), 1)
+        .unwrap_err();
+    assert_msg(&e, "Manifest", &["no manifest", "ledge pack"]);
+}
+
+#[test]
+fn a_manifest_that_does_not_fit_the_model() {
+    let mut m = ledge::Manifest::from_path(demo().join("ppocr-cls/manifest.toml")).unwrap();
+    m.output.labels.push("90°".into());
+    let options = LoadOptions {
+        manifest: Some(m),
+        ..LoadOptions::default()
+    };
+    let e = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options)
+        .err()
+        .unwrap();
+    assert_msg(&e, "Manifest", &["3 labels", "2 classes"]);
+}
+
+#[test]
+fn sha256_mismatch_in_a_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        demo().join("fixtures/ppocr-cls-softmax-qdq.onnx"),
+        dir.path().join("m.onnx"),
+    )
+    .unwrap();
+    std::fs::copy(
+        demo().join("ppocr-cls/labels.txt"),
+        dir.path().join("labels.txt"),
+    )
+    .unwrap();
+    let sidecar =
+        std::fs::read_to_string(demo().join("fixtures/ppocr-cls-softmax-qdq.toml")).unwrap();
+    let sidecar = sidecar.replace("../ppocr-cls/labels.txt", "labels.txt");
+    let wrong = format!("sha256 = \"{}\"\n{sidecar}", "0".repeat(64));
+    std::fs::write(dir.path().join("m.toml"), wrong).unwrap();
+    let e = Model::from_path(dir.path().join("m.onnx"), &LoadOptions::default())
+        .err()
+        .unwrap();
+    assert_msg(&e, "Integrity", &[&"0".repeat(64)]);
+
+    let right = format!(
+        "sha256 = \"{}\"\n{sidecar}",
+        ledge::sha256_hex(&read("fixtures/ppocr-cls-softmax-qdq.onnx"))
+    );
+    std::fs::write(dir.path().join("m.toml"), right).unwrap();
+    let model = Model::from_path(dir.path().join("m.onnx"), &LoadOptions::default()).unwrap();
+    assert_eq!(
+        model.info().manifest_source,
+        Some(ledge::ManifestSource::Sidecar)
+    );
+}
+
+#[test]
+fn sha256_mismatch_in_a_packed_model() {
+    let mut bytes = read("ppocr-cls/model.onnx");
+    // Flip one bit inside the weights, far from the manifest at the end.
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x10;
+    let e = load_err(&bytes);
+    assert_eq!(e.kind(), "Integrity", "{e}");
+    // Opting out of the check loads the damaged model: the check is what caught it.
+    let skip = LoadOptions {
+        verify_integrity: false,
+        ..LoadOptions::default()
+    };
+    Model::from_bytes(&bytes, &skip).unwrap();
+}
