@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{toml_error, Error, Result};
 
 /// A parsed budget file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -200,7 +200,7 @@ pub fn human(bytes: u64) -> String {
 impl Budget {
     /// Parses budget TOML.
     pub fn from_toml(text: &str) -> Result<Budget> {
-        let b: Budget = toml::from_str(text).map_err(|e| Error::Budget(e.to_string()))?;
+        let b: Budget = toml::from_str(text).map_err(|e| Error::Budget(toml_error(text, &e)))?;
         if b.artifacts.is_empty() {
             return Err(Error::Budget("no [[artifact]] entries".into()));
         }

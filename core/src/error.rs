@@ -148,3 +148,16 @@ pub(crate) fn tract_chain(e: &tract_onnx::prelude::TractError) -> String {
         .collect::<Vec<_>>()
         .join(": ")
 }
+
+/// A TOML error on one line: `line L, column C: message`.
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", e.message().trim())
+        }
+        None => e.message().trim().to_string(),
+    }
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{toml_error, Error, Result};
 
 /// The ONNX `metadata_props` key that holds an embedded manifest (TOML text, labels inlined).
 pub const METADATA_KEY: &str = "ledge.manifest";
@@ -174,7 +174,8 @@ pub enum OutputKind {
 impl Manifest {
     /// Parses manifest TOML. `labels_file` is kept unresolved (see [`Manifest::from_path`]).
     pub fn from_toml(text: &str) -> Result<Manifest> {
-        let m: Manifest = toml::from_str(text).map_err(|e| Error::Manifest(e.to_string()))?;
+        let m: Manifest =
+            toml::from_str(text).map_err(|e| Error::Manifest(toml_error(text, &e)))?;
         m.validate()?;
         Ok(m)
     }

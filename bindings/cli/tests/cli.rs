@@ -1,0 +1,166 @@
+//! The `ledge` binary as a user runs it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn demo(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo-models").join(rel).to_string_lossy().into_owned()
+}
+
+fn ledge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ledge")).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failure is one `error:` line and exit code 1, never a panic.
+fn assert_clean_error(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(1), "stdout: {}\nstderr: {}", stdout(o), stderr(o));
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: ") && err.contains(needle), "{err} should mention {needle}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn classify_the_cat_as_a_table_and_as_json() {
+    let model = demo("efficientnet-lite0/model.onnx");
+    let o = ledge(&["classify", &model, &demo("images/chelsea.png"), "--top", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let labels: Vec<&str> = ["tiger cat", "Egyptian cat", "tabby"].to_vec();
+    let positions: Vec<usize> = labels.iter().map(|l| text.find(l).unwrap_or_else(|| panic!("{l} in {text}"))).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+
+    let o = ledge(&["classify", &model, &demo("images/chelsea.png"), &demo("images/coffee.png"), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["image"].as_str().unwrap().ends_with("chelsea.png"));
+    assert_eq!(lines[0]["predictions"].as_array().unwrap().len(), 5);
+    assert_eq!(lines[0]["predictions"][0]["index"], 282);
+    assert_eq!(lines[0]["predictions"][0]["label"], "tiger cat");
+    assert!(lines[0]["latency_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(lines[1]["predictions"][0]["label"], "espresso");
+    let score = lines[1]["predictions"][0]["score"].as_f64().unwrap();
+    assert!(score > 0.9 && score <= 1.0, "{score}");
+}
+
+#[test]
+fn errors_are_one_clear_line() {
+    assert_clean_error(&ledge(&["classify", &demo("nope.onnx"), &demo("images/chelsea.png")]), "nope.onnx");
+    let dir = tempfile::tempdir().unwrap();
+    let truncated = dir.path().join("t.onnx");
+    let bytes = std::fs::read(demo("ppocr-cls/model.onnx")).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    assert_clean_error(&ledge(&["inspect", truncated.to_str().unwrap()]), "invalid model");
+    assert_clean_error(&ledge(&["classify", &demo("ppocr-cls/model.onnx"), &demo("ppocr-cls/labels.txt")]), "cannot decode image");
+    assert_clean_error(&ledge(&["inspect", &demo("fixtures/ppocr-cls-qoperator.onnx")]), "unsupported operator");
+    assert_clean_error(
+        &ledge(&["run", &demo("ppocr-cls/model.onnx"), "--input", &demo("vectors/tensors/efficientnet-lite0_chelsea.npy")]),
+        "expected shape [1, 3, 48, 192], got [1, 3, 224, 224]",
+    );
+    // Usage errors come from the argument parser, with exit code 2.
+    assert_eq!(ledge(&["classify"]).status.code(), Some(2));
+}
+
+#[test]
+fn run_reads_and_writes_npy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    let o = ledge(&[
+        "run",
+        &demo("ppocr-cls/model.onnx"),
+        "--input",
+        &demo("vectors/tensors/ppocr-cls_line3_180.npy"),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = ledge::Tensor::from_npy(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(t.shape(), &[1, 2]);
+    let p = t.as_f32().unwrap();
+    assert!(p[1] > 0.9, "upside-down line: {p:?}");
+
+    let o = ledge(&["run", &demo("ppocr-cls/model.onnx"), "--input", &demo("vectors/tensors/ppocr-cls_line3_0.npy")]);
+    assert!(stdout(&o).contains("f32 [1, 2]"), "{}", stdout(&o));
+}
+
+#[test]
+fn inspect_reports_everything_in_model_info() {
+    let o = ledge(&["inspect", &demo("efficientnet-lite0/model.onnx"), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for key in ["inputs", "outputs", "file_size", "sha256", "op_histogram", "parameters", "macs", "quantized_mac_fraction", "manifest"] {
+        assert!(!v[key].is_null(), "{key} missing in {v}");
+    }
+    assert_eq!(v["inputs"][0]["shape"], serde_json::json!([1, 3, 224, 224]));
+    assert_eq!(v["manifest_source"], "embedded");
+    let text = stdout(&ledge(&["inspect", &demo("efficientnet-lite0/model.onnx")]));
+    assert!(text.contains("quantized") && text.contains("(verified)"), "{text}");
+}
+
+#[test]
+fn bench_prints_the_documented_json_keys() {
+    let o = ledge(&["bench", &demo("ppocr-cls/model.onnx"), "--image", &demo("images/line0_0.png"), "--iters", "5", "--warmup", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for key in ["load_ms", "first_run_ms", "p50_ms", "p95_ms", "p99_ms", "peak_rss_bytes"] {
+        assert!(v[key].as_f64().is_some(), "{key} missing in {v}");
+    }
+    assert!(v["p50_ms"].as_f64() <= v["p99_ms"].as_f64());
+}
+
+#[test]
+fn pack_then_classify_uses_the_embedded_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let packed = dir.path().join("packed.onnx");
+    let o = ledge(&[
+        "pack",
+        &demo("fixtures/ppocr-cls-softmax-qdq.onnx"),
+        "--manifest",
+        &demo("fixtures/ppocr-cls-softmax-qdq.toml"),
+        "-o",
+        packed.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ledge(&["classify", packed.to_str().unwrap(), &demo("images/line1_180.png"), "--json", "--top", "1"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["predictions"][0]["label"], "180°");
+}
+
+#[test]
+fn budget_check_passes_and_fails_when_a_limit_is_lowered() {
+    let dir = tempfile::tempdir().unwrap();
+    let budget = dir.path().join("budget.toml");
+    let model = demo("ppocr-cls/model.onnx");
+    let size = std::fs::metadata(&model).unwrap().len();
+    let write = |limit: u64| {
+        std::fs::write(&budget, format!("[[artifact]]\nname = \"ppocr\"\npath = \"{model}\"\nmax_bytes = {limit}\nmax_gzip_bytes = {limit}\n")).unwrap();
+    };
+    write(size);
+    let o = ledge(&["budget", "check", budget.to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("budget: OK"));
+
+    write(size - 1);
+    let o = ledge(&["budget", "check", budget.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("OVER") && stdout(&o).contains("budget: FAILED"), "{}", stdout(&o));
+    let o = ledge(&["budget", "check", budget.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((v["passed"].as_bool(), v["rows"][0]["status"].as_str()), (Some(false), Some("over")));
+    let o = ledge(&["budget", "check", budget.to_str().unwrap(), "--markdown"]);
+    assert!(stdout(&o).starts_with("| artifact |"), "{}", stdout(&o));
+
+    std::fs::write(&budget, "[[artifact]]\npath = \"missing.bin\"\nmax_bytes = 1\n").unwrap();
+    assert!(stdout(&ledge(&["budget", "check", budget.to_str().unwrap()])).contains("MISSING"));
+    std::fs::write(&budget, "not toml [").unwrap();
+    assert_clean_error(&ledge(&["budget", "check", budget.to_str().unwrap()]), "budget");
+}
