@@ -300,7 +300,8 @@ fn measure(a: &Artifact, root: &Path, file: &Path) -> Result<Row> {
     })
 }
 
-/// Size of `bytes` compressed with gzip level 9 (what `gzip -9` produces, header included).
+/// Size of `bytes` compressed with gzip level 9, header included (miniz_oxide: within ~1 % of
+/// GNU `gzip -9`).
 pub fn gzip_len(bytes: &[u8]) -> Result<u64> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(bytes)

@@ -5,12 +5,17 @@
 //! threads, and classify encoded images or camera frames with the preprocessing its
 //! [`Manifest`] describes.
 //!
-//! ```no_run
+//! ```
 //! # fn main() -> ledge::Result<()> {
-//! let model = ledge::Model::from_path("demo-models/efficientnet-lite0/model.onnx", &Default::default())?;
-//! for p in model.classify_path("demo-models/images/chelsea.png", 3)? {
-//!     println!("{:>5.1}%  {}", p.score * 100.0, p.label.unwrap_or_default());
+//! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap();
+//! use ledge::{LoadOptions, Model};
+//!
+//! let model = Model::from_path("demo-models/efficientnet-lite0/model.onnx", &LoadOptions::default())?;
+//! let top3 = model.classify_path("demo-models/images/chelsea.png", 3)?;
+//! for p in &top3 {
+//!     println!("{:>5.1}%  {}", p.score * 100.0, p.label.as_deref().unwrap_or("?"));
 //! }
+//! assert_eq!(top3[0].label.as_deref(), Some("tiger cat"));
 //! # Ok(()) }
 //! ```
 //!

@@ -4,11 +4,18 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn demo(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo-models").join(rel).to_string_lossy().into_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../demo-models")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn ledge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ledge")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ledge"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -21,26 +28,53 @@ fn stderr(o: &Output) -> String {
 
 /// A failure is one `error:` line and exit code 1, never a panic.
 fn assert_clean_error(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(1), "stdout: {}\nstderr: {}", stdout(o), stderr(o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stdout: {}\nstderr: {}",
+        stdout(o),
+        stderr(o)
+    );
     let err = stderr(o);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: ") && err.contains(needle), "{err} should mention {needle}");
+    assert!(
+        err.starts_with("error: ") && err.contains(needle),
+        "{err} should mention {needle}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
 fn classify_the_cat_as_a_table_and_as_json() {
     let model = demo("efficientnet-lite0/model.onnx");
-    let o = ledge(&["classify", &model, &demo("images/chelsea.png"), "--top", "3"]);
+    let o = ledge(&[
+        "classify",
+        &model,
+        &demo("images/chelsea.png"),
+        "--top",
+        "3",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let labels: Vec<&str> = ["tiger cat", "Egyptian cat", "tabby"].to_vec();
-    let positions: Vec<usize> = labels.iter().map(|l| text.find(l).unwrap_or_else(|| panic!("{l} in {text}"))).collect();
+    let positions: Vec<usize> = labels
+        .iter()
+        .map(|l| text.find(l).unwrap_or_else(|| panic!("{l} in {text}")))
+        .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
 
-    let o = ledge(&["classify", &model, &demo("images/chelsea.png"), &demo("images/coffee.png"), "--json"]);
+    let o = ledge(&[
+        "classify",
+        &model,
+        &demo("images/chelsea.png"),
+        &demo("images/coffee.png"),
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert!(lines[0]["image"].as_str().unwrap().ends_with("chelsea.png"));
     assert_eq!(lines[0]["predictions"].as_array().unwrap().len(), 5);
@@ -54,16 +88,37 @@ fn classify_the_cat_as_a_table_and_as_json() {
 
 #[test]
 fn errors_are_one_clear_line() {
-    assert_clean_error(&ledge(&["classify", &demo("nope.onnx"), &demo("images/chelsea.png")]), "nope.onnx");
+    assert_clean_error(
+        &ledge(&["classify", &demo("nope.onnx"), &demo("images/chelsea.png")]),
+        "nope.onnx",
+    );
     let dir = tempfile::tempdir().unwrap();
     let truncated = dir.path().join("t.onnx");
     let bytes = std::fs::read(demo("ppocr-cls/model.onnx")).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
-    assert_clean_error(&ledge(&["inspect", truncated.to_str().unwrap()]), "invalid model");
-    assert_clean_error(&ledge(&["classify", &demo("ppocr-cls/model.onnx"), &demo("ppocr-cls/labels.txt")]), "cannot decode image");
-    assert_clean_error(&ledge(&["inspect", &demo("fixtures/ppocr-cls-qoperator.onnx")]), "unsupported operator");
     assert_clean_error(
-        &ledge(&["run", &demo("ppocr-cls/model.onnx"), "--input", &demo("vectors/tensors/efficientnet-lite0_chelsea.npy")]),
+        &ledge(&["inspect", truncated.to_str().unwrap()]),
+        "invalid model",
+    );
+    assert_clean_error(
+        &ledge(&[
+            "classify",
+            &demo("ppocr-cls/model.onnx"),
+            &demo("ppocr-cls/labels.txt"),
+        ]),
+        "cannot decode image",
+    );
+    assert_clean_error(
+        &ledge(&["inspect", &demo("fixtures/ppocr-cls-qoperator.onnx")]),
+        "unsupported operator",
+    );
+    assert_clean_error(
+        &ledge(&[
+            "run",
+            &demo("ppocr-cls/model.onnx"),
+            "--input",
+            &demo("vectors/tensors/efficientnet-lite0_chelsea.npy"),
+        ]),
         "expected shape [1, 3, 48, 192], got [1, 3, 224, 224]",
     );
     // Usage errors come from the argument parser, with exit code 2.
@@ -88,7 +143,12 @@ fn run_reads_and_writes_npy() {
     let p = t.as_f32().unwrap();
     assert!(p[1] > 0.9, "upside-down line: {p:?}");
 
-    let o = ledge(&["run", &demo("ppocr-cls/model.onnx"), "--input", &demo("vectors/tensors/ppocr-cls_line3_0.npy")]);
+    let o = ledge(&[
+        "run",
+        &demo("ppocr-cls/model.onnx"),
+        "--input",
+        &demo("vectors/tensors/ppocr-cls_line3_0.npy"),
+    ]);
     assert!(stdout(&o).contains("f32 [1, 2]"), "{}", stdout(&o));
 }
 
@@ -97,21 +157,51 @@ fn inspect_reports_everything_in_model_info() {
     let o = ledge(&["inspect", &demo("efficientnet-lite0/model.onnx"), "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    for key in ["inputs", "outputs", "file_size", "sha256", "op_histogram", "parameters", "macs", "quantized_mac_fraction", "manifest"] {
+    for key in [
+        "inputs",
+        "outputs",
+        "file_size",
+        "sha256",
+        "op_histogram",
+        "parameters",
+        "macs",
+        "quantized_mac_fraction",
+        "manifest",
+    ] {
         assert!(!v[key].is_null(), "{key} missing in {v}");
     }
     assert_eq!(v["inputs"][0]["shape"], serde_json::json!([1, 3, 224, 224]));
     assert_eq!(v["manifest_source"], "embedded");
     let text = stdout(&ledge(&["inspect", &demo("efficientnet-lite0/model.onnx")]));
-    assert!(text.contains("quantized") && text.contains("(verified)"), "{text}");
+    assert!(
+        text.contains("quantized") && text.contains("(verified)"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bench_prints_the_documented_json_keys() {
-    let o = ledge(&["bench", &demo("ppocr-cls/model.onnx"), "--image", &demo("images/line0_0.png"), "--iters", "5", "--warmup", "1", "--json"]);
+    let o = ledge(&[
+        "bench",
+        &demo("ppocr-cls/model.onnx"),
+        "--image",
+        &demo("images/line0_0.png"),
+        "--iters",
+        "5",
+        "--warmup",
+        "1",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    for key in ["load_ms", "first_run_ms", "p50_ms", "p95_ms", "p99_ms", "peak_rss_bytes"] {
+    for key in [
+        "load_ms",
+        "first_run_ms",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "peak_rss_bytes",
+    ] {
         assert!(v[key].as_f64().is_some(), "{key} missing in {v}");
     }
     assert!(v["p50_ms"].as_f64() <= v["p99_ms"].as_f64());
@@ -130,7 +220,14 @@ fn pack_then_classify_uses_the_embedded_manifest() {
         packed.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = ledge(&["classify", packed.to_str().unwrap(), &demo("images/line1_180.png"), "--json", "--top", "1"]);
+    let o = ledge(&[
+        "classify",
+        packed.to_str().unwrap(),
+        &demo("images/line1_180.png"),
+        "--json",
+        "--top",
+        "1",
+    ]);
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert_eq!(v["predictions"][0]["label"], "180°");
 }
@@ -152,15 +249,29 @@ fn budget_check_passes_and_fails_when_a_limit_is_lowered() {
     write(size - 1);
     let o = ledge(&["budget", "check", budget.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("OVER") && stdout(&o).contains("budget: FAILED"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("OVER") && stdout(&o).contains("budget: FAILED"),
+        "{}",
+        stdout(&o)
+    );
     let o = ledge(&["budget", "check", budget.to_str().unwrap(), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!((v["passed"].as_bool(), v["rows"][0]["status"].as_str()), (Some(false), Some("over")));
+    assert_eq!(
+        (v["passed"].as_bool(), v["rows"][0]["status"].as_str()),
+        (Some(false), Some("over"))
+    );
     let o = ledge(&["budget", "check", budget.to_str().unwrap(), "--markdown"]);
     assert!(stdout(&o).starts_with("| artifact |"), "{}", stdout(&o));
 
-    std::fs::write(&budget, "[[artifact]]\npath = \"missing.bin\"\nmax_bytes = 1\n").unwrap();
+    std::fs::write(
+        &budget,
+        "[[artifact]]\npath = \"missing.bin\"\nmax_bytes = 1\n",
+    )
+    .unwrap();
     assert!(stdout(&ledge(&["budget", "check", budget.to_str().unwrap()])).contains("MISSING"));
     std::fs::write(&budget, "not toml [").unwrap();
-    assert_clean_error(&ledge(&["budget", "check", budget.to_str().unwrap()]), "budget");
+    assert_clean_error(
+        &ledge(&["budget", "check", budget.to_str().unwrap()]),
+        "budget",
+    );
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the test command needs and the machine may lack; idempotent and quiet when
+# everything is present. Debian/Ubuntu packages via apt-get (root or sudo).
+set -euo pipefail
+
+need_apt=()
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+command -v strip >/dev/null 2>&1 || need_apt+=(binutils)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+
+if ((${#need_apt[@]})); then
+  sudo=()
+  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  echo "install-deps: apt-get install ${need_apt[*]}" >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found; install Rust with rustup (https://rustup.rs)" >&2
+  exit 1
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    rustup component add "${component}"
+  fi
+done
