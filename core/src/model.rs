@@ -565,7 +565,7 @@ fn mac_estimate(model: &TypedModel, quantized: &[String]) -> Result<(u64, u64)> 
             .map(|n| n.max(0) as u64)
             .sum();
         total += macs;
-        if quantized.iter().any(|n| *n == node.name) {
+        if quantized.contains(&node.name) {
             q += macs;
         }
     }

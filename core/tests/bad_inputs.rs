@@ -1,6 +1,8 @@
 //! The bad-input catalogue: every hostile or mistaken input gets its typed error and a message
 //! that says what was expected and what was found. Nothing panics.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use common::{demo, load, read};

@@ -1,5 +1,7 @@
 //! `pack`: the manifest travels inside the model, and its digest covers the model as it was.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use common::{demo, read};

@@ -3,6 +3,8 @@
 //! The rule, the same in every language: the top-1 index equals the reference's, and for each
 //! expected `(index, score)` Ledge's score for that index is within the case's tolerance.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::collections::HashMap;

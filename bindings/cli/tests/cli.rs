@@ -1,5 +1,7 @@
 //! The `ledge` binary as a user runs it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
