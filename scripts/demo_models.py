@@ -91,6 +91,10 @@ SOFTMAX_FIXTURE = "ppocr-cls-softmax-qdq"
 QOPERATOR_FIXTURE = "ppocr-cls-qoperator"
 # The fixture's cases: lines from both orientations.
 SOFTMAX_FIXTURE_LINES = ["line0_0", "line0_180", "line1_0", "line1_180"]
+# Every shared text line is wider than 4:1, so it fills the 192-px input and keep_aspect_pad never
+# pads. These derived images (the start of a line, 2.5 times as wide as high) make the padding
+# part of the vectors: source stem -> derived stem.
+SHORT_LINES = {"line3_0": "line3short_0", "line3_180": "line3short_180"}
 
 FILTERS = {
     "nearest": Image.Resampling.NEAREST,
@@ -466,6 +470,13 @@ def cmd_vectors(args: argparse.Namespace) -> None:
     for demo in DEMOS:
         for src in demo.images(shared):
             shutil.copyfile(src, images_dir / src.name)
+    for source, derived in SHORT_LINES.items():
+        with Image.open(images_dir / f"{source}.png") as im:
+            w, h = im.size
+            cw = min(w, round(2.5 * h))
+            # An upright line starts on the left; one rotated by 180° starts on the right.
+            box = (0, 0, cw, h) if source.endswith("_0") else (w - cw, 0, w, h)
+            im.crop(box).save(images_dir / f"{derived}.png", optimize=True)
 
     def rel(p: Path) -> str:
         return p.relative_to(models).as_posix()
@@ -531,6 +542,8 @@ def cmd_vectors(args: argparse.Namespace) -> None:
         manifest = load_manifest(models / demo.name / "manifest.toml")
         fp32 = session(shared / demo.source)
         stems = [p.stem for p in demo.images(shared)]
+        if demo.name == "ppocr-cls":
+            stems += list(SHORT_LINES.values())
         add_cases(
             demo.name,
             models / demo.name / "model.onnx",

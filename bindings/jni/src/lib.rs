@@ -1,0 +1,422 @@
+//! # ledge-jni
+//!
+//! The `Java_…` entry points behind the Kotlin library in `android/` (`dev.ledge.LedgeModel`),
+//! and nothing else: conversions and error mapping over the `ledge` core.
+//!
+//! - Every entry point is a one-line call of [`run_ffi_safe`], which catches panics
+//!   (`catch_unwind`) and throws each failure into the JVM as the matching
+//!   `dev.ledge.LedgeException` subclass (one per [`ledge::Error`] variant, mapped by an
+//!   exhaustive `match`, plus `Panic`). Nothing unwinds into the JVM and nothing aborts.
+//! - A loaded model crosses the boundary as a `jlong` holding a `Box<Model>` pointer. The Kotlin
+//!   side owns it: it frees it exactly once (`close`, under a write lock) and never uses it
+//!   afterwards (every call holds the read lock and checks the handle first).
+//! - Structured values cross as one byte array in a small little-endian format ([`codec`]),
+//!   so the only JNI calls are array copies, string reads, the direct-buffer address and
+//!   `ThrowNew`; no Java objects are built here and no local reference outlives its call
+//!   (the JVM frees the call's local frame on return).
+
+mod codec;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use jni::errors::ErrorPolicy;
+use jni::objects::{JByteArray, JByteBuffer, JClass, JString};
+use jni::strings::JNIString;
+use jni::sys::{jint, jlong};
+use jni::{Env, EnvUnowned};
+use ledge::{LoadOptions, Model};
+
+/// A failure on the way through the bridge.
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    /// The core refused the call.
+    #[error(transparent)]
+    Ledge(#[from] ledge::Error),
+    /// A JNI call failed (often: a Java exception is already pending).
+    #[error("JNI: {0}")]
+    Jni(#[from] jni::errors::Error),
+    /// The Kotlin side passed a handle that is no model (0 after close).
+    #[error("{0}")]
+    State(String),
+    /// Rust code panicked; the message is the panic payload.
+    #[error("panic in native code: {0}")]
+    Panic(String),
+}
+
+/// The Kotlin exception class for each core error, by exhaustive match: a new core variant
+/// does not compile until it has its class.
+fn exception_class(e: &ledge::Error) -> &'static str {
+    use ledge::Error as E;
+    match e {
+        E::ModelFormat(_) => "dev/ledge/LedgeException$ModelFormat",
+        E::UnsupportedOperator { .. } => "dev/ledge/LedgeException$UnsupportedOperator",
+        E::InputCount { .. } => "dev/ledge/LedgeException$InputCount",
+        E::InputShape { .. } => "dev/ledge/LedgeException$InputShape",
+        E::InputType { .. } => "dev/ledge/LedgeException$InputType",
+        E::ImageDecode(_) => "dev/ledge/LedgeException$ImageDecode",
+        E::InvalidArgument(_) => "dev/ledge/LedgeException$InvalidArgument",
+        E::Manifest(_) => "dev/ledge/LedgeException$Manifest",
+        E::Integrity { .. } => "dev/ledge/LedgeException$Integrity",
+        E::Io { .. } => "dev/ledge/LedgeException$Io",
+        E::LimitExceeded { .. } => "dev/ledge/LedgeException$LimitExceeded",
+        E::Budget(_) => "dev/ledge/LedgeException$Budget",
+        E::Inference(_) => "dev/ledge/LedgeException$Inference",
+    }
+}
+
+/// The `ErrorPolicy` of [`run_ffi_safe`]: throws the matching exception, returns the default.
+struct ThrowLedgeException;
+
+impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowLedgeException {
+    type Captures<'unowned_env_local: 'native_method, 'native_method> = ();
+
+    fn on_error<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        _cap: &mut (),
+        err: BridgeError,
+    ) -> jni::errors::Result<T> {
+        let class = match &err {
+            BridgeError::Ledge(e) => exception_class(e),
+            // A failed JNI call usually left its Java exception pending: let that one through.
+            BridgeError::Jni(_) if env.exception_check() => return Ok(T::default()),
+            BridgeError::Jni(jni::errors::Error::NullPtr(_) | jni::errors::Error::NullDeref(_)) => {
+                "java/lang/NullPointerException"
+            }
+            BridgeError::Jni(_) | BridgeError::State(_) => "java/lang/IllegalStateException",
+            BridgeError::Panic(_) => "dev/ledge/LedgeException$Panic",
+        };
+        if env.exception_check() {
+            return Ok(T::default());
+        }
+        env.throw_new(JNIString::from(class), JNIString::from(err.to_string()))?;
+        Ok(T::default())
+    }
+
+    fn on_panic<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        cap: &mut (),
+        payload: Box<dyn std::any::Any + Send + 'static>,
+    ) -> jni::errors::Result<T> {
+        Self::on_error(env, cap, BridgeError::Panic(panic_message(payload.as_ref())))
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-string panic payload)".to_string()
+    }
+}
+
+/// The one wrapper of every entry point: runs `f` with the JNI environment, catches any panic
+/// (`catch_unwind`), and turns every error into a thrown Java exception plus a default return
+/// value (0, null), which the JVM ignores because an exception is pending.
+fn run_ffi_safe<'local, T: Default>(
+    env: &mut EnvUnowned<'local>,
+    f: impl FnOnce(&mut Env<'local>) -> Result<T, BridgeError>,
+) -> T {
+    env.with_env_no_catch(|env| {
+        catch_unwind(AssertUnwindSafe(|| f(env)))
+            .unwrap_or_else(|payload| Err(BridgeError::Panic(panic_message(payload.as_ref()))))
+    })
+    .resolve::<ThrowLedgeException>()
+}
+
+/// The model behind a handle. The Kotlin side guarantees the handle stays valid for the call
+/// (it holds a read lock that `close` must acquire as a writer before freeing).
+fn model<'a>(handle: jlong) -> Result<&'a Model, BridgeError> {
+    if handle == 0 {
+        return Err(BridgeError::State("the model is closed".into()));
+    }
+    // SAFETY: non-zero handles come from `into_handle` and are freed only by `free`, which the
+    // Kotlin side never runs concurrently with, or before, another call on the same handle.
+    Ok(unsafe { &*(handle as *const Model) })
+}
+
+fn into_handle(model: Model) -> jlong {
+    Box::into_raw(Box::new(model)) as jlong
+}
+
+fn bytes(env: &Env<'_>, array: &JByteArray<'_>) -> Result<Vec<u8>, BridgeError> {
+    Ok(env.convert_byte_array(array)?)
+}
+
+fn to_java<'local>(env: &mut Env<'local>, out: &[u8]) -> Result<JByteArray<'local>, BridgeError> {
+    Ok(env.byte_array_from_slice(out)?)
+}
+
+fn k(top_k: jint) -> Result<usize, BridgeError> {
+    usize::try_from(top_k).map_err(|_| {
+        ledge::Error::InvalidArgument(format!("topK must be ≥ 1, got {top_k}")).into()
+    })
+}
+
+fn load_options(env: &Env<'_>, options: &JByteArray<'_>) -> Result<LoadOptions, BridgeError> {
+    Ok(codec::decode_options(&bytes(env, options)?)?)
+}
+
+/// `Native.loadBytes(model: ByteArray, options: ByteArray): Long`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_loadBytes<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    model_bytes: JByteArray<'l>,
+    options: JByteArray<'l>,
+) -> jlong {
+    run_ffi_safe(&mut env, |env| {
+        let options = load_options(env, &options)?;
+        Ok(into_handle(Model::from_bytes(
+            &bytes(env, &model_bytes)?,
+            &options,
+        )?))
+    })
+}
+
+/// `Native.loadFile(path: String, options: ByteArray): Long` (finds a sidecar manifest).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_loadFile<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    path: JString<'l>,
+    options: JByteArray<'l>,
+) -> jlong {
+    run_ffi_safe(&mut env, |env| {
+        let options = load_options(env, &options)?;
+        let path = path.try_to_string(env)?;
+        Ok(into_handle(Model::from_path(path, &options)?))
+    })
+}
+
+/// `Native.free(handle: Long)`: drops the model. Called exactly once per handle, by `close`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_free<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) {
+    run_ffi_safe(&mut env, |_| {
+        if handle != 0 {
+            // SAFETY: the handle came from `into_handle`; the Kotlin side clears it under the
+            // write lock before calling here, so this is the one and only free.
+            drop(unsafe { Box::from_raw(handle as *mut Model) });
+        }
+        Ok(())
+    })
+}
+
+/// `Native.classify(handle, encoded: ByteArray, topK: Int): ByteArray` (predictions).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_classify<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    encoded: JByteArray<'l>,
+    top_k: jint,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let p = model(handle)?.classify_encoded(&bytes(env, &encoded)?, k(top_k)?)?;
+        to_java(env, &codec::encode_predictions(&p))
+    })
+}
+
+/// `Native.classifyRgba(handle, pixels: ByteBuffer, width: Int, height: Int, topK: Int)`:
+/// reads the direct buffer in place (zero-copy), `capacity` bytes from its address.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_classifyRgba<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    pixels: JByteBuffer<'l>,
+    width: jint,
+    height: jint,
+    top_k: jint,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let dims = (u32::try_from(width), u32::try_from(height));
+        let (Ok(w), Ok(h)) = dims else {
+            return Err(ledge::Error::InvalidArgument(format!(
+                "width and height must be ≥ 0, got {width}×{height}"
+            ))
+            .into());
+        };
+        let address = env.get_direct_buffer_address(&pixels)?;
+        let capacity = env.get_direct_buffer_capacity(&pixels)?;
+        let rgba: &[u8] = if capacity == 0 {
+            &[]
+        } else {
+            // SAFETY: a direct buffer's address is valid for `capacity` bytes while the buffer is
+            // reachable, which the caller's local reference guarantees for this call.
+            unsafe { std::slice::from_raw_parts(address, capacity) }
+        };
+        let p = model.classify_rgba(rgba, w, h, k(top_k)?)?;
+        to_java(env, &codec::encode_predictions(&p))
+    })
+}
+
+/// `Native.classifyTensor(handle, tensor: ByteArray, topK: Int): ByteArray`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_classifyTensor<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    tensor: JByteArray<'l>,
+    top_k: jint,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let mut tensors = codec::decode_tensors(&bytes(env, &tensor)?)?;
+        let tensor = match (tensors.pop(), tensors.is_empty()) {
+            (Some(t), true) => t,
+            _ => {
+                return Err(ledge::Error::InvalidArgument(
+                    "classifyTensor takes exactly one tensor".into(),
+                )
+                .into())
+            }
+        };
+        let p = model.classify_tensor(&tensor, k(top_k)?)?;
+        to_java(env, &codec::encode_predictions(&p))
+    })
+}
+
+/// `Native.run(handle, inputs: ByteArray): ByteArray` (tensors in, tensors out).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_run<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    inputs: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let outputs = model.run(&codec::decode_tensors(&bytes(env, &inputs)?)?)?;
+        to_java(env, &codec::encode_tensors(&outputs))
+    })
+}
+
+/// `Native.info(handle): ByteArray`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_info<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        to_java(env, &codec::encode_info(model(handle)?.info()))
+    })
+}
+
+/// `Native.stats(handle): ByteArray`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_stats<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        to_java(env, &codec::encode_stats(&model(handle)?.stats()))
+    })
+}
+
+/// Bridge-test entry points (feature `testing`): exercise the wrapper itself from Kotlin.
+#[cfg(feature = "testing")]
+mod testing {
+    use super::*;
+
+    /// One core error of each kind, by [`ledge::Error::kind`] name.
+    pub(crate) fn error_of_kind(kind: &str) -> Option<ledge::Error> {
+        use ledge::Error as E;
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "not found");
+        Some(match kind {
+            "ModelFormat" => E::ModelFormat("test".into()),
+            "UnsupportedOperator" => E::UnsupportedOperator {
+                op: "QLinearAdd".into(),
+                node: "n".into(),
+                others: 2,
+            },
+            "InputCount" => E::InputCount {
+                expected: 1,
+                got: 2,
+            },
+            "InputShape" => E::InputShape {
+                name: "x".into(),
+                expected: vec![1, 3],
+                got: vec![1, 4],
+            },
+            "InputType" => E::InputType {
+                name: "x".into(),
+                expected: ledge::DType::F32,
+                got: ledge::DType::U8,
+            },
+            "ImageDecode" => E::ImageDecode("test".into()),
+            "InvalidArgument" => E::InvalidArgument("test".into()),
+            "Manifest" => E::Manifest("test".into()),
+            "Integrity" => E::Integrity {
+                expected: "aa".into(),
+                actual: "bb".into(),
+            },
+            "Io" => E::Io {
+                path: "/nowhere".into(),
+                source: io(),
+            },
+            "LimitExceeded" => E::LimitExceeded {
+                limit: "max_image_pixels",
+                value: 2,
+                max: 1,
+            },
+            "Budget" => E::Budget("test".into()),
+            "Inference" => E::Inference("test".into()),
+            _ => return None,
+        })
+    }
+
+    /// `Native.testPanic(message: String)`: panics inside the wrapper.
+    #[unsafe(no_mangle)]
+    pub extern "system" fn Java_dev_ledge_Native_testPanic<'l>(
+        mut env: EnvUnowned<'l>,
+        _class: JClass<'l>,
+        message: JString<'l>,
+    ) -> jint {
+        run_ffi_safe(&mut env, |env| -> Result<jint, BridgeError> {
+            let message = message.try_to_string(env)?;
+            panic!("{message}")
+        })
+    }
+
+    /// `Native.testError(kind: String)`: fails with the core error of that kind (see
+    /// `ledge::Error::kind`); an unknown kind is an `IllegalStateException`.
+    #[unsafe(no_mangle)]
+    pub extern "system" fn Java_dev_ledge_Native_testError<'l>(
+        mut env: EnvUnowned<'l>,
+        _class: JClass<'l>,
+        kind: JString<'l>,
+    ) -> jint {
+        run_ffi_safe(&mut env, |env| {
+            let kind = kind.try_to_string(env)?;
+            match error_of_kind(&kind) {
+                Some(e) => {
+                    assert_eq!(e.kind(), kind);
+                    Err(e.into())
+                }
+                None => Err(BridgeError::State(format!("no error kind {kind}"))),
+            }
+        })
+    }
+
+    /// `Native.testEcho(data: ByteArray): ByteArray`: the codec's tensors, decoded and encoded.
+    #[unsafe(no_mangle)]
+    pub extern "system" fn Java_dev_ledge_Native_testEcho<'l>(
+        mut env: EnvUnowned<'l>,
+        _class: JClass<'l>,
+        data: JByteArray<'l>,
+    ) -> JByteArray<'l> {
+        run_ffi_safe(&mut env, |env| {
+            let tensors = codec::decode_tensors(&bytes(env, &data)?)?;
+            to_java(env, &codec::encode_tensors(&tensors))
+        })
+    }
+}
