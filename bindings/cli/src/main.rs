@@ -26,7 +26,7 @@ enum Command {
     Classify {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG or PNG files.
+        /// JPEG or PNG files, or already preprocessed input tensors (`.npy`).
         #[arg(required = true)]
         images: Vec<PathBuf>,
         /// How many classes to show.
@@ -173,7 +173,11 @@ fn run(command: Command) -> ledge::Result<ExitCode> {
             let model = load.load(&model)?;
             for image in images {
                 let started = Instant::now();
-                let predictions = model.classify_path(&image, top)?;
+                let predictions = if image.extension().is_some_and(|e| e == "npy") {
+                    model.classify_tensor(&read_npy(&image)?, top)?
+                } else {
+                    model.classify_path(&image, top)?
+                };
                 let ms = started.elapsed().as_secs_f64() * 1e3;
                 if json {
                     println!(

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Cross-builds Ledge for Raspberry Pi and packages one release archive per target:
+#   aarch64-unknown-linux-gnu       Pi 3/4/5, 64-bit Raspberry Pi OS
+#   armv7-unknown-linux-gnueabihf   32-bit Raspberry Pi OS (Pi 2 and later)
+# with Debian's Rust toolchain and cross linkers (scripts/install-cross.sh; `rustup target add`
+# is not needed). Builds use the `dist` profile (LTO, one codegen unit, stripped).
+#
+# Usage: scripts/build-pi.sh [TARGET...]     (default: both targets)
+# Output: dist/ledge-<version>-<target>/ and dist/ledge-<version>-<target>.tar.gz
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo}"
+"${repo}/scripts/install-cross.sh"
+
+targets=("$@")
+((${#targets[@]})) || targets=(aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
+target_root="${CARGO_TARGET_DIR:-${repo}/target}/pi"
+
+# Debian's compiler has the arm64 std and the std sources; rustup's stays first on PATH.
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
+export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
+export CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc
+
+for target in "${targets[@]}"; do
+  build_std=()
+  case "${target}" in
+    aarch64-unknown-linux-gnu) ;;
+    armv7-unknown-linux-gnueabihf) build_std=("-Zbuild-std=std,panic_abort") ;; # no packaged armhf std
+    *)
+      echo "build-pi: unknown target ${target}" >&2
+      exit 2
+      ;;
+  esac
+  echo "build-pi: ${target}" >&2
+  # One target dir per target: Debian's and rustup's compilers must not share build scripts.
+  /usr/bin/cargo build --locked --profile dist -p ledge-cli --target "${target}" \
+    --target-dir "${target_root}/${target}" "${build_std[@]}"
+
+  name="ledge-${version}-${target}"
+  stage="${repo}/dist/${name}"
+  rm -rf "${stage}" "${stage}.tar.gz"
+  mkdir -p "${stage}/bin" "${stage}/models" "${stage}/images"
+  cp "${target_root}/${target}/${target}/dist/ledge" "${stage}/bin/ledge"
+  for model in efficientnet-lite0 ppocr-cls; do
+    mkdir -p "${stage}/models/${model}"
+    cp "demo-models/${model}/model.onnx" "demo-models/${model}/manifest.toml" \
+      "demo-models/${model}/labels.txt" "${stage}/models/${model}/"
+  done
+  cp demo-models/images/chelsea.png demo-models/images/coffee.png demo-models/images/line0_180.png \
+    "${stage}/images/"
+  cp LICENSE "${stage}/"
+  sed -e "s/@VERSION@/${version}/g" -e "s/@TARGET@/${target}/g" scripts/pi-README.md >"${stage}/README.md"
+  sums="$(cd "${stage}" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)"
+  printf '%s\n' "${sums}" >"${stage}/SHA256SUMS"
+  tar -C "${repo}/dist" --owner=0 --group=0 --sort=name -czf "${stage}.tar.gz" "${name}"
+  echo "build-pi: dist/${name}.tar.gz ($(stat -c %s "${stage}.tar.gz") bytes)" >&2
+done
