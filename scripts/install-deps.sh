@@ -7,6 +7,8 @@ need_apt=()
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v strip >/dev/null 2>&1 || need_apt+=(binutils)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c "import ensurepip" 2>/dev/null || need_apt+=(python3-venv)
 
 if ((${#need_apt[@]})); then
   sudo=()

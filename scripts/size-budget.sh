@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the shipped CLI with the `dist` profile and checks every artifact of budget.toml.
+# Builds the shipped host artifacts with the `dist` profile (the CLI and the uniffi library) and
+# checks every artifact of budget.toml; the Raspberry Pi ones come from scripts/build-pi.sh.
 # Extra arguments go to `ledge budget check` (e.g. --markdown, --json).
 set -euo pipefail
 
@@ -7,7 +8,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
 target="${CARGO_TARGET_DIR:-${repo}/target}"
 
-cargo build --profile dist --locked -p ledge-cli
+cargo build --profile dist --locked -p ledge-cli --bin ledge
+cargo build --profile dist --locked -p ledge-uniffi --lib
 mkdir -p "${repo}/dist/host"
-cp "${target}/dist/ledge" "${repo}/dist/host/ledge"
+cp "${target}/dist/ledge" "${target}/dist/libledge_uniffi.so" "${repo}/dist/host/"
 "${repo}/dist/host/ledge" budget check budget.toml "$@"

@@ -18,14 +18,26 @@ cargo --version >&2
 step "format (cargo fmt --check)"
 cargo fmt --all -- --check
 
-step "lints (cargo clippy -D warnings)"
-cargo clippy --workspace --all-targets --release --locked -- -D warnings
+step "lints (cargo clippy -D warnings, every feature)"
+cargo clippy --workspace --all-targets --all-features --release --locked -- -D warnings
 
 step "shell scripts (shellcheck)"
 shellcheck scripts/*.sh .ci/run
 
+step "Raspberry Pi cross builds (aarch64, armv7)"
+"${repo}/scripts/build-pi.sh"
+
 step "size budget (dist build + ledge budget check)"
 "${repo}/scripts/size-budget.sh"
 
-step "tests (cargo test)"
-cargo test --workspace --release --locked
+step "Raspberry Pi: every vector and bad input under qemu"
+"${repo}/scripts/test-pi.sh"
+
+step "uniffi bindings (committed Swift sources are current)"
+"${repo}/scripts/gen-bindings.sh" --check
+
+step "Python binding (wheel, fresh venv, pytest)"
+"${repo}/scripts/test-python.sh"
+
+step "Rust tests (cargo test)"
+cargo test --workspace --all-features --release --locked

@@ -1,0 +1,312 @@
+"""Ledge: on-device image classification with quantized ONNX models.
+
+A thin Python layer over the uniffi-generated module ``ledge._native`` (the Rust core, one
+native library). Load a model once, share it across threads::
+
+    import ledge
+
+    model = ledge.Model.from_path("demo-models/efficientnet-lite0/model.onnx")
+    for p in model.classify("demo-models/images/chelsea.png", top_k=3):
+        print(f"{p.score:6.1%}  {p.label}")
+
+Every failure raises a subclass of :class:`LedgeError` (``LedgeError.InputShape``,
+``LedgeError.ImageDecode``, ...) whose ``kind`` is the variant's name. NumPy is optional: with
+it, ``run``/``classify_tensor``/``classify_rgba`` accept arrays and :class:`Tensor` converts with
+``numpy.asarray``.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
+
+from . import _native
+from ._native import (
+    ColorOrder,
+    DType,
+    Filter,
+    InputSpec,
+    Layout,
+    LedgeError,
+    Limits,
+    LoadOptions,
+    Manifest,
+    ManifestSource,
+    ModelInfo,
+    Normalize,
+    OutputKind,
+    OutputSpec,
+    Prediction,
+    Resize,
+    Stats,
+    TensorSpec,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy
+
+__all__ = [
+    "ColorOrder",
+    "DType",
+    "Filter",
+    "InputSpec",
+    "Layout",
+    "LedgeError",
+    "Limits",
+    "LoadOptions",
+    "Manifest",
+    "ManifestSource",
+    "Model",
+    "ModelInfo",
+    "Normalize",
+    "OutputKind",
+    "OutputSpec",
+    "Prediction",
+    "Resize",
+    "Stats",
+    "Tensor",
+    "TensorSpec",
+]
+
+__version__ = _native.ledge_version()
+
+PathLike = Union[str, "os.PathLike[str]"]
+ImageInput = Union[bytes, bytearray, memoryview, PathLike]
+
+# The error kind is the generated variant class's name (`LedgeError.InputShape` → "InputShape").
+LedgeError.kind = property(  # type: ignore[attr-defined]
+    lambda self: type(self).__name__,
+    doc="The variant's name: 'ModelFormat', 'InputShape', ..., or 'Panic'.",
+)
+# str(e) is the core's message, as in Rust (the generated default lists the fields).
+LedgeError.__str__ = lambda self: getattr(self, "message", None) or Exception.__str__(self)  # type: ignore[method-assign]
+
+# Records print their fields in lists too (the generated classes only define __str__).
+for _record in (Prediction, Stats, TensorSpec, Limits, LoadOptions, ModelInfo, Manifest):
+    _record.__repr__ = _record.__str__  # type: ignore[method-assign]
+
+# Per element type: (array typecode of the same size, NumPy dtype string, element size).
+_DTYPES = {
+    DType.F32: ("f", "<f4", 4),
+    DType.I8: ("b", "i1", 1),
+    DType.U8: ("B", "u1", 1),
+    DType.I32: ("i", "<i4", 4),
+    DType.I64: ("q", "<i8", 8),
+}
+_NUMPY_KINDS = {"f4": DType.F32, "i1": DType.I8, "u1": DType.U8, "i4": DType.I32, "i8": DType.I64}
+
+# A k larger than any class count: the core caps k at the number of classes.
+_ALL_CLASSES = 2**32 - 1
+
+
+class Tensor(_native.Tensor):
+    """A dense tensor: ``shape``, ``dtype`` (:class:`DType`) and ``data``, the elements in
+    row-major order as little-endian bytes. ``numpy.asarray(tensor)`` gives an array."""
+
+    @classmethod
+    def from_numpy(cls, arr: "numpy.ndarray") -> "Tensor":
+        """A tensor from a NumPy array of float32, int8, uint8, int32 or int64 (C order is
+        made if needed; other dtypes raise ``TypeError``: convert with ``astype``)."""
+        import numpy as np
+
+        arr = np.asarray(arr)
+        kind = f"{arr.dtype.kind}{arr.dtype.itemsize}"
+        dtype = _NUMPY_KINDS.get(kind)
+        if dtype is None:
+            raise TypeError(
+                f"arrays of {arr.dtype} are not supported; use float32, int8, uint8, int32 or "
+                f"int64 (e.g. arr.astype(numpy.float32))"
+            )
+        arr = np.ascontiguousarray(arr, dtype=np.dtype(_DTYPES[dtype][1]))
+        return cls(shape=list(arr.shape), dtype=dtype, data=arr.tobytes())
+
+    @classmethod
+    def from_values(
+        cls, values: Iterable[Any], shape: Sequence[int], dtype: DType = DType.F32
+    ) -> "Tensor":
+        """A tensor from a flat sequence of numbers, without NumPy."""
+        buf = array.array(_DTYPES[dtype][0], values)
+        if sys.byteorder == "big" and buf.itemsize > 1:
+            buf.byteswap()
+        return cls(shape=list(shape), dtype=dtype, data=buf.tobytes())
+
+    @property
+    def values(self) -> list:
+        """The elements as a flat Python list."""
+        buf = array.array(_DTYPES[self.dtype][0])
+        buf.frombytes(self.data)
+        if sys.byteorder == "big" and buf.itemsize > 1:
+            buf.byteswap()
+        return buf.tolist()
+
+    def numpy(self) -> "numpy.ndarray":
+        """The tensor as a (writable) NumPy array of its shape."""
+        import numpy as np
+
+        return np.frombuffer(self.data, dtype=_DTYPES[self.dtype][1]).reshape(self.shape).copy()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"Tensor(shape={list(self.shape)}, dtype={self.dtype}, {len(self.data)} bytes)"
+
+    __str__ = __repr__
+
+    @classmethod
+    def _wrap(cls, t: _native.Tensor) -> "Tensor":
+        return cls(shape=t.shape, dtype=t.dtype, data=t.data)
+
+    @classmethod
+    def _of(cls, x: Any) -> _native.Tensor:
+        if isinstance(x, _native.Tensor):
+            return x
+        if type(x).__module__ == "numpy" or hasattr(x, "__array_interface__"):
+            return cls.from_numpy(x)
+        raise TypeError(f"expected a ledge.Tensor or a NumPy array, got {type(x).__name__}")
+
+    @classmethod
+    def from_npy(cls, npy: bytes) -> "Tensor":
+        """Parses NumPy ``.npy`` bytes (C order; f32, i8, u8, i32 or i64), without NumPy."""
+        return cls._wrap(_native.tensor_from_npy(bytes(npy)))
+
+    def to_npy(self) -> bytes:
+        """Serializes to NumPy ``.npy`` bytes."""
+        return _native.tensor_to_npy(self)
+
+
+def _k(top_k: Optional[int]) -> int:
+    return _ALL_CLASSES if top_k is None else top_k
+
+
+def _options(
+    manifest: Optional[Manifest],
+    batch: int,
+    input_shapes: Optional[Sequence[Sequence[int]]],
+    verify_integrity: bool,
+    limits: Optional[Limits],
+) -> LoadOptions:
+    return LoadOptions(
+        batch=batch,
+        input_shapes=None if input_shapes is None else [list(s) for s in input_shapes],
+        manifest=manifest,
+        verify_integrity=verify_integrity,
+        limits=limits if limits is not None else Limits(),
+    )
+
+
+class Model:
+    """A loaded, optimized model. Thread-safe: load once, call from any number of threads
+    (the GIL is released while the model runs)."""
+
+    __slots__ = ("_native", "_info")
+
+    def __init__(self, native: _native.Model):
+        self._native = native
+        self._info: Optional[ModelInfo] = None
+
+    @classmethod
+    def from_path(
+        cls,
+        path: PathLike,
+        *,
+        manifest: Optional[Manifest] = None,
+        batch: int = 1,
+        input_shapes: Optional[Sequence[Sequence[int]]] = None,
+        verify_integrity: bool = True,
+        limits: Optional[Limits] = None,
+    ) -> "Model":
+        """Loads an ONNX file. Its manifest comes from ``manifest``, else a sidecar beside it
+        (``model.onnx`` → ``model.toml``), else the one ``ledge pack`` embedded."""
+        options = _options(manifest, batch, input_shapes, verify_integrity, limits)
+        return cls(_native.Model.from_path(os.fspath(path), options))
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: Union[bytes, bytearray, memoryview],
+        *,
+        manifest: Optional[Manifest] = None,
+        batch: int = 1,
+        input_shapes: Optional[Sequence[Sequence[int]]] = None,
+        verify_integrity: bool = True,
+        limits: Optional[Limits] = None,
+    ) -> "Model":
+        """Loads ONNX bytes (manifest from ``manifest`` or embedded)."""
+        options = _options(manifest, batch, input_shapes, verify_integrity, limits)
+        return cls(_native.Model.from_bytes(bytes(data), options))
+
+    @property
+    def info(self) -> ModelInfo:
+        """Inputs, outputs, manifest, sha256, size, operator histogram, cost estimates."""
+        if self._info is None:
+            self._info = self._native.info()
+        return self._info
+
+    def stats(self) -> Stats:
+        """Runs, classifications, latency p50/p95/p99 (ms), mean top-1 score since load."""
+        return self._native.stats()
+
+    def classify(self, image: ImageInput, top_k: Optional[int] = 5) -> list[Prediction]:
+        """Classifies an encoded image (JPEG/PNG bytes, or a file path): the ``top_k`` best
+        classes, best first (``None`` for all)."""
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            return self._native.classify_encoded(bytes(image), _k(top_k))
+        return self._native.classify_path(os.fspath(image), _k(top_k))
+
+    def classify_rgba(
+        self,
+        rgba: Any,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        top_k: Optional[int] = 5,
+    ) -> list[Prediction]:
+        """Classifies a tightly packed RGBA frame (camera, canvas): bytes with ``width`` and
+        ``height``, or a ``(height, width, 4)`` uint8 NumPy array."""
+        if hasattr(rgba, "shape") and width is None and height is None:
+            height, width = rgba.shape[0], rgba.shape[1]
+        if hasattr(rgba, "tobytes"):
+            rgba = rgba.tobytes()
+        if width is None or height is None:
+            raise TypeError("classify_rgba needs width and height for a byte buffer")
+        return self._native.classify_rgba(bytes(rgba), width, height, _k(top_k))
+
+    def classify_tensor(self, tensor: Any, top_k: Optional[int] = 5) -> list[Prediction]:
+        """Classifies an already preprocessed input (a :class:`Tensor` or NumPy array)."""
+        return self._native.classify_tensor(Tensor._of(tensor), _k(top_k))
+
+    def run(self, inputs: Any) -> list[Tensor]:
+        """Runs the model on raw inputs: one :class:`Tensor`/NumPy array, or a list of them in
+        input order. Returns the outputs as :class:`Tensor` (``numpy.asarray`` converts)."""
+        if isinstance(inputs, (list, tuple)):
+            tensors = [Tensor._of(x) for x in inputs]
+        else:
+            tensors = [Tensor._of(inputs)]
+        return [Tensor._wrap(t) for t in self._native.run(tensors)]
+
+    def preprocess(self, image: Union[bytes, bytearray, memoryview]) -> Tensor:
+        """The exact input tensor Ledge feeds the model for encoded image bytes."""
+        return Tensor._wrap(self._native.preprocess_encoded(bytes(image)))
+
+    def __repr__(self) -> str:
+        m = self.info.manifest
+        name = f"{m.name} {m.version}" if m else "no manifest"
+        return f"<ledge.Model {name}: {[list(i.shape) for i in self.info.inputs]}>"
+
+
+def _manifest_from_path(path: PathLike) -> Manifest:
+    """Reads a manifest file (labels_file inlined)."""
+    return _native.manifest_from_path(os.fspath(path))
+
+
+def _manifest_to_toml(self: Manifest) -> str:
+    """The manifest as TOML (labels inline)."""
+    return _native.manifest_to_toml(self)
+
+
+Manifest.from_path = staticmethod(_manifest_from_path)  # type: ignore[attr-defined]
+Manifest.from_toml = staticmethod(_native.manifest_from_toml)  # type: ignore[attr-defined]
+Manifest.to_toml = _manifest_to_toml  # type: ignore[attr-defined]

@@ -1,0 +1,142 @@
+// The thin idiomatic layer over the generated API in Ledge.swift: Foundation and CoreGraphics
+// entry points, Int counts, Tensor helpers and LedgeError.kind/message. No logic of its own:
+// everything delegates to the generated calls, which delegate to the Rust core.
+
+import Foundation
+#if canImport(CoreGraphics)
+import CoreGraphics
+#endif
+
+extension Model {
+    /// Loads a model file. A sidecar manifest beside it (`model.onnx` → `model.toml`) is used
+    /// unless `options.manifest` is set; otherwise the manifest embedded by `ledge pack`.
+    public static func load(contentsOf url: URL, options: LoadOptions = LoadOptions()) throws -> Model {
+        try Model.fromPath(path: url.path, options: options)
+    }
+
+    /// Loads a model from ONNX bytes (manifest from the options or embedded).
+    public static func load(data: Data, options: LoadOptions = LoadOptions()) throws -> Model {
+        try Model.fromBytes(bytes: data, options: options)
+    }
+
+    /// Classifies an encoded image (JPEG or PNG): the `topK` best classes, best first.
+    public func classify(_ image: Data, topK: Int = 5) throws -> [Prediction] {
+        try classifyEncoded(bytes: image, k: Self.k(topK))
+    }
+
+    /// Classifies an image file.
+    public func classify(contentsOf url: URL, topK: Int = 5) throws -> [Prediction] {
+        try classifyPath(path: url.path, k: Self.k(topK))
+    }
+
+    /// Classifies a tightly packed RGBA frame of `width × height` pixels.
+    public func classify(rgba: Data, width: Int, height: Int, topK: Int = 5) throws -> [Prediction] {
+        try classifyRgba(rgba: rgba, width: UInt32(clamping: width), height: UInt32(clamping: height),
+                         k: Self.k(topK))
+    }
+
+    /// Classifies an already preprocessed input tensor.
+    public func classify(tensor: Tensor, topK: Int = 5) throws -> [Prediction] {
+        try classifyTensor(tensor: tensor, k: Self.k(topK))
+    }
+
+    #if canImport(CoreGraphics)
+    /// Classifies a `CGImage` (e.g. a camera frame): drawn into an 8-bit RGBA frame, alpha ignored.
+    public func classify(_ image: CGImage, topK: Int = 5) throws -> [Prediction] {
+        let width = image.width, height = image.height
+        var pixels = Data(count: width * height * 4)
+        let drawn: Bool = pixels.withUnsafeMutableBytes { buffer in
+            guard let context = CGContext(
+                data: buffer.baseAddress, width: width, height: height, bitsPerComponent: 8,
+                bytesPerRow: width * 4, space: CGColorSpaceCreateDeviceRGB(),
+                bitmapInfo: CGImageAlphaInfo.noneSkipLast.rawValue
+            ) else { return false }
+            context.draw(image, in: CGRect(x: 0, y: 0, width: width, height: height))
+            return true
+        }
+        guard drawn else {
+            throw LedgeError.ImageDecode(message: "cannot draw a \(width)×\(height) CGImage into an RGBA frame")
+        }
+        return try classify(rgba: pixels, width: width, height: height, topK: topK)
+    }
+    #endif
+
+    /// Runs the model on raw tensors, one per input in order.
+    public func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        try run(inputs: inputs)
+    }
+
+    private static func k(_ topK: Int) -> UInt32 {
+        UInt32(clamping: max(topK, 0))
+    }
+}
+
+extension Tensor {
+    /// A float tensor of `shape` (row-major values).
+    public init(shape: [Int], floats: [Float]) {
+        var data = Data(capacity: floats.count * 4)
+        for value in floats {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+        }
+        self.init(shape: shape.map { UInt64($0) }, dtype: .f32, data: data)
+    }
+
+    /// Parses NumPy `.npy` bytes.
+    public init(npy: Data) throws {
+        self = try tensorFromNpy(npy: npy)
+    }
+
+    /// The elements as floats, for an `f32` tensor.
+    public var floats: [Float]? {
+        guard dtype == .f32 else { return nil }
+        return stride(from: 0, to: data.count, by: 4).map { offset in
+            var bits: UInt32 = 0
+            for (i, byte) in data[data.startIndex + offset ..< data.startIndex + offset + 4].enumerated() {
+                bits |= UInt32(byte) << (8 * UInt32(i))
+            }
+            return Float(bitPattern: bits)
+        }
+    }
+}
+
+extension LedgeError {
+    /// The variant's name: "ModelFormat", "InputShape", ..., or "Panic".
+    public var kind: String {
+        switch self {
+        case .ModelFormat: return "ModelFormat"
+        case .UnsupportedOperator: return "UnsupportedOperator"
+        case .InputCount: return "InputCount"
+        case .InputShape: return "InputShape"
+        case .InputType: return "InputType"
+        case .ImageDecode: return "ImageDecode"
+        case .InvalidArgument: return "InvalidArgument"
+        case .Manifest: return "Manifest"
+        case .Integrity: return "Integrity"
+        case .Io: return "Io"
+        case .LimitExceeded: return "LimitExceeded"
+        case .Budget: return "Budget"
+        case .Inference: return "Inference"
+        case .Panic: return "Panic"
+        }
+    }
+
+    /// The core's message: what was expected and what was found.
+    public var message: String {
+        switch self {
+        case let .ModelFormat(message), let .ImageDecode(message), let .InvalidArgument(message),
+             let .Manifest(message), let .Budget(message), let .Inference(message), let .Panic(message):
+            return message
+        case let .UnsupportedOperator(_, _, _, message): return message
+        case let .InputCount(_, _, message): return message
+        case let .InputShape(_, _, _, message): return message
+        case let .InputType(_, _, _, message): return message
+        case let .Integrity(_, _, message): return message
+        case let .Io(_, message): return message
+        case let .LimitExceeded(_, _, _, message): return message
+        }
+    }
+}
+
+extension LedgeError: CustomStringConvertible {
+    public var description: String { "\(kind): \(message)" }
+}

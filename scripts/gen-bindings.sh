@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Generates the Swift and Python sources of the uniffi binding (bindings/uniffi) from the built
+# library, with the uniffi-bindgen pinned in that crate (the same uniffi version as the library).
+#
+#   scripts/gen-bindings.sh           regenerate; the Swift sources are committed:
+#                                       ios/Sources/Ledge/Ledge.swift (the Swift API)
+#                                       ios/Headers/LedgeFFI.h, ios/Headers/module.modulemap (C side)
+#                                     Python goes to $CARGO_TARGET_DIR/uniffi-gen/python (the wheel
+#                                     built by maturin carries its own copy; nothing to commit)
+#   scripts/gen-bindings.sh --check   regenerate into a temporary folder and exit 1 when the
+#                                     committed Swift sources are stale
+#
+# Environment: CARGO_TARGET_DIR (cargo's build folder, default ./target).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo}"
+target_dir="${CARGO_TARGET_DIR:-${repo}/target}"
+
+check=false
+case "${1:-}" in
+  --check) check=true ;;
+  "") ;;
+  *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
+
+# The library without the `testing` feature: the committed API is the shipped one.
+cargo build --release --locked -p ledge-uniffi --lib --bin uniffi-bindgen
+lib=""
+for name in libledge_uniffi.so libledge_uniffi.dylib ledge_uniffi.dll; do
+  if [[ -f "${target_dir}/release/${name}" ]]; then
+    lib="${target_dir}/release/${name}"
+    break
+  fi
+done
+if [[ -z "${lib}" ]]; then
+  echo "error: no ledge_uniffi library in ${target_dir}/release" >&2
+  exit 1
+fi
+bindgen="${target_dir}/release/uniffi-bindgen"
+
+out="$(mktemp -d)"
+trap 'rm -rf "${out}"' EXIT
+for language in swift python; do
+  "${bindgen}" generate --library "${lib}" --language "${language}" --no-format \
+    --out-dir "${out}/${language}" >&2
+done
+
+# Where each generated Swift-side file lives in ios/.
+swift_files=(
+  "Ledge.swift:ios/Sources/Ledge/Ledge.swift"
+  "LedgeFFI.h:ios/Headers/LedgeFFI.h"
+  "LedgeFFI.modulemap:ios/Headers/module.modulemap"
+)
+
+if ${check}; then
+  stale=0
+  for pair in "${swift_files[@]}"; do
+    generated="${out}/swift/${pair%%:*}"
+    committed="${repo}/${pair#*:}"
+    if ! cmp -s "${generated}" "${committed}"; then
+      echo "stale: ${pair#*:} differs from what ${pair%%:*} generates now" >&2
+      diff -u "${committed}" "${generated}" | head -20 >&2 || true
+      stale=1
+    fi
+  done
+  if [[ ${stale} -ne 0 ]]; then
+    echo "error: the committed Swift bindings are stale; run scripts/gen-bindings.sh" >&2
+    exit 1
+  fi
+  echo "Swift bindings are up to date" >&2
+else
+  for pair in "${swift_files[@]}"; do
+    cp "${out}/swift/${pair%%:*}" "${repo}/${pair#*:}"
+    echo "wrote ${pair#*:}" >&2
+  done
+  rm -rf "${target_dir}/uniffi-gen/python"
+  mkdir -p "${target_dir}/uniffi-gen"
+  cp -R "${out}/python" "${target_dir}/uniffi-gen/python"
+  cp "${lib}" "${target_dir}/uniffi-gen/python/"
+  echo "wrote ${target_dir}/uniffi-gen/python" >&2
+fi
