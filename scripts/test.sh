@@ -39,5 +39,8 @@ step "uniffi bindings (committed Swift sources are current)"
 step "Python binding (wheel, fresh venv, pytest)"
 "${repo}/scripts/test-python.sh"
 
+step "Kotlin library (ledge-jni + mvn test in android/)"
+"${repo}/scripts/test-kotlin.sh"
+
 step "Rust tests (cargo test)"
 cargo test --workspace --all-features --release --locked

@@ -3,14 +3,14 @@
 //! The `Java_…` entry points behind the Kotlin library in `android/` (`dev.ledge.LedgeModel`),
 //! and nothing else: conversions and error mapping over the `ledge` core.
 //!
-//! - Every entry point is a one-line call of [`run_ffi_safe`], which catches panics
+//! - The body of every entry point is one call of `run_ffi_safe`, which catches panics
 //!   (`catch_unwind`) and throws each failure into the JVM as the matching
 //!   `dev.ledge.LedgeException` subclass (one per [`ledge::Error`] variant, mapped by an
 //!   exhaustive `match`, plus `Panic`). Nothing unwinds into the JVM and nothing aborts.
 //! - A loaded model crosses the boundary as a `jlong` holding a `Box<Model>` pointer. The Kotlin
 //!   side owns it: it frees it exactly once (`close`, under a write lock) and never uses it
 //!   afterwards (every call holds the read lock and checks the handle first).
-//! - Structured values cross as one byte array in a small little-endian format ([`codec`]),
+//! - Structured values cross as one byte array in a small little-endian format (`codec`),
 //!   so the only JNI calls are array copies, string reads, the direct-buffer address and
 //!   `ThrowNew`; no Java objects are built here and no local reference outlives its call
 //!   (the JVM frees the call's local frame on return).
@@ -64,7 +64,7 @@ fn exception_class(e: &ledge::Error) -> &'static str {
     }
 }
 
-/// The `ErrorPolicy` of [`run_ffi_safe`]: throws the matching exception, returns the default.
+/// The `ErrorPolicy` of `run_ffi_safe`: throws the matching exception, returns the default.
 struct ThrowLedgeException;
 
 impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowLedgeException {
@@ -79,9 +79,7 @@ impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowLedgeException {
             BridgeError::Ledge(e) => exception_class(e),
             // A failed JNI call usually left its Java exception pending: let that one through.
             BridgeError::Jni(_) if env.exception_check() => return Ok(T::default()),
-            BridgeError::Jni(jni::errors::Error::NullPtr(_) | jni::errors::Error::NullDeref(_)) => {
-                "java/lang/NullPointerException"
-            }
+            BridgeError::Jni(jni::errors::Error::NullPtr(_)) => "java/lang/NullPointerException",
             BridgeError::Jni(_) | BridgeError::State(_) => "java/lang/IllegalStateException",
             BridgeError::Panic(_) => "dev/ledge/LedgeException$Panic",
         };
@@ -97,7 +95,11 @@ impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowLedgeException {
         cap: &mut (),
         payload: Box<dyn std::any::Any + Send + 'static>,
     ) -> jni::errors::Result<T> {
-        Self::on_error(env, cap, BridgeError::Panic(panic_message(payload.as_ref())))
+        Self::on_error(
+            env,
+            cap,
+            BridgeError::Panic(panic_message(payload.as_ref())),
+        )
     }
 }
 
@@ -150,7 +152,7 @@ fn to_java<'local>(env: &mut Env<'local>, out: &[u8]) -> Result<JByteArray<'loca
 
 fn k(top_k: jint) -> Result<usize, BridgeError> {
     usize::try_from(top_k).map_err(|_| {
-        ledge::Error::InvalidArgument(format!("topK must be ≥ 1, got {top_k}")).into()
+        ledge::Error::InvalidArgument(format!("top-k needs k ≥ 1, got {top_k}")).into()
     })
 }
 

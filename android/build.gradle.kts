@@ -1,0 +1,67 @@
+// Builds the Ledge AAR: `../scripts/build-android.sh && gradle assembleRelease`
+// → build/outputs/aar/ledge-release.aar (classes + jni/<abi>/libledge_jni.so + consumer ProGuard rules).
+import org.jetbrains.kotlin.gradle.dsl.JvmTarget
+
+plugins {
+    id("com.android.library") version "8.7.3"
+    id("org.jetbrains.kotlin.android") version "2.1.20"
+}
+
+group = "dev.ledge"
+version = "0.1.0"
+
+android {
+    namespace = "dev.ledge"
+    compileSdk = 35
+
+    defaultConfig {
+        minSdk = 24
+        consumerProguardFiles("consumer-rules.pro")
+        ndk {
+            // The ABIs scripts/build-android.sh builds into src/main/jniLibs/<abi>/libledge_jni.so.
+            abiFilters += listOf("arm64-v8a", "armeabi-v7a", "x86_64")
+        }
+    }
+
+    sourceSets {
+        getByName("main") {
+            java.srcDirs("src/main/kotlin")
+            jniLibs.srcDirs("src/main/jniLibs")
+        }
+        // src/test is the desktop-JVM suite (JUnit 5 against the host libledge_jni.so), run by Maven
+        // (pom.xml); it is not an Android unit-test source set.
+        getByName("test") {
+            java.setSrcDirs(emptyList<String>())
+        }
+    }
+
+    compileOptions {
+        sourceCompatibility = JavaVersion.VERSION_17
+        targetCompatibility = JavaVersion.VERSION_17
+    }
+
+    packaging {
+        jniLibs {
+            // The libraries are stripped by the `dist` cargo profile already.
+            keepDebugSymbols += "**/libledge_jni.so"
+        }
+    }
+}
+
+kotlin {
+    compilerOptions {
+        jvmTarget.set(JvmTarget.JVM_17)
+        allWarningsAsErrors.set(true)
+    }
+}
+
+// Fail early, with the fix, when the native libraries were not built.
+tasks.named("preBuild") {
+    doFirst {
+        val missing = listOf("arm64-v8a", "armeabi-v7a", "x86_64")
+            .filter { !file("src/main/jniLibs/$it/libledge_jni.so").isFile }
+        if (missing.isNotEmpty()) {
+            throw GradleException("missing src/main/jniLibs/{${missing.joinToString(",")}}/libledge_jni.so: run ../scripts/build-android.sh first")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.ledge
+
+import java.io.File
+import java.nio.ByteBuffer
+import java.util.concurrent.locks.ReentrantReadWriteLock
+import kotlin.concurrent.read
+import kotlin.concurrent.write
+
+/**
+ * A loaded, optimized model. Thread-safe: load once, call from any number of threads. Holds native
+ * memory until [close] (use `use { }`); every call after [close] throws [IllegalStateException], and
+ * [close] is idempotent and waits for calls in flight on other threads.
+ *
+ * ```
+ * LedgeModel.fromFile("efficientnet-lite0/model.onnx").use { model ->
+ *     val top3 = model.classify(File("chelsea.png").readBytes(), topK = 3)
+ *     println(top3.first().label)   // tiger cat
+ * }
+ * ```
+ *
+ * Failures are [LedgeException] subclasses, one per kind of problem, with the core's messages.
+ */
+class LedgeModel private constructor(private var handle: Long, private val cachedInfo: ModelInfo) : AutoCloseable {
+    private val lock = ReentrantReadWriteLock()
+
+    /** Runs [block] with the live handle under the read lock, so [close] cannot free it meanwhile. */
+    private inline fun <T> withHandle(block: (Long) -> T): T = lock.read {
+        val h = handle
+        check(h != 0L) { "LedgeModel is closed" }
+        block(h)
+    }
+
+    /** What Ledge knows about the model: inputs/outputs, size, sha256, operators, manifest, repairs. */
+    val info: ModelInfo get() = withHandle { cachedInfo }
+
+    /** Usage statistics since load: runs, latency percentiles, mean top-1 score. */
+    val stats: Stats get() = withHandle { Codec.stats(Native.stats(it)) }
+
+    /** True once [close] has run. */
+    val isClosed: Boolean get() = lock.read { handle == 0L }
+
+    /**
+     * Decodes an encoded image (JPEG or PNG), preprocesses it as the model's manifest says, runs the
+     * model and returns the [topK] best classes, best first (capped at the class count).
+     */
+    fun classify(encoded: ByteArray, topK: Int = 5): List<Prediction> =
+        withHandle { Codec.predictions(Native.classify(it, encoded, topK)) }
+
+    /**
+     * Like [classify] for a tightly packed RGBA frame (camera, canvas): `width × height × 4` bytes
+     * between the buffer's position and limit. A direct buffer is read in place (zero-copy); a heap
+     * buffer is copied once. The buffer must not be written during the call.
+     */
+    fun classifyRgba(pixels: ByteBuffer, width: Int, height: Int, topK: Int = 5): List<Prediction> {
+        val view = if (pixels.isDirect) {
+            pixels.slice()
+        } else {
+            ByteBuffer.allocateDirect(pixels.remaining()).put(pixels.duplicate()).also { it.flip() }
+        }
+        return withHandle { Codec.predictions(Native.classifyRgba(it, view, width, height, topK)) }
+    }
+
+    /** Classifies an already preprocessed input tensor (softmax for logits and labels as the manifest says). */
+    fun classifyTensor(tensor: Tensor, topK: Int = 5): List<Prediction> {
+        val encoded = Codec.tensors(listOf(tensor))
+        return withHandle { Codec.predictions(Native.classifyTensor(it, encoded, topK)) }
+    }
+
+    /** Runs the model on raw tensors, one per input in order; count, shapes and dtypes are checked first. */
+    fun run(inputs: List<Tensor>): List<Tensor> {
+        val encoded = Codec.tensors(inputs)
+        return withHandle { Codec.tensors(Native.run(it, encoded)) }
+    }
+
+    /** [run] with the inputs as arguments. */
+    fun run(vararg inputs: Tensor): List<Tensor> = run(inputs.toList())
+
+    /** Frees the native model. Idempotent; waits for calls in flight; later calls throw [IllegalStateException]. */
+    override fun close() {
+        lock.write {
+            val h = handle
+            handle = 0L
+            if (h != 0L) Native.free(h)
+        }
+    }
+
+    override fun toString(): String =
+        if (isClosed) "LedgeModel(closed)" else "LedgeModel(${cachedInfo.manifest?.name ?: cachedInfo.sha256.take(12)})"
+
+    companion object {
+        /** Loads a model from its bytes (an embedded manifest is used; a sidecar cannot be found this way). */
+        @JvmStatic
+        @JvmOverloads
+        fun fromBytes(bytes: ByteArray, options: LoadOptions = LoadOptions()): LedgeModel {
+            NativeLibrary.ensureLoaded()
+            return wrap(Native.loadBytes(bytes, Codec.options(options)))
+        }
+
+        /** Loads a model file; a sidecar manifest beside it (`model.onnx` → `model.toml`) is found. */
+        @JvmStatic
+        @JvmOverloads
+        fun fromFile(path: String, options: LoadOptions = LoadOptions()): LedgeModel {
+            NativeLibrary.ensureLoaded()
+            return wrap(Native.loadFile(path, Codec.options(options)))
+        }
+
+        /** [fromFile] for a [File]. */
+        @JvmStatic
+        @JvmOverloads
+        fun fromFile(file: File, options: LoadOptions = LoadOptions()): LedgeModel = fromFile(file.path, options)
+
+        private fun wrap(handle: Long): LedgeModel {
+            try {
+                return LedgeModel(handle, Codec.info(Native.info(handle)))
+            } catch (t: Throwable) {
+                Native.free(handle)
+                throw t
+            }
+        }
+    }
+}

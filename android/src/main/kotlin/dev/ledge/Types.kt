@@ -1,0 +1,178 @@
+package dev.ledge
+
+/** One class of a classification: its index in the model's output, its label if the manifest has labels, and its probability. */
+data class Prediction(val index: Int, val label: String?, val score: Float)
+
+/** Element type of a [Tensor] or a model input/output. */
+enum class DType { F32, I8, U8, I32, I64 }
+
+/** Name, shape (−1 for a dimension only known at run time) and element type of a model input or output. */
+data class TensorSpec(val name: String, val shape: List<Long>, val dtype: DType)
+
+/** What Ledge knows about a loaded model (the core's `ModelInfo`). */
+data class ModelInfo(
+    /** Inputs, with their pinned shapes. */
+    val inputs: List<TensorSpec>,
+    /** Outputs. */
+    val outputs: List<TensorSpec>,
+    /** Size of the model bytes. */
+    val fileSize: Long,
+    /** sha256 of the model bytes, lower-case hex. */
+    val sha256: String,
+    /** ONNX operator type → node count. */
+    val opHistogram: Map<String, Long>,
+    /** Number of weight elements. */
+    val parameters: Long,
+    /** Multiply-accumulates per run (engine estimate). */
+    val macs: Long,
+    /** MACs on quantized operands. */
+    val quantizedMacs: Long,
+    /** Convolution/matrix-product nodes. */
+    val computeNodes: Long,
+    /** How many of [computeNodes] are quantized. */
+    val quantizedComputeNodes: Long,
+    /** The manifest, if the model has one. */
+    val manifest: ManifestInfo?,
+    /** Graph repairs applied at load. */
+    val repairs: List<String>,
+) {
+    /** Share of the MACs on quantized operands, in [0, 1]. */
+    val quantizedMacFraction: Double get() = if (macs == 0L) 0.0 else quantizedMacs.toDouble() / macs
+}
+
+/** The parts of a model manifest an app usually needs; [toml] has all of it. */
+data class ManifestInfo(
+    val name: String,
+    val version: String,
+    val description: String?,
+    /** Class labels, by output index (empty when the manifest has none). */
+    val labels: List<String>,
+    /** Where it came from: `"options"`, `"sidecar"` or `"embedded"`. */
+    val source: String,
+    /** The whole manifest as TOML. */
+    val toml: String,
+)
+
+/** A snapshot of a model's usage since it was loaded. */
+data class Stats(
+    /** Successful calls (`run` and every `classify*`). */
+    val runs: Long,
+    /** Successful `classify*` calls. */
+    val classifications: Long,
+    /** Latency percentiles over the last 1024 calls, milliseconds (0 before any call). */
+    val p50Ms: Double,
+    val p95Ms: Double,
+    val p99Ms: Double,
+    /** Mean top-1 score over all classifications; null before the first. A falling mean means inputs drift. */
+    val meanTop1Score: Double?,
+)
+
+/** Size limits protecting the app from hostile inputs; exceeding one is [LedgeException.LimitExceeded]. */
+data class Limits(
+    /** Largest model accepted, bytes (default 512 MiB). */
+    val maxModelBytes: Long = 512L shl 20,
+    /** Largest image accepted, pixels, checked from the header before decoding (default 2^26). */
+    val maxImagePixels: Long = 1L shl 26,
+    /** Largest tensor accepted by [LedgeModel.run], elements (default 2^26). */
+    val maxTensorElements: Long = 1L shl 26,
+)
+
+/** How to load a model (the core's `LoadOptions`). */
+data class LoadOptions(
+    /** Batch size pinned into a symbolic first dimension. */
+    val batch: Int = 1,
+    /** Explicit shapes for every input (needed when a model has symbolic dimensions besides the batch). */
+    val inputShapes: List<List<Long>>? = null,
+    /** A manifest as TOML text, overriding the sidecar and the embedded one (labels inline: `labels = [...]`). */
+    val manifestToml: String? = null,
+    /** A manifest file, overriding the sidecar and the embedded one (`labels_file` is relative to it). */
+    val manifestPath: String? = null,
+    /** Verify the manifest's sha256 against the model bytes. */
+    val verifyIntegrity: Boolean = true,
+    /** Resource limits. */
+    val limits: Limits = Limits(),
+)
+
+/**
+ * A dense row-major tensor for [LedgeModel.run] and [LedgeModel.classifyTensor]. Build one with [f32],
+ * [i8], [u8], [i32] or [i64]; read it back with [floats], [bytes], [ints] or [longs]. Equality is by
+ * dtype, shape and contents.
+ */
+class Tensor private constructor(
+    /** Element type. */
+    val dtype: DType,
+    /** Dimensions. */
+    val shape: List<Long>,
+    internal val data: Any,
+) {
+    /** Number of elements (product of [shape]). */
+    val size: Int get() = when (data) {
+        is FloatArray -> data.size
+        is ByteArray -> data.size
+        is IntArray -> data.size
+        is LongArray -> data.size
+        else -> 0
+    }
+
+    /** The elements of an F32 tensor. */
+    fun floats(): FloatArray = data as? FloatArray ?: throw IllegalStateException("tensor is $dtype, not F32")
+
+    /** The elements of an I8 or U8 tensor (U8 values are the bytes' unsigned reading). */
+    fun bytes(): ByteArray = data as? ByteArray ?: throw IllegalStateException("tensor is $dtype, not I8/U8")
+
+    /** The elements of an I32 tensor. */
+    fun ints(): IntArray = data as? IntArray ?: throw IllegalStateException("tensor is $dtype, not I32")
+
+    /** The elements of an I64 tensor. */
+    fun longs(): LongArray = data as? LongArray ?: throw IllegalStateException("tensor is $dtype, not I64")
+
+    override fun equals(other: Any?): Boolean =
+        other is Tensor && other.dtype == dtype && other.shape == shape && when (data) {
+            is FloatArray -> data.contentEquals(other.data as? FloatArray)
+            is ByteArray -> data.contentEquals(other.data as? ByteArray)
+            is IntArray -> data.contentEquals(other.data as? IntArray)
+            is LongArray -> data.contentEquals(other.data as? LongArray)
+            else -> false
+        }
+
+    override fun hashCode(): Int = 31 * (31 * dtype.hashCode() + shape.hashCode()) + when (data) {
+        is FloatArray -> data.contentHashCode()
+        is ByteArray -> data.contentHashCode()
+        is IntArray -> data.contentHashCode()
+        is LongArray -> data.contentHashCode()
+        else -> 0
+    }
+
+    override fun toString(): String = "Tensor($dtype, shape=$shape)"
+
+    companion object {
+        private fun make(dtype: DType, shape: List<Long>, data: Any, size: Int): Tensor {
+            var expected = 1L
+            for (d in shape) {
+                if (d < 0) throw LedgeException.InvalidArgument("tensor shape $shape has a negative dimension")
+                expected = if (d == 0L || expected <= Int.MAX_VALUE / d) expected * d else Long.MAX_VALUE
+            }
+            if (expected != size.toLong()) {
+                throw LedgeException.InvalidArgument("tensor of shape $shape needs $expected elements, got $size")
+            }
+            return Tensor(dtype, shape.toList(), data)
+        }
+
+        /** A 32-bit float tensor; [LedgeException.InvalidArgument] if `data.size` is not the product of [shape]. */
+        @JvmStatic fun f32(shape: List<Long>, data: FloatArray): Tensor = make(DType.F32, shape, data, data.size)
+
+        /** A signed 8-bit tensor. */
+        @JvmStatic fun i8(shape: List<Long>, data: ByteArray): Tensor = make(DType.I8, shape, data, data.size)
+
+        /** An unsigned 8-bit tensor (bytes read as 0..255). */
+        @JvmStatic fun u8(shape: List<Long>, data: ByteArray): Tensor = make(DType.U8, shape, data, data.size)
+
+        /** A 32-bit integer tensor. */
+        @JvmStatic fun i32(shape: List<Long>, data: IntArray): Tensor = make(DType.I32, shape, data, data.size)
+
+        /** A 64-bit integer tensor. */
+        @JvmStatic fun i64(shape: List<Long>, data: LongArray): Tensor = make(DType.I64, shape, data, data.size)
+
+        internal fun trusted(dtype: DType, shape: List<Long>, data: Any): Tensor = Tensor(dtype, shape, data)
+    }
+}

@@ -1,0 +1,85 @@
+package dev.ledge
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.DynamicTest
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestFactory
+import org.junit.jupiter.api.assertThrows
+
+/**
+ * The bridge itself, through the entry points of the `testing` feature: a panic in native code is a
+ * LedgeException.Panic (the JVM survives and keeps working), and each core error kind arrives as its own
+ * subclass with the core's message.
+ */
+class BridgeTest {
+    companion object {
+        @JvmStatic
+        @BeforeAll
+        fun loadLibrary() = NativeLibrary.ensureLoaded()
+
+        /** Every variant of ledge::Error, by ledge::Error::kind(), with a fragment of its message. */
+        val kinds = mapOf(
+            "ModelFormat" to "invalid model: test",
+            "UnsupportedOperator" to "unsupported operator QLinearAdd (node 'n') and 2 other unsupported node(s)",
+            "InputCount" to "expected 1 input tensor(s), got 2",
+            "InputShape" to "input 'x': expected shape [1, 3], got [1, 4]",
+            "InputType" to "input 'x': expected dtype f32, got u8",
+            "ImageDecode" to "cannot decode image: test",
+            "InvalidArgument" to "invalid argument: test",
+            "Manifest" to "manifest: test",
+            "Integrity" to "manifest says sha256 aa, model has bb",
+            "Io" to "/nowhere: not found",
+            "LimitExceeded" to "limit exceeded: max_image_pixels is 2, the maximum is 1",
+            "Budget" to "budget: test",
+            "Inference" to "inference failed: test",
+        )
+    }
+
+    @Test
+    fun aPanicBecomesAnExceptionAndTheJvmCarriesOn() {
+        repeat(3) {
+            assertFails<LedgeException.Panic>("panic in native code", "boom $it") { Native.testPanic("boom $it") }
+        }
+        load("ppocr-cls/model.onnx").use { assertEquals(0, it.classify(read("images/line0_0.png"), 1)[0].index) }
+    }
+
+    @TestFactory
+    fun everyErrorKindHasItsExceptionClass(): List<DynamicTest> = kinds.map { (kind, message) ->
+        DynamicTest.dynamicTest(kind) {
+            val e = assertThrows<LedgeException> { Native.testError(kind) }
+            assertTrue(e.message!!.contains(message), "'${e.message}' should mention '$message'")
+            assertEquals(kind, e.kind)
+            assertEquals("dev.ledge.LedgeException$$kind", e.javaClass.name)
+        }
+    }
+
+    @Test
+    fun everySubclassIsCovered() {
+        val subclasses = LedgeException::class.java.declaredClasses
+            .filter { LedgeException::class.java.isAssignableFrom(it) }
+            .map { it.simpleName }.toSet()
+        assertEquals(kinds.keys + "Panic", subclasses)
+    }
+
+    @Test
+    fun anUnknownKindIsAnIllegalStateException() {
+        assertFails<IllegalStateException>("no error kind Nope") { Native.testError("Nope") }
+    }
+
+    @Test
+    fun tensorsRoundTripThroughTheCodec() {
+        val tensors = listOf(
+            Tensor.f32(listOf(2, 3), floatArrayOf(0f, -1.5f, 2f, Float.MAX_VALUE, Float.MIN_VALUE, -0f)),
+            Tensor.i8(listOf(4), byteArrayOf(-128, -1, 0, 127)),
+            Tensor.u8(listOf(1, 2), byteArrayOf(0, -1)),
+            Tensor.i32(listOf(2), intArrayOf(Int.MIN_VALUE, Int.MAX_VALUE)),
+            Tensor.i64(listOf(), longArrayOf(Long.MIN_VALUE)),
+            Tensor.f32(listOf(0, 5), FloatArray(0)),
+        )
+        assertEquals(tensors, Codec.tensors(Native.testEcho(Codec.tensors(tensors))))
+        assertFails<LedgeException.InvalidArgument>("malformed bridge data") { Native.testEcho(byteArrayOf(1, 0, 0, 0, 9)) }
+        assertFails<LedgeException.InvalidArgument>("malformed bridge data: truncated") { Native.testEcho(byteArrayOf(1)) }
+    }
+}

@@ -1,0 +1,323 @@
+//! The byte format of structured values crossing the JNI boundary; its mirror is
+//! `android/src/main/kotlin/dev/ledge/Codec.kt`.
+//!
+//! Little-endian. `u8`/`u32`/`u64`/`i64`/`f32`/`f64` as their bytes; a string is a `u32` byte
+//! length and UTF-8; an optional value is a `u8` flag (0/1) and the value; a list is a `u32`
+//! count and the items. A tensor is `dtype: u8` (0 f32, 1 i8, 2 u8, 3 i32, 4 i64), `rank: u32`,
+//! `rank × u64` dimensions and the row-major elements; a tensor list is a `u32` count and the
+//! tensors.
+
+use ledge::{DType, Error, LoadOptions, Manifest, ModelInfo, Prediction, Stats, Tensor};
+use ledge::{ManifestSource, TensorData, TensorSpec};
+
+type Result<T> = std::result::Result<T, Error>;
+
+fn bad(what: &str) -> Error {
+    Error::InvalidArgument(format!("malformed bridge data: {what}"))
+}
+
+/// Reads the format above from a byte slice; every read is bounds-checked.
+struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.buf.len() {
+            return Err(bad("truncated"));
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut a = [0; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn flag(&mut self) -> Result<bool> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(bad("flag")),
+        }
+    }
+
+    fn u32(&mut self) -> Result<usize> {
+        Ok(u32::from_le_bytes(self.array()?) as usize)
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    fn usize(&mut self) -> Result<usize> {
+        usize::try_from(self.u64()?).map_err(|_| bad("size"))
+    }
+
+    fn string(&mut self) -> Result<String> {
+        let n = self.u32()?;
+        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| bad("UTF-8"))
+    }
+
+    fn dims(&mut self) -> Result<Vec<usize>> {
+        let rank = self.u32()?;
+        if rank > 64 {
+            return Err(bad("rank"));
+        }
+        (0..rank).map(|_| self.usize()).collect()
+    }
+
+    fn tensor(&mut self) -> Result<Tensor> {
+        let dtype = self.u8()?;
+        let shape = self.dims()?;
+        let count = shape
+            .iter()
+            .try_fold(1usize, |a, d| a.checked_mul(*d))
+            .ok_or_else(|| bad("element count"))?;
+        let width = match dtype {
+            0 | 3 => 4,
+            1 | 2 => 1,
+            4 => 8,
+            _ => return Err(bad("dtype")),
+        };
+        let raw = self.take(count.checked_mul(width).ok_or_else(|| bad("size"))?)?;
+        let data = match dtype {
+            0 => TensorData::F32(
+                raw.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ),
+            1 => TensorData::I8(raw.iter().map(|&b| b as i8).collect()),
+            2 => TensorData::U8(raw.to_vec()),
+            3 => TensorData::I32(
+                raw.chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ),
+            _ => TensorData::I64(
+                raw.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
+            ),
+        };
+        Tensor::new(shape, data)
+    }
+
+    fn end(&self) -> Result<()> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(bad("trailing bytes"))
+        }
+    }
+}
+
+/// Writes the format above.
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: usize) {
+        self.0
+            .extend((u32::try_from(v).unwrap_or(u32::MAX)).to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend(v.to_le_bytes());
+    }
+    fn i64(&mut self, v: i64) {
+        self.0.extend(v.to_le_bytes());
+    }
+    fn f32(&mut self, v: f32) {
+        self.0.extend(v.to_le_bytes());
+    }
+    fn f64(&mut self, v: f64) {
+        self.0.extend(v.to_le_bytes());
+    }
+    fn string(&mut self, s: &str) {
+        self.u32(s.len());
+        self.0.extend(s.as_bytes());
+    }
+    fn opt_string(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                self.u8(1);
+                self.string(s);
+            }
+            None => self.u8(0),
+        }
+    }
+    fn strings<'s>(&mut self, items: impl ExactSizeIterator<Item = &'s str>) {
+        self.u32(items.len());
+        for s in items {
+            self.string(s);
+        }
+    }
+    fn spec(&mut self, spec: &TensorSpec) {
+        self.string(&spec.name);
+        self.u32(spec.shape.len());
+        for &d in &spec.shape {
+            self.i64(d);
+        }
+        self.u8(dtype_code(spec.dtype));
+    }
+    fn tensor(&mut self, t: &Tensor) {
+        self.u8(dtype_code(t.dtype()));
+        self.u32(t.shape().len());
+        for &d in t.shape() {
+            self.u64(d as u64);
+        }
+        match t.data() {
+            TensorData::F32(v) => v.iter().for_each(|x| self.0.extend(x.to_le_bytes())),
+            TensorData::I8(v) => v.iter().for_each(|x| self.0.extend(x.to_le_bytes())),
+            TensorData::U8(v) => self.0.extend(v),
+            TensorData::I32(v) => v.iter().for_each(|x| self.0.extend(x.to_le_bytes())),
+            TensorData::I64(v) => v.iter().for_each(|x| self.0.extend(x.to_le_bytes())),
+        }
+    }
+}
+
+fn dtype_code(d: DType) -> u8 {
+    match d {
+        DType::F32 => 0,
+        DType::I8 => 1,
+        DType::U8 => 2,
+        DType::I32 => 3,
+        DType::I64 => 4,
+    }
+}
+
+/// `LoadOptions`: `batch: u32`, optional shape list (each a `u32` rank and `u64` dims),
+/// manifest tag (`u8`: 0 none, 1 TOML text, 2 path of a TOML file) and its string,
+/// `verify_integrity: u8`, and the three limits as `u64`.
+pub(crate) fn decode_options(bytes: &[u8]) -> Result<LoadOptions> {
+    let mut r = Reader { buf: bytes };
+    let batch = r.u32()?;
+    let input_shapes = if r.flag()? {
+        let n = r.u32()?;
+        Some((0..n).map(|_| r.dims()).collect::<Result<Vec<_>>>()?)
+    } else {
+        None
+    };
+    let manifest = match r.u8()? {
+        0 => None,
+        1 => Some(Manifest::from_toml(&r.string()?)?),
+        2 => Some(Manifest::from_path(r.string()?)?),
+        _ => return Err(bad("manifest tag")),
+    };
+    let verify_integrity = r.flag()?;
+    let mut options = LoadOptions {
+        batch,
+        input_shapes,
+        manifest,
+        verify_integrity,
+        ..LoadOptions::default()
+    };
+    options.limits.max_model_bytes = r.u64()?;
+    options.limits.max_image_pixels = r.u64()?;
+    options.limits.max_tensor_elements = r.u64()?;
+    r.end()?;
+    Ok(options)
+}
+
+/// A tensor list.
+pub(crate) fn decode_tensors(bytes: &[u8]) -> Result<Vec<Tensor>> {
+    let mut r = Reader { buf: bytes };
+    let n = r.u32()?;
+    let tensors = (0..n).map(|_| r.tensor()).collect::<Result<Vec<_>>>()?;
+    r.end()?;
+    Ok(tensors)
+}
+
+/// A tensor list.
+pub(crate) fn encode_tensors(tensors: &[Tensor]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u32(tensors.len());
+    for t in tensors {
+        w.tensor(t);
+    }
+    w.0
+}
+
+/// A list of predictions: `index: u32`, `score: f32`, optional label.
+pub(crate) fn encode_predictions(predictions: &[Prediction]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u32(predictions.len());
+    for p in predictions {
+        w.u32(p.index);
+        w.f32(p.score);
+        w.opt_string(p.label.as_deref());
+    }
+    w.0
+}
+
+/// `ModelInfo`: inputs and outputs (name, `i64` dims, dtype), file size, sha256, operator
+/// histogram, parameters, MACs, quantized MACs, compute nodes, quantized compute nodes,
+/// optional manifest (name, version, optional description, labels, source, TOML) and repairs.
+pub(crate) fn encode_info(info: &ModelInfo) -> Vec<u8> {
+    let mut w = Writer::default();
+    for specs in [&info.inputs, &info.outputs] {
+        w.u32(specs.len());
+        for s in specs {
+            w.spec(s);
+        }
+    }
+    w.u64(info.file_size);
+    w.string(&info.sha256);
+    w.u32(info.op_histogram.len());
+    for (op, n) in &info.op_histogram {
+        w.string(op);
+        w.u64(*n as u64);
+    }
+    w.u64(info.parameters);
+    w.u64(info.macs);
+    w.u64(info.quantized_macs);
+    w.u64(info.compute_nodes as u64);
+    w.u64(info.quantized_compute_nodes as u64);
+    match &info.manifest {
+        Some(m) => {
+            w.u8(1);
+            w.string(&m.name);
+            w.string(&m.version);
+            w.opt_string(m.description.as_deref());
+            w.strings(m.output.labels.iter().map(String::as_str));
+            w.string(match info.manifest_source {
+                Some(ManifestSource::Options) => "options",
+                Some(ManifestSource::Sidecar) => "sidecar",
+                Some(ManifestSource::Embedded) => "embedded",
+                None => "",
+            });
+            w.string(&m.to_toml());
+        }
+        None => w.u8(0),
+    }
+    w.strings(info.repairs.iter().map(String::as_str));
+    w.0
+}
+
+/// `Stats`: runs, classifications (`u64`), p50/p95/p99 (`f64`), optional mean top-1 (`f64`).
+pub(crate) fn encode_stats(s: &Stats) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u64(s.runs);
+    w.u64(s.classifications);
+    w.f64(s.p50_ms);
+    w.f64(s.p95_ms);
+    w.f64(s.p99_ms);
+    match s.mean_top1_score {
+        Some(m) => {
+            w.u8(1);
+            w.f64(m);
+        }
+        None => w.u8(0),
+    }
+    w.0
+}
