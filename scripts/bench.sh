@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks Ledge against onnxruntime (see scripts/bench.py); writes docs/benchmarks.md.
-# Builds the dist CLI first. Arguments go to bench.py (e.g. --rounds 7 --fp32-dir ../shared/models).
+# Builds the dist CLI first. Arguments go to bench.py (e.g. --rounds 7 --fp32-dir DIR, DIR holding
+# the fp32 sources named in demo-models/README.md).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
