@@ -281,9 +281,7 @@ impl Model {
     /// model and returns the `k` best classes.
     pub fn classify_encoded(&self, bytes: &[u8], k: usize) -> Result<Vec<Prediction>> {
         let started = Instant::now();
-        let manifest = self.manifest_for_classify()?;
-        let img = preprocess::decode(bytes, self.limits.max_image_pixels)?;
-        let tensor = preprocess::to_tensor(&img, &manifest.input, &self.input_shape())?;
+        let tensor = self.preprocess_encoded(bytes)?;
         self.classify_recorded(started, &tensor, k)
     }
 

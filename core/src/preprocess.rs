@@ -5,7 +5,8 @@
 
 use std::io::Cursor;
 
-use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{ImageReader, RgbImage};
 
 use crate::error::{Error, Result};
@@ -154,13 +155,8 @@ fn resize(
         Filter::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
     };
     let fail = |e: String| Error::ImageDecode(format!("resize failed: {e}"));
-    let src = Image::from_vec_u8(
-        img.width(),
-        img.height(),
-        img.as_raw().clone(),
-        PixelType::U8x3,
-    )
-    .map_err(|e| fail(e.to_string()))?;
+    let src = ImageRef::new(img.width(), img.height(), img.as_raw(), PixelType::U8x3)
+        .map_err(|e| fail(e.to_string()))?;
     let mut dst = Image::new(dw, dh, PixelType::U8x3);
     let options = ResizeOptions::new().resize_alg(alg).crop(left, top, cw, ch);
     Resizer::new()

@@ -439,7 +439,7 @@ fn bench(
         .map(|_| time_run())
         .collect::<ledge::Result<Vec<_>>>()?;
     times.sort_by(f64::total_cmp);
-    let pct = |p| ledge_percentile(&times, p);
+    let pct = |p| ledge::percentile(&times, p);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     let rss = peak_rss_bytes();
     if json {
@@ -470,10 +470,6 @@ fn bench(
         }
     }
     Ok(())
-}
-
-fn ledge_percentile(sorted: &[f64], p: f64) -> f64 {
-    ledge::percentile(sorted, p)
 }
 
 /// A deterministic input in [-1, 1) (or small integers) of the input's shape and type.
