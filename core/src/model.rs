@@ -27,6 +27,10 @@ pub struct Limits {
     pub max_image_pixels: u64,
     /// Largest tensor accepted by [`Model::run`], in elements (default 2²⁶).
     pub max_tensor_elements: u64,
+    /// Largest total a model may plan to allocate, in bytes: every tensor its graph produces,
+    /// weights and intermediate results, summed before optimization (default 1 GiB; the demo
+    /// EfficientNet-Lite0 plans ~{PLAN} MB).
+    pub max_plan_bytes: u64,
 }
 
 impl Default for Limits {
@@ -35,6 +39,7 @@ impl Default for Limits {
             max_model_bytes: 512 << 20,
             max_image_pixels: 1 << 26,
             max_tensor_elements: 1 << 26,
+            max_plan_bytes: 1 << 30,
         }
     }
 }
@@ -171,7 +176,19 @@ impl Model {
         Model::load(bytes, options, None)
     }
 
+    /// [`Model::load_unguarded`], with a panic inside tract (an assertion a malformed graph
+    /// trips) turned into [`Error::ModelFormat`].
     fn load(bytes: &[u8], options: &LoadOptions, sidecar: Option<Manifest>) -> Result<Model> {
+        guarded(Error::ModelFormat, || {
+            Model::load_unguarded(bytes, options, sidecar)
+        })
+    }
+
+    fn load_unguarded(
+        bytes: &[u8],
+        options: &LoadOptions,
+        sidecar: Option<Manifest>,
+    ) -> Result<Model> {
         let started = Instant::now();
         check_limit(
             "max_model_bytes",
@@ -202,6 +219,15 @@ impl Model {
             }
         }
         onnx_file::check_operators(&proto, |op| onnx().op_register.0.contains_key(op))?;
+        if let Some((node, elements)) = onnx_file::largest_constant_request(&proto) {
+            log::debug!("largest constant-sized tensor: {elements} elements at '{node}'");
+            // 4 bytes an element: the least any tensor tract allocates for it will take.
+            check_limit(
+                "max_plan_bytes",
+                elements.saturating_mul(4),
+                options.limits.max_plan_bytes,
+            )?;
+        }
 
         let mut model = onnx()
             .model_for_proto_model(&proto)
@@ -210,6 +236,7 @@ impl Model {
         let mut typed = model
             .into_typed()
             .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
+        check_plan(&typed, &options.limits)?;
         let repairs = repair::quantized_non_elementwise_chains(&mut typed)
             .map_err(|e| Error::Inference(format!("repairing the graph: {}", tract_chain(&e))))?;
         let (quantized, compute) = onnx_file::quantized_compute_nodes(&proto);
@@ -402,12 +429,27 @@ impl Model {
             }
             values.push(t.to_tract()?.into_tvalue());
         }
-        let outputs = self
-            .plan
-            .run(values)
-            .map_err(|e| Error::Inference(tract_chain(&e)))?;
+        let outputs = guarded(Error::Inference, || {
+            self.plan
+                .run(values)
+                .map_err(|e| Error::Inference(tract_chain(&e)))
+        })?;
         outputs.iter().map(|v| Tensor::from_tract(v)).collect()
     }
+}
+
+/// Runs `f`, turning a panic into the error `kind` makes of its message. tract asserts
+/// invariants that a malformed model can break; the caller gets an error, the app keeps running.
+/// (Needs `panic = "unwind"`, as on every target but wasm.)
+fn guarded<T>(kind: fn(String) -> Error, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(kind(format!("tract failed on this model: {message}")))
+    })
 }
 
 fn check_limit(limit: &'static str, value: u64, max: u64) -> Result<()> {
@@ -545,6 +587,29 @@ fn output_specs(model: &TypedModel, proto: &ModelProto) -> Result<Vec<TensorSpec
 }
 
 /// Total MACs per run from tract's cost model, and the MACs of the named quantized nodes.
+/// Refuses a graph whose tensors, summed, exceed `max_plan_bytes`, before tract's optimizer
+/// folds constants or allocates anything.
+fn check_plan(model: &TypedModel, limits: &Limits) -> Result<()> {
+    let mut total = 0u64;
+    for node in model.nodes() {
+        for output in &node.outputs {
+            let fact = &output.fact;
+            let Some(shape) = fact.shape.as_concrete() else {
+                continue;
+            };
+            let elements = shape
+                .iter()
+                .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+                .unwrap_or(u64::MAX);
+            let bytes = elements.saturating_mul(fact.datum_type.size_of() as u64);
+            total = total.saturating_add(bytes);
+            check_limit("max_plan_bytes", total, limits.max_plan_bytes)?;
+        }
+    }
+    log::debug!("the graph plans {total} bytes of tensors");
+    Ok(())
+}
+
 fn mac_estimate(model: &TypedModel, quantized: &[String]) -> Result<(u64, u64)> {
     let mut total = 0u64;
     let mut q = 0u64;

@@ -209,3 +209,91 @@ mod tests {
         }
     }
 }
+
+/// The largest tensor, in elements, that the graph asks for through constants alone: an
+/// initializer's declared dims, or the constant shape/size input of an operator that makes its
+/// output that large (`ConstantOfShape`, `Expand`, `Reshape`, `Tile`, `Range`, `Resize`'s
+/// sizes). tract evaluates such nodes while it analyses the graph, so this is checked first:
+/// a 60-byte model can ask for terabytes. Returns `(node or initializer name, elements)`.
+pub(crate) fn largest_constant_request(proto: &ModelProto) -> Option<(String, u64)> {
+    let graph = proto.graph.as_ref()?;
+    let mut constants: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    let mut largest: Option<(String, u64)> = None;
+    let mut note = |name: &str, elements: u64| {
+        if largest.as_ref().is_none_or(|(_, e)| elements > *e) {
+            largest = Some((name.to_string(), elements));
+        }
+    };
+    for t in &graph.initializer {
+        note(&t.name, product(&t.dims));
+        if let Some(values) = int_values(t) {
+            constants.insert(&t.name, values);
+        }
+    }
+    for n in &graph.node {
+        let name = n.output.first().map_or(n.name.as_str(), String::as_str);
+        if n.op_type == "Constant" {
+            if let Some(t) = n.attribute.iter().find_map(|a| a.t.as_ref()) {
+                note(name, product(&t.dims));
+                if let Some(values) = int_values(t) {
+                    constants.insert(name, values);
+                }
+            }
+            continue;
+        }
+        let input = |i: usize| n.input.get(i).and_then(|x| constants.get(x.as_str()));
+        let elements = match n.op_type.as_str() {
+            "ConstantOfShape" => input(0).map(|v| product(v)),
+            "Expand" | "Reshape" | "Tile" => input(1).map(|v| product(v)),
+            "Resize" => input(3).map(|v| product(v)),
+            "Range" => match (
+                input(0).map(Vec::as_slice),
+                input(1).map(Vec::as_slice),
+                input(2).map(Vec::as_slice),
+            ) {
+                (Some([start]), Some([limit]), Some([delta])) if *delta != 0 => {
+                    Some(((limit.saturating_sub(*start)) / delta).max(0) as u64)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(elements) = elements {
+            note(name, elements);
+        }
+    }
+    largest
+}
+
+/// Product of dimensions, negative ones (unknown, inferred) counted as 1, saturating.
+fn product(dims: &[i64]) -> u64 {
+    dims.iter()
+        .fold(1u64, |n, &d| n.saturating_mul(d.max(1) as u64))
+}
+
+/// The values of a small integer tensor (shapes, sizes), from its typed or raw data.
+fn int_values(t: &tract_onnx::pb::TensorProto) -> Option<Vec<i64>> {
+    use tract_onnx::pb::tensor_proto::DataType;
+    const MAX: usize = 64; // shape-like tensors are short; weights are not looked at
+    let dtype = DataType::try_from(t.data_type).ok()?;
+    match dtype {
+        DataType::Int64 if !t.int64_data.is_empty() => {
+            (t.int64_data.len() <= MAX).then(|| t.int64_data.clone())
+        }
+        DataType::Int32 if !t.int32_data.is_empty() => (t.int32_data.len() <= MAX)
+            .then(|| t.int32_data.iter().map(|&v| i64::from(v)).collect()),
+        DataType::Int64 if t.raw_data.len() <= 8 * MAX => Some(
+            t.raw_data
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect(),
+        ),
+        DataType::Int32 if t.raw_data.len() <= 4 * MAX => Some(
+            t.raw_data
+                .chunks_exact(4)
+                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
+                .collect(),
+        ),
+        _ => None,
+    }
+}

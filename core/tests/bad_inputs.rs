@@ -294,3 +294,72 @@ fn sha256_mismatch_in_a_packed_model() {
     };
     Model::from_bytes(&bytes, &skip).unwrap();
 }
+
+/// A one-node graph: `ConstantOfShape(shape)` with `shape` an int64 initializer, f32 output.
+fn constant_of_shape_model(shape: &[i64]) -> Vec<u8> {
+    use prost::Message;
+    use tract_onnx::pb::*;
+    let dims = TensorProto {
+        name: "dims".into(),
+        dims: vec![shape.len() as i64],
+        data_type: tensor_proto::DataType::Int64 as i32,
+        int64_data: shape.to_vec(),
+        ..Default::default()
+    };
+    let node = NodeProto {
+        name: "fill".into(),
+        op_type: "ConstantOfShape".into(),
+        input: vec!["dims".into()],
+        output: vec!["y".into()],
+        ..Default::default()
+    };
+    let output = ValueInfoProto {
+        name: "y".into(),
+        ..Default::default()
+    };
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        graph: Some(GraphProto {
+            name: "hostile".into(),
+            node: vec![node],
+            initializer: vec![dims],
+            output: vec![output],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn a_graph_that_plans_terabytes_is_refused_before_allocating() {
+    // 2²⁰ × 2²⁰ f32 = 4 TiB from a 60-byte model.
+    let e = load_err(&constant_of_shape_model(&[1 << 20, 1 << 20]));
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                limit: "max_plan_bytes",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // The same graph, small, loads: the limit is what refused it.
+    Model::from_bytes(&constant_of_shape_model(&[2, 3]), &LoadOptions::default()).unwrap();
+
+    let mut options = LoadOptions::default();
+    options.limits.max_plan_bytes = 1_000_000;
+    let e = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options)
+        .err()
+        .unwrap();
+    assert_msg(
+        &e,
+        "LimitExceeded",
+        &["max_plan_bytes", "the maximum is 1000000"],
+    );
+}

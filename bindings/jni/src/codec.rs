@@ -198,7 +198,7 @@ fn dtype_code(d: DType) -> u8 {
 
 /// `LoadOptions`: `batch: u32`, optional shape list (each a `u32` rank and `u64` dims),
 /// manifest tag (`u8`: 0 none, 1 TOML text, 2 path of a TOML file) and its string,
-/// `verify_integrity: u8`, and the three limits as `u64`.
+/// `verify_integrity: u8`, and the four limits as `u64`.
 pub(crate) fn decode_options(bytes: &[u8]) -> Result<LoadOptions> {
     let mut r = Reader { buf: bytes };
     let batch = r.u32()?;
@@ -225,6 +225,7 @@ pub(crate) fn decode_options(bytes: &[u8]) -> Result<LoadOptions> {
     options.limits.max_model_bytes = r.u64()?;
     options.limits.max_image_pixels = r.u64()?;
     options.limits.max_tensor_elements = r.u64()?;
+    options.limits.max_plan_bytes = r.u64()?;
     r.end()?;
     Ok(options)
 }

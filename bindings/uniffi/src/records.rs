@@ -279,6 +279,9 @@ pub struct Limits {
     /// Largest tensor accepted by `run`, in elements (default 2²⁶).
     #[uniffi(default = 67108864)]
     pub max_tensor_elements: u64,
+    /// Largest total of tensors the model's graph may plan, in bytes (default 1 GiB).
+    #[uniffi(default = 1073741824)]
+    pub max_plan_bytes: u64,
 }
 
 impl From<&ledge::Limits> for Limits {
@@ -287,6 +290,7 @@ impl From<&ledge::Limits> for Limits {
             max_model_bytes: l.max_model_bytes,
             max_image_pixels: l.max_image_pixels,
             max_tensor_elements: l.max_tensor_elements,
+            max_plan_bytes: l.max_plan_bytes,
         }
     }
 }
@@ -297,6 +301,7 @@ impl From<Limits> for ledge::Limits {
             max_model_bytes: l.max_model_bytes,
             max_image_pixels: l.max_image_pixels,
             max_tensor_elements: l.max_tensor_elements,
+            max_plan_bytes: l.max_plan_bytes,
         }
     }
 }

@@ -1030,6 +1030,10 @@ public struct Limits: Equatable, Hashable {
      * Largest tensor accepted by `run`, in elements (default 2²⁶).
      */
     public var maxTensorElements: UInt64
+    /**
+     * Largest total of tensors the model's graph may plan, in bytes (default 1 GiB).
+     */
+    public var maxPlanBytes: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1042,10 +1046,14 @@ public struct Limits: Equatable, Hashable {
          */maxImagePixels: UInt64 = UInt64(67108864), 
         /**
          * Largest tensor accepted by `run`, in elements (default 2²⁶).
-         */maxTensorElements: UInt64 = UInt64(67108864)) {
+         */maxTensorElements: UInt64 = UInt64(67108864), 
+        /**
+         * Largest total of tensors the model's graph may plan, in bytes (default 1 GiB).
+         */maxPlanBytes: UInt64 = UInt64(1073741824)) {
         self.maxModelBytes = maxModelBytes
         self.maxImagePixels = maxImagePixels
         self.maxTensorElements = maxTensorElements
+        self.maxPlanBytes = maxPlanBytes
     }
 
     
@@ -1066,7 +1074,8 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
             try Limits(
                 maxModelBytes: FfiConverterUInt64.read(from: &buf), 
                 maxImagePixels: FfiConverterUInt64.read(from: &buf), 
-                maxTensorElements: FfiConverterUInt64.read(from: &buf)
+                maxTensorElements: FfiConverterUInt64.read(from: &buf), 
+                maxPlanBytes: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -1074,6 +1083,7 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.maxModelBytes, into: &buf)
         FfiConverterUInt64.write(value.maxImagePixels, into: &buf)
         FfiConverterUInt64.write(value.maxTensorElements, into: &buf)
+        FfiConverterUInt64.write(value.maxPlanBytes, into: &buf)
     }
 }
 

@@ -95,6 +95,7 @@ internal object Codec {
         u64(o.limits.maxModelBytes)
         u64(o.limits.maxImagePixels)
         u64(o.limits.maxTensorElements)
+        u64(o.limits.maxPlanBytes)
         bytes()
     }
 

@@ -75,6 +75,8 @@ data class Limits(
     val maxImagePixels: Long = 1L shl 26,
     /** Largest tensor accepted by [LedgeModel.run], elements (default 2^26). */
     val maxTensorElements: Long = 1L shl 26,
+    /** Largest total of tensors the model's graph may plan, bytes, checked at load (default 1 GiB). */
+    val maxPlanBytes: Long = 1L shl 30,
 )
 
 /** How to load a model (the core's `LoadOptions`). */
