@@ -12,6 +12,7 @@ use tract_onnx::prelude::*;
 use crate::error::{tract_chain, Error, Result};
 use crate::manifest::{Manifest, OutputKind};
 use crate::postprocess::{self, Prediction};
+use crate::profile::Profile;
 use crate::stats::{Recorder, Stats};
 use crate::tensor::{DType, Tensor};
 use crate::{onnx_file, preprocess, repair};
@@ -398,7 +399,28 @@ impl Model {
         stats.record(started.elapsed(), top1);
     }
 
+    /// Times every node of the optimized plan over `runs` runs of `inputs` (after one warm-up):
+    /// time per operator type, MACs, achieved GMAC/s, and the int8 truth report (the share of
+    /// MACs computed in integer kernels). Not counted in [`Model::stats`].
+    pub fn profile(&self, inputs: &[Tensor], runs: usize) -> Result<Profile> {
+        let values = self.tract_inputs(inputs)?;
+        guarded(Error::Inference, || {
+            crate::profile::profile(&self.plan, values, runs)
+        })
+    }
+
     fn run_unrecorded(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let values = self.tract_inputs(inputs)?;
+        let outputs = guarded(Error::Inference, || {
+            self.plan
+                .run(values)
+                .map_err(|e| Error::Inference(tract_chain(&e)))
+        })?;
+        outputs.iter().map(|v| Tensor::from_tract(v)).collect()
+    }
+
+    /// Checks `inputs` against the model's inputs and converts them for tract.
+    fn tract_inputs(&self, inputs: &[Tensor]) -> Result<TVec<TValue>> {
         if inputs.len() != self.info.inputs.len() {
             return Err(Error::InputCount {
                 expected: self.info.inputs.len(),
@@ -429,12 +451,7 @@ impl Model {
             }
             values.push(t.to_tract()?.into_tvalue());
         }
-        let outputs = guarded(Error::Inference, || {
-            self.plan
-                .run(values)
-                .map_err(|e| Error::Inference(tract_chain(&e)))
-        })?;
-        outputs.iter().map(|v| Tensor::from_tract(v)).collect()
+        Ok(values)
     }
 }
 

@@ -197,19 +197,6 @@ pub(crate) fn quantized_compute_nodes(proto: &ModelProto) -> (Vec<String>, Vec<S
     (quantized, all)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn empty_and_garbage_bytes_are_model_format_errors() {
-        for bytes in [&b""[..], b"\x00\x01garbage\xff\xff\xff", b"hello world"] {
-            let e = decode(bytes).unwrap_err();
-            assert_eq!(e.kind(), "ModelFormat", "{e}");
-        }
-    }
-}
-
 /// The largest tensor, in elements, that the graph asks for through constants alone: an
 /// initializer's declared dims, or the constant shape/size input of an operator that makes its
 /// output that large (`ConstantOfShape`, `Expand`, `Reshape`, `Tile`, `Range`, `Resize`'s
@@ -295,5 +282,18 @@ fn int_values(t: &tract_onnx::pb::TensorProto) -> Option<Vec<i64>> {
                 .collect(),
         ),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_garbage_bytes_are_model_format_errors() {
+        for bytes in [&b""[..], b"\x00\x01garbage\xff\xff\xff", b"hello world"] {
+            let e = decode(bytes).unwrap_err();
+            assert_eq!(e.kind(), "ModelFormat", "{e}");
+        }
     }
 }

@@ -89,6 +89,10 @@ enum Command {
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Then profile `iters` more runs per operator: time, share, MACs, GMAC/s, and the share
+        /// of MACs that ran in integer (int8) kernels.
+        #[arg(long)]
+        profile: bool,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -270,9 +274,19 @@ fn run(command: Command) -> ledge::Result<ExitCode> {
             iters,
             warmup,
             json,
+            profile,
             load,
         } => {
-            bench(&model, image.as_deref(), iters.max(1), warmup, json, &load)?;
+            let iters = iters.max(1);
+            bench(
+                &model,
+                image.as_deref(),
+                iters,
+                warmup,
+                json,
+                profile,
+                &load,
+            )?;
         }
         Command::Pack {
             model,
@@ -406,6 +420,7 @@ fn bench(
     iters: usize,
     warmup: usize,
     json: bool,
+    profile: bool,
     load: &LoadArgs,
 ) -> ledge::Result<()> {
     let started = Instant::now();
@@ -442,6 +457,7 @@ fn bench(
     let pct = |p| ledge::percentile(&times, p);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     let rss = peak_rss_bytes();
+    let profile = profile.then(|| model.profile(&inputs, iters)).transpose()?;
     if json {
         println!(
             "{}",
@@ -449,7 +465,7 @@ fn bench(
                 "model": model_path, "iters": iters, "warmup": warmup,
                 "load_ms": load_ms, "first_run_ms": first_run_ms,
                 "p50_ms": pct(50.0), "p95_ms": pct(95.0), "p99_ms": pct(99.0), "mean_ms": mean,
-                "min_ms": times[0], "peak_rss_bytes": rss,
+                "min_ms": times[0], "peak_rss_bytes": rss, "profile": profile,
             })
         );
     } else {
@@ -467,6 +483,9 @@ fn bench(
         match rss {
             Some(b) => println!("peak RSS       {:.1} MB", b as f64 / 1e6),
             None => println!("peak RSS       unknown on this platform"),
+        }
+        if let Some(profile) = profile {
+            print!("\n{}", profile.to_table());
         }
     }
     Ok(())
