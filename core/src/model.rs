@@ -30,7 +30,7 @@ pub struct Limits {
     pub max_tensor_elements: u64,
     /// Largest total a model may plan to allocate, in bytes: every tensor its graph produces,
     /// weights and intermediate results, summed before optimization (default 1 GiB; the demo
-    /// EfficientNet-Lite0 plans ~{PLAN} MB).
+    /// EfficientNet-Lite0 plans 98 MB, the PP-OCR classifier 20 MB).
     pub max_plan_bytes: u64,
 }
 
