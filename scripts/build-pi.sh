@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Cross-builds Ledge for Raspberry Pi and packages one release archive per target:
+# Cross-builds Ledge (the `ledge` CLI and the native library behind the Python package) for
+# Raspberry Pi and packages one release archive per target:
 #   aarch64-unknown-linux-gnu       Pi 3/4/5, 64-bit Raspberry Pi OS
 #   armv7-unknown-linux-gnueabihf   32-bit Raspberry Pi OS (Pi 2 and later)
 # with Debian's Rust toolchain and cross linkers (scripts/install-cross.sh; `rustup target add`
 # is not needed). Builds use the `dist` profile (LTO, one codegen unit, stripped).
 #
 # Usage: scripts/build-pi.sh [TARGET...]     (default: both targets)
-# Output: dist/ledge-<version>-<target>/ and dist/ledge-<version>-<target>.tar.gz
+# Output: dist/ledge-<version>-<target>/ and dist/ledge-<version>-<target>.tar.gz, holding
+#   bin/ledge, lib/libledge_uniffi.so, python/ledge-<version>-py3-none-<platform>.whl (that library
+#   with the Python module that scripts/gen-bindings.sh generates), the demo models and images,
+#   README.md, LICENSE and SHA256SUMS.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
 "${repo}/scripts/install-cross.sh"
+# The Python module for the wheels, generated from the host library (same API on every target).
+"${repo}/scripts/gen-bindings.sh" --check
+generated="${CARGO_TARGET_DIR:-${repo}/target}/uniffi-gen/python"
 
 targets=("$@")
 ((${#targets[@]})) || targets=(aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
@@ -28,8 +35,11 @@ export CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc
 for target in "${targets[@]}"; do
   build_std=()
   case "${target}" in
-    aarch64-unknown-linux-gnu) ;;
-    armv7-unknown-linux-gnueabihf) build_std=("-Zbuild-std=std,panic_abort") ;; # no packaged armhf std
+    aarch64-unknown-linux-gnu) platform=linux_aarch64 ;;
+    armv7-unknown-linux-gnueabihf) # no packaged armhf std
+      platform=linux_armv7l
+      build_std=("-Zbuild-std=std,panic_abort")
+      ;;
     *)
       echo "build-pi: unknown target ${target}" >&2
       exit 2
@@ -37,14 +47,19 @@ for target in "${targets[@]}"; do
   esac
   echo "build-pi: ${target}" >&2
   # One target dir per target: Debian's and rustup's compilers must not share build scripts.
-  /usr/bin/cargo build --locked --profile dist -p ledge-cli --target "${target}" \
-    --target-dir "${target_root}/${target}" "${build_std[@]}"
+  # One cargo call: the two LTO links (CLI and library) run side by side.
+  /usr/bin/cargo build --locked --profile dist -p ledge-cli -p ledge-uniffi --bin ledge --lib \
+    --target "${target}" --target-dir "${target_root}/${target}" "${build_std[@]}"
+  out="${target_root}/${target}/${target}/dist"
 
   name="ledge-${version}-${target}"
   stage="${repo}/dist/${name}"
   rm -rf "${stage}" "${stage}.tar.gz"
-  mkdir -p "${stage}/bin" "${stage}/models" "${stage}/images"
-  cp "${target_root}/${target}/${target}/dist/ledge" "${stage}/bin/ledge"
+  mkdir -p "${stage}/bin" "${stage}/lib" "${stage}/python" "${stage}/models" "${stage}/images"
+  cp "${out}/ledge" "${stage}/bin/ledge"
+  cp "${out}/libledge_uniffi.so" "${stage}/lib/"
+  python3 scripts/pi_wheel.py --lib "${out}/libledge_uniffi.so" --generated "${generated}" \
+    --version "${version}" --platform "${platform}" --out "${stage}/python" >/dev/null
   for model in efficientnet-lite0 ppocr-cls; do
     mkdir -p "${stage}/models/${model}"
     cp "demo-models/${model}/model.onnx" "demo-models/${model}/manifest.toml" \

@@ -5,10 +5,11 @@
 #   scripts/gen-bindings.sh           regenerate; the Swift sources are committed:
 #                                       ios/Sources/Ledge/Ledge.swift (the Swift API)
 #                                       ios/Headers/LedgeFFI.h, ios/Headers/module.modulemap (C side)
-#                                     Python goes to $CARGO_TARGET_DIR/uniffi-gen/python (the wheel
-#                                     built by maturin carries its own copy; nothing to commit)
 #   scripts/gen-bindings.sh --check   regenerate into a temporary folder and exit 1 when the
 #                                     committed Swift sources are stale
+# Both write the Python module to $CARGO_TARGET_DIR/uniffi-gen/python (nothing to commit: the
+# host wheel built by maturin carries its own copy; scripts/build-pi.sh packs this one into the
+# Raspberry Pi wheels, with the library beside it here for a quick local import).
 #
 # Environment: CARGO_TARGET_DIR (cargo's build folder, default ./target).
 set -euo pipefail
@@ -74,9 +75,9 @@ else
     cp "${out}/swift/${pair%%:*}" "${repo}/${pair#*:}"
     echo "wrote ${pair#*:}" >&2
   done
-  rm -rf "${target_dir}/uniffi-gen/python"
-  mkdir -p "${target_dir}/uniffi-gen"
-  cp -R "${out}/python" "${target_dir}/uniffi-gen/python"
-  cp "${lib}" "${target_dir}/uniffi-gen/python/"
-  echo "wrote ${target_dir}/uniffi-gen/python" >&2
 fi
+rm -rf "${target_dir}/uniffi-gen/python"
+mkdir -p "${target_dir}/uniffi-gen"
+cp -R "${out}/python" "${target_dir}/uniffi-gen/python"
+cp "${lib}" "${target_dir}/uniffi-gen/python/"
+echo "wrote ${target_dir}/uniffi-gen/python" >&2
