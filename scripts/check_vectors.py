@@ -76,6 +76,7 @@ def bad_inputs(tmp: Path) -> list[tuple[str, list[str]]]:
         ("truncated model", ["inspect", str(tmp / "truncated.onnx")]),
         ("random bytes", ["inspect", str(tmp / "random.onnx")]),
         ("unsupported operator", ["inspect", str(DEMO / "fixtures/ppocr-cls-qoperator.onnx")]),
+        ("4 TiB plan", ["inspect", str(DEMO / "fixtures/plan-4tib.onnx")]),
         ("wrong input shape", ["run", ppocr, "--input", str(DEMO / "vectors/tensors/efficientnet-lite0_chelsea.npy")]),
         ("undecodable image", ["classify", ppocr, str(tmp / "not-an-image.png")]),
         ("bad npy", ["classify", ppocr, str(tmp / "zero.npy")]),

@@ -201,3 +201,12 @@ def test_sha256_mismatch_in_a_packed_model():
         ledge.Model.from_bytes(bytes(data))
     # Opting out of the check loads the damaged model: the check is what caught it.
     ledge.Model.from_bytes(bytes(data), verify_integrity=False)
+
+
+def test_a_graph_that_plans_terabytes_is_refused_before_allocating():
+    # A 104-byte model whose ConstantOfShape asks for 2^20 × 2^20 floats (4 TiB).
+    with raises("LimitExceeded", "max_plan_bytes") as info:
+        ledge.Model.from_bytes(read("fixtures/plan-4tib.onnx"))
+    assert info.value.limit == "max_plan_bytes"
+    with raises("LimitExceeded", "the maximum is 1000000"):
+        ledge.Model.from_path(DEMO / PPOCR, limits=ledge.Limits(max_plan_bytes=1_000_000))

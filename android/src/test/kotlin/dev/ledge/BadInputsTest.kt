@@ -107,6 +107,17 @@ class BadInputsTest {
     }
 
     @Test
+    fun aGraphThatPlansTerabytesIsRefusedBeforeAllocating() {
+        // A 104-byte model whose ConstantOfShape asks for 2^20 × 2^20 floats (4 TiB).
+        assertFails<LedgeException.LimitExceeded>("limit exceeded: max_plan_bytes") {
+            loadBytes(read("fixtures/plan-4tib.onnx"))
+        }
+        assertFails<LedgeException.LimitExceeded>("the maximum is 1000000") {
+            load("ppocr-cls/model.onnx", LoadOptions(limits = Limits(maxPlanBytes = 1_000_000))).close()
+        }
+    }
+
+    @Test
     fun badArguments() {
         load("ppocr-cls/model.onnx").use { model ->
             val png = read("images/line0_0.png")
