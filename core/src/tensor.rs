@@ -120,6 +120,24 @@ impl Tensor {
         Ok(Tensor { shape, data })
     }
 
+    /// A tensor of zeros (fails like [`Tensor::new`] when the shape's size overflows).
+    pub fn zeros(dtype: DType, shape: Vec<usize>) -> Result<Tensor> {
+        let n = shape
+            .iter()
+            .try_fold(1usize, |acc, d| acc.checked_mul(*d))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!("tensor of shape {shape:?} is too large"))
+            })?;
+        let data = match dtype {
+            DType::F32 => TensorData::F32(vec![0.0; n]),
+            DType::I8 => TensorData::I8(vec![0; n]),
+            DType::U8 => TensorData::U8(vec![0; n]),
+            DType::I32 => TensorData::I32(vec![0; n]),
+            DType::I64 => TensorData::I64(vec![0; n]),
+        };
+        Tensor::new(shape, data)
+    }
+
     /// A float tensor (see [`Tensor::new`]).
     pub fn f32(shape: Vec<usize>, data: Vec<f32>) -> Result<Tensor> {
         Tensor::new(shape, TensorData::F32(data))
@@ -171,6 +189,8 @@ impl Tensor {
     /// Parses a NumPy `.npy` file (C order; f32, i8, u8, i32 or i64).
     pub fn from_npy(bytes: &[u8]) -> Result<Tensor> {
         let bad = |what: String| Error::InvalidArgument(format!("not a usable .npy file: {what}"));
+        let (start, header_len) = npy_header(bytes).ok_or_else(|| bad("no .npy header".into()))?;
+        check_npy_header(&bytes[start..header_len]).map_err(bad)?;
         let npy = npyz::NpyFile::new(bytes).map_err(|e| bad(e.to_string()))?;
         if npy.order() != npyz::Order::C && npy.shape().len() > 1 {
             return Err(bad(
@@ -182,7 +202,24 @@ impl Tensor {
             .iter()
             .map(|d| usize::try_from(*d).map_err(|_| bad(format!("dimension {d} too large"))))
             .collect::<Result<Vec<_>>>()?;
+        let elements = shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .ok_or_else(|| bad(format!("shape {shape:?} is too large")))?;
         let descr = npy.dtype().descr();
+        let item = match descr.trim_matches('\'') {
+            "|i1" | "|u1" => 1,
+            "<i8" => 8,
+            _ => 4,
+        };
+        // The data must be there before anything is allocated for it.
+        if elements.saturating_mul(item) > bytes.len().saturating_sub(header_len) {
+            return Err(bad(format!(
+                "shape {shape:?} needs {} bytes of data, the file has {}",
+                elements.saturating_mul(item),
+                bytes.len().saturating_sub(header_len)
+            )));
+        }
         let data = match descr.trim_matches('\'') {
             "<f4" => TensorData::F32(npy.into_vec().map_err(|e| bad(e.to_string()))?),
             "|i1" => TensorData::I8(npy.into_vec().map_err(|e| bad(e.to_string()))?),
@@ -264,6 +301,52 @@ impl Tensor {
         };
         Tensor::new(shape, data)
     }
+}
+
+/// Where the header text of `.npy` bytes (versions 1–3) starts and ends.
+fn npy_header(bytes: &[u8]) -> Option<(usize, usize)> {
+    let rest = bytes.strip_prefix(b"\x93NUMPY")?;
+    let (len, fixed) = match rest.first()? {
+        1 => (
+            usize::from(u16::from_le_bytes([*rest.get(2)?, *rest.get(3)?])),
+            10,
+        ),
+        2 | 3 => (
+            u32::from_le_bytes(rest.get(2..6)?.try_into().ok()?) as usize,
+            12,
+        ),
+        _ => return None,
+    };
+    let end = fixed + len;
+    (end <= bytes.len()).then_some((fixed, end))
+}
+
+/// Refuses headers that are not the flat dict NumPy writes for plain arrays. npyz parses the
+/// header as a Python literal with a backtracking parser that takes exponential time on nested
+/// brackets (found by the npy fuzz target: 100 `[` hung it for minutes).
+fn check_npy_header(header: &[u8]) -> std::result::Result<(), String> {
+    const MAX_HEADER: usize = 4096;
+    if header.len() > MAX_HEADER {
+        return Err(format!(
+            "header of {} bytes (at most {MAX_HEADER})",
+            header.len()
+        ));
+    }
+    let mut depth = 0usize;
+    for &b in header {
+        match b {
+            b'[' => return Err("structured dtypes are not supported".into()),
+            b'{' | b'(' => {
+                depth += 1;
+                if depth > 2 {
+                    return Err("the header nests deeper than {'shape': (...)}".into());
+                }
+            }
+            b'}' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
