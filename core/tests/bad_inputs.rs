@@ -363,3 +363,40 @@ fn a_graph_that_plans_terabytes_is_refused_before_allocating() {
         &["max_plan_bytes", "the maximum is 1000000"],
     );
 }
+
+#[test]
+fn a_graph_tract_panics_on_is_a_model_format_error() {
+    // Found by the load_model fuzz target: a Conv whose strides/pads ranks disagree makes
+    // tract 0.23.9 index out of bounds while it infers shapes. The panic stays inside Ledge.
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions/load_model/tract-padding-rank-panic.onnx"),
+    )
+    .unwrap();
+    assert_msg(
+        &load_err(&bytes),
+        "ModelFormat",
+        &["tract failed on this model"],
+    );
+}
+
+#[test]
+fn hostile_npy_headers_fail_fast() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/npy");
+    // Found by the npy fuzz target: nested brackets made the header parser run for minutes.
+    let started = std::time::Instant::now();
+    let hang = std::fs::read(dir.join("nested-brackets-hang.npy")).unwrap();
+    assert_msg(
+        &Tensor::from_npy(&hang).unwrap_err(),
+        "InvalidArgument",
+        &["structured"],
+    );
+    // A 2^40-element shape over 16 bytes of data: refused before allocating for it.
+    let huge = std::fs::read(dir.join("terabyte-shape-16-bytes.npy")).unwrap();
+    assert_msg(
+        &Tensor::from_npy(&huge).unwrap_err(),
+        "InvalidArgument",
+        &["needs 4398046511104 bytes of data, the file has 16"],
+    );
+    assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+}

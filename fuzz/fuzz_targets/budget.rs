@@ -1,0 +1,21 @@
+//! Any text as a budget file, checked against an empty folder (so every artifact is missing).
+#![no_main]
+
+use ledge::budget::Budget;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    if let Ok(budget) = Budget::from_toml(text) {
+        if let Ok(report) = budget.check(std::path::Path::new("/nonexistent-ledge-fuzz")) {
+            let _ = (
+                report.to_table(),
+                report.to_markdown(),
+                report.to_json(),
+                report.passed(),
+            );
+        }
+    }
+});
