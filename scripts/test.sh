@@ -24,7 +24,10 @@ cargo clippy --workspace --all-targets --all-features --release --locked -- -D w
 step "shell scripts (shellcheck)"
 shellcheck scripts/*.sh .ci/run
 
-step "Raspberry Pi cross builds (aarch64, armv7)"
+step "uniffi bindings (committed Swift sources are current)"
+"${repo}/scripts/gen-bindings.sh" --check
+
+step "Raspberry Pi cross builds (aarch64, armv7: CLI, library, Python wheel)"
 "${repo}/scripts/build-pi.sh"
 
 step "size budget (dist build + ledge budget check)"
@@ -33,14 +36,14 @@ step "size budget (dist build + ledge budget check)"
 step "Raspberry Pi: every vector and bad input under qemu"
 "${repo}/scripts/test-pi.sh"
 
-step "uniffi bindings (committed Swift sources are current)"
-"${repo}/scripts/gen-bindings.sh" --check
-
 step "Python binding (wheel, fresh venv, pytest)"
 "${repo}/scripts/test-python.sh"
 
 step "Kotlin library (ledge-jni + mvn test in android/)"
 "${repo}/scripts/test-kotlin.sh"
+
+step "fuzz smoke run (30 s per target; scripts/fuzz.sh --runs N for campaigns)"
+"${repo}/scripts/fuzz.sh" --seconds 30
 
 step "Rust tests (cargo test)"
 cargo test --workspace --all-features --release --locked --lib --bins --tests

@@ -48,8 +48,12 @@ def models():
 
 # Largest |Δscore| per (model, level), filled by test_vectors and printed after the run.
 WORST: dict = {}
+# Measurements worth reporting (e.g. memory across a load/free loop), printed after the run.
+NOTES: list = []
 
 
 def pytest_terminal_summary(terminalreporter):
     for key in sorted(WORST):
         terminalreporter.write_line(f"max |Δscore| {key}: {WORST[key]:.5f}")
+    for note in NOTES:
+        terminalreporter.write_line(note)
