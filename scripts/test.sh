@@ -27,6 +27,9 @@ shellcheck scripts/*.sh .ci/run
 step "Raspberry Pi cross builds (aarch64, armv7)"
 "${repo}/scripts/build-pi.sh"
 
+step "WebAssembly build (ledge-wasm for wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)"
+"${repo}/scripts/build-wasm.sh"
+
 step "size budget (dist build + ledge budget check)"
 "${repo}/scripts/size-budget.sh"
 
@@ -41,6 +44,9 @@ step "Python binding (wheel, fresh venv, pytest)"
 
 step "Kotlin library (ledge-jni + mvn test in android/)"
 "${repo}/scripts/test-kotlin.sh"
+
+step "JavaScript (node --test over web/dist) and the demo page in headless Chromium"
+"${repo}/scripts/test-web.sh"
 
 step "Rust tests (cargo test)"
 cargo test --workspace --all-features --release --locked --lib --bins --tests
