@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests the npm package @ledge/web (web/) as built by scripts/build-wasm.sh (run first; it is
-# incremental): Node's built-in test runner over the built package (every shared vector, the
-# bad-input catalogue, bridge and lifecycle tests, the README quick start), then the demo page in
-# Debian's headless Chromium driven by playwright-core (screenshots under web/test-results/).
+# incremental): the TypeScript declarations through tsc --strict; Node's built-in test runner over
+# the built package (every shared vector, the bad-input catalogue, bridge and lifecycle tests, the
+# README quick start); then the demo page in Debian's headless Chromium driven by playwright-core
+# (screenshots under web/test-results/).
 # Installs what it needs: Chromium from Debian (never a downloaded browser), `npm ci` in web/.
 # Extra arguments go to both `node --test` runs (e.g. --test-name-pattern=panic).
 #
@@ -27,6 +28,9 @@ fi
 
 cd web
 rm -rf test-results
+step "TypeScript declarations (tsc --strict over web/test/types)"
+node_modules/.bin/tsc -p test/types/tsconfig.json && echo "test-web: types ok" >&2
+
 step "Node $(node --version): node --test over the built package"
 node --test --test-reporter=spec "$@" test/*.test.js
 
