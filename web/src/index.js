@@ -119,7 +119,7 @@ export class Model {
     let bytes;
     if (isNode && !(typeof url === 'string' && /^https?:/.test(url)) && !(url instanceof URL && url.protocol !== 'file:')) {
       try {
-        bytes = await readLocal(url);
+        bytes = await readLocal(typeof url === 'string' && url.startsWith('file:') ? new URL(url) : url);
       } catch (e) {
         throw new LedgeError('Io', `${url}: ${e.message}`, { path: String(url), cause: e });
       }

@@ -157,6 +157,13 @@ test('bad options', () => {
 test('missing file is Io', async () => {
   const e = await rejectsKind(Model.load(`${DEMO}/no-such-model.onnx`), 'Io', 'no-such-model.onnx');
   assert.ok(e.path.endsWith('no-such-model.onnx'));
+  await rejectsKind(Model.load(`file://${DEMO}/no-such-model.onnx`), 'Io', 'no-such-model.onnx');
+  // And the happy paths: a path, a file: URL string, a URL object.
+  for (const url of [`${DEMO}/ppocr-cls/model.onnx`, `file://${DEMO}/ppocr-cls/model.onnx`, new URL(`file://${DEMO}/ppocr-cls/model.onnx`)]) {
+    const m = await Model.load(url);
+    assert.equal(m.info().manifest.name, 'ppocr-cls');
+    m.free();
+  }
 });
 
 test('classify without a manifest says how to add one', () => {
