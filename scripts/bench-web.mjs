@@ -3,7 +3,8 @@
 // on the same int8 EfficientNet-Lite0, in Node and in headless Chromium, in the same run.
 // Rounds are interleaved (Ledge, ORT, Ledge, ...) and the medians reported.
 //
-//   node scripts/bench-web.mjs [--runs 30] [--dist web/dist] [--no-browser] [--no-ort]
+//   node scripts/bench-web.mjs [--runs 30] [--dist web/dist] [--no-browser] [--no-ort] [--json]
+//   node scripts/bench-web.mjs --compare DIR,DIR,...   (Ledge builds against each other, Node)
 //
 // Ledge is timed twice: `classify` (PNG decode + preprocessing + inference + softmax/top-5, what
 // an app calls) and `classifyTensor` (the preprocessed tensor: inference + softmax, comparable
@@ -91,6 +92,37 @@ async function bench({ ledgeUrl, ortUrl, ortWasmPaths, files, runs, withOrt }) {
     ortTop1,
     runs,
   };
+}
+
+// --compare A,B,...: Ledge builds (package folders) against each other in Node, interleaved,
+// e.g. the opt-level 3 / s / z builds of the size profile measurement.
+if (arg('--compare')) {
+  const dirs = arg('--compare').split(',').map((d) => resolve(REPO, d));
+  const image = readFileSync(`${REPO}${IMAGE}`);
+  const model = readFileSync(`${REPO}${MODEL}`);
+  const builds = [];
+  for (const dir of dirs) {
+    const ledge = await import(pathToFileURL(`${dir}/index.js`).href);
+    await ledge.init();
+    const t = performance.now();
+    const m = ledge.Model.fromBytes(model);
+    builds.push({ dir, m, load: performance.now() - t, times: [] });
+  }
+  for (let i = 0; i < RUNS + 3; i++) {
+    for (const b of builds) {
+      const t = performance.now();
+      b.m.classify(image, 5);
+      if (i >= 3) b.times.push(performance.now() - t);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  console.log('| build | wasm bytes | classify median | load |\n|---|--:|--:|--:|');
+  for (const b of builds) {
+    const size = readFileSync(`${b.dir}/ledge_wasm_bg.wasm`).length;
+    console.log(`| ${b.dir.startsWith(REPO) ? b.dir.slice(REPO.length) : b.dir} | ${size} | ${median(b.times).toFixed(1)} ms | ${b.load.toFixed(0)} ms |`);
+  }
+  console.log(`\nNode ${process.version}, medians of ${RUNS} interleaved runs after 3 warm-ups`);
+  process.exit(0);
 }
 
 const results = {};
