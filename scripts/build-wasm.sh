@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly face of Ledge into web/dist/ (the npm package's files): ledge-wasm for
-# wasm32-unknown-unknown with SIMD128 and the `wasm` profile (opt-level z, LTO, panic=abort),
+# wasm32-unknown-unknown with SIMD128 and the `wasm` profile (opt-level s, LTO, panic=abort),
 # wasm-bindgen's ES-module glue (--target web, which also serves bundlers and Node), wasm-opt -Oz
 # from npm's binaryen, and the hand-written wrapper from web/src/. The recipe is the tested one of
 # docs/toolchains.md: Debian's rustc-web through /usr/bin/cargo with -Zbuild-std (rustup cannot
