@@ -8,7 +8,7 @@
 # wasm-bindgen-cli at exactly the version of the workspace's wasm-bindgen, `npm ci` in web/.
 #
 # Environment:
-#   LEDGE_WASM_TARGET_DIR  cargo's build folder (default ~/.cache/ledge/target-wasm)
+#   LEDGE_WASM_TARGET_DIR  cargo's build folder (default $CARGO_TARGET_DIR/wasm, else target/wasm)
 #   LEDGE_WASM_OPT_LEVEL   override the profile's opt-level (3, s, z) — for size/speed measurements
 #   LEDGE_WASM_OPT         0 skips wasm-opt (quicker local iterations)
 #   LEDGE_WASM_OUT         output folder (default web/dist)
@@ -16,7 +16,8 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
-target_dir="${LEDGE_WASM_TARGET_DIR:-${HOME}/.cache/ledge/target-wasm}"
+# Debian's compiler and rustup's must not share a target dir (as in build-pi.sh).
+target_dir="${LEDGE_WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-${repo}/target}/wasm}"
 out="${LEDGE_WASM_OUT:-${repo}/web/dist}"
 step() { printf '\n== %s\n' "$*" >&2; }
 sudo=()
