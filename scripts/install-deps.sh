@@ -9,6 +9,12 @@ command -v strip >/dev/null 2>&1 || need_apt+=(binutils)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c "import ensurepip" 2>/dev/null || need_apt+=(python3-venv)
+# JavaScript tests (scripts/test-web.sh): Node ≥ 18 for `node --test`, npm, headless Chromium. The
+# wasm toolchain itself is installed by scripts/build-wasm.sh.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+((node_major >= 18)) || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 
 if ((${#need_apt[@]})); then
   sudo=()

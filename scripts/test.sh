@@ -30,6 +30,9 @@ step "uniffi bindings (committed Swift sources are current)"
 step "Raspberry Pi cross builds (aarch64, armv7: CLI, library, Python wheel)"
 "${repo}/scripts/build-pi.sh"
 
+step "WebAssembly build (ledge-wasm for wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)"
+"${repo}/scripts/build-wasm.sh"
+
 step "size budget (dist build + ledge budget check)"
 "${repo}/scripts/size-budget.sh"
 
@@ -41,6 +44,9 @@ step "Python binding (wheel, fresh venv, pytest)"
 
 step "Kotlin library (ledge-jni + mvn test in android/)"
 "${repo}/scripts/test-kotlin.sh"
+
+step "JavaScript (node --test over web/dist) and the demo page in headless Chromium"
+"${repo}/scripts/test-web.sh"
 
 step "fuzz smoke run (30 s per target; scripts/fuzz.sh --runs N for campaigns)"
 "${repo}/scripts/fuzz.sh" --seconds 30

@@ -23,6 +23,7 @@
 //! CLI faces in `bindings/` only convert types and map [`Error`].
 
 pub mod budget;
+mod clock;
 mod error;
 pub mod manifest;
 mod model;
@@ -34,6 +35,7 @@ mod repair;
 mod stats;
 mod tensor;
 
+pub use clock::set_clock;
 pub use error::{Error, Result};
 pub use manifest::Manifest;
 pub use model::{Limits, LoadOptions, ManifestSource, Model, ModelInfo, TensorSpec};

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
 
 use serde::Serialize;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
+use crate::clock::Instant;
 use crate::error::{tract_chain, Error, Result};
 use crate::manifest::{Manifest, OutputKind};
 use crate::postprocess::{self, Prediction};

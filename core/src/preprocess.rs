@@ -26,6 +26,12 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage> {
     if bytes.is_empty() {
         return Err(Error::ImageDecode("the image is empty (0 bytes)".into()));
     }
+    // On 32-bit targets (wasm32, armv7) the PNG decoder refuses an image whose pixels would not
+    // fit the address space before it reports the size ("Memory limit exceeded"): read the size
+    // from the header first, so the error is the same LimitExceeded as on 64-bit targets.
+    if let Some((w, h)) = png_dimensions(bytes) {
+        check_dimensions(w, h, max_pixels)?;
+    }
     let probe = reader()?;
     if probe.format().is_none() {
         return Err(Error::ImageDecode(
@@ -46,6 +52,15 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage> {
         .decode()
         .map_err(|e| Error::ImageDecode(e.to_string()))?;
     Ok(img.into_rgb8())
+}
+
+/// Width and height from a PNG's IHDR chunk (always the first chunk), if `bytes` start like a PNG.
+fn png_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.get(12..16) != Some(&b"IHDR"[..]) {
+        return None;
+    }
+    let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    Some((be(16)?, be(20)?))
 }
 
 /// Refuses zero-sized images and images over `max_pixels`.

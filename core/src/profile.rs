@@ -2,7 +2,7 @@
 //! truth report (which share of the multiply-accumulates ran in integer kernels).
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use crate::clock::Instant;
 
 use serde::Serialize;
 use tract_onnx::prelude::*;

@@ -1,0 +1,399 @@
+//! # ledge-wasm
+//!
+//! The JavaScript face of [Ledge](ledge) for browsers and Node, exported with
+//! [wasm-bindgen](https://wasm-bindgen.github.io/wasm-bindgen/). The npm package in `web/` wraps
+//! this module (async `init()`, TypeScript types); see the README, "JavaScript / browser".
+//!
+//! Everything here is a delegation to the core plus conversions: a [`Model`] class with
+//! camelCase methods, plain JS objects for results (built from the core's serde types) and one
+//! error class, `LedgeError`, created from [`ledge::Error`] by an exhaustive match (`error.rs`).
+//!
+//! Panics: the release build uses `panic = "abort"` (wasm32 has no stable unwinding here, and
+//! unwinding tables cost size), so a panic cannot be caught in Rust. Instead the panic hook
+//! installed by [`start`] hands the message to JavaScript and schedules a fresh wasm instance
+//! for the next call; the npm wrapper turns the trap into a `LedgeError` of kind `"Panic"` and
+//! marks every model of the aborted instance unusable (kind `"ModelFreed"` on later use).
+
+use js_sys::{Array, Float32Array, Int32Array, Int8Array, Object, Reflect, Uint8Array};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+mod error;
+
+use error::{invalid, to_js};
+
+/// Top-k used when the caller passes none.
+pub const DEFAULT_TOP_K: usize = 5;
+
+#[wasm_bindgen(raw_module = "./ledge_error.js")]
+extern "C" {
+    /// Remembers the message of the panic that is about to abort the instance.
+    #[wasm_bindgen(js_name = recordPanic)]
+    fn record_panic(message: &str);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// Runs when the module is instantiated (and again after a reset): installs the panic hook and
+/// gives the core a clock, since `std::time::Instant` does not exist on wasm32-unknown-unknown.
+#[wasm_bindgen(start)]
+pub fn start() {
+    ledge::set_clock(performance_now);
+    std::panic::set_hook(Box::new(|info| {
+        record_panic(&info.to_string());
+        wasm_bindgen::handler::schedule_reinit();
+    }));
+}
+
+/// The version of the Ledge core this module was built from.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Size of the module's linear memory in bytes (it grows, never shrinks).
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    return (core::arch::wasm32::memory_size(0) * 65536) as f64;
+    #[cfg(not(target_arch = "wasm32"))]
+    0.0
+}
+
+/// A loaded and optimized model (core [`ledge::Model`]). Free it with `free()` when done: wasm
+/// memory is not garbage-collected.
+#[wasm_bindgen]
+pub struct Model(ledge::Model);
+
+/// `LoadOptions` as JavaScript passes them (camelCase; unknown keys are an error).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsLoadOptions {
+    manifest: Option<String>,
+    labels: Option<Labels>,
+    batch: Option<usize>,
+    input_shapes: Option<Vec<Vec<usize>>>,
+    verify_integrity: Option<bool>,
+    limits: Option<JsLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Labels {
+    List(Vec<String>),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsLimits {
+    max_model_bytes: Option<u64>,
+    max_image_pixels: Option<u64>,
+    max_tensor_elements: Option<u64>,
+}
+
+impl JsLoadOptions {
+    fn parse(options: &JsValue) -> Result<JsLoadOptions, JsValue> {
+        if options.is_undefined() || options.is_null() {
+            return Ok(JsLoadOptions::default());
+        }
+        let text = js_sys::JSON::stringify(options)
+            .map_err(|_| invalid("options must be a plain object"))?;
+        let text = String::from(text);
+        serde_json::from_str(&text).map_err(|e| invalid(format!("options: {e}")))
+    }
+
+    fn into_core(self) -> ledge::Result<ledge::LoadOptions> {
+        let mut o = ledge::LoadOptions::default();
+        let mut manifest = self
+            .manifest
+            .as_deref()
+            .map(ledge::Manifest::from_toml)
+            .transpose()?;
+        match (&mut manifest, self.labels) {
+            (Some(m), Some(labels)) => {
+                m.output.labels = match labels {
+                    Labels::List(l) => l,
+                    Labels::Text(t) => ledge::manifest::parse_labels(&t),
+                };
+                m.output.labels_file = None;
+            }
+            (None, Some(_)) => {
+                return Err(ledge::Error::InvalidArgument(
+                    "options.labels needs options.manifest".into(),
+                ))
+            }
+            (Some(m), None) => {
+                if let Some(file) = &m.output.labels_file {
+                    return Err(ledge::Error::Manifest(format!(
+                        "labels_file = \"{file}\" cannot be read from JavaScript: pass the \
+                         file's text (or an array of labels) as options.labels"
+                    )));
+                }
+            }
+            (None, None) => {}
+        }
+        o.manifest = manifest;
+        o.batch = self.batch.unwrap_or(o.batch);
+        o.input_shapes = self.input_shapes;
+        o.verify_integrity = self.verify_integrity.unwrap_or(o.verify_integrity);
+        if let Some(l) = self.limits {
+            o.limits.max_model_bytes = l.max_model_bytes.unwrap_or(o.limits.max_model_bytes);
+            o.limits.max_image_pixels = l.max_image_pixels.unwrap_or(o.limits.max_image_pixels);
+            o.limits.max_tensor_elements = l
+                .max_tensor_elements
+                .unwrap_or(o.limits.max_tensor_elements);
+        }
+        Ok(o)
+    }
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// Loads a model from ONNX bytes. `options` (all optional): `manifest` (TOML text, overrides
+    /// the embedded one), `labels` (array or one-per-line text, for a manifest's
+    /// `labels_file`), `batch`, `inputShapes`, `verifyIntegrity`, `limits` (`maxModelBytes`,
+    /// `maxImagePixels`, `maxTensorElements`).
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8], options: JsValue) -> Result<Model, JsValue> {
+        let options = JsLoadOptions::parse(&options)?.into_core().map_err(to_js)?;
+        Ok(Model(
+            ledge::Model::from_bytes(bytes, &options).map_err(to_js)?,
+        ))
+    }
+
+    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+    /// the `topK` best classes (default 5, capped at the class count) as
+    /// `{index, label, score}` objects, best first.
+    pub fn classify(&self, encoded: &[u8], top_k: Option<f64>) -> Result<Array, JsValue> {
+        let k = top_k_arg(top_k)?;
+        predictions(self.0.classify_encoded(encoded, k))
+    }
+
+    /// Like `classify` for a tightly packed RGBA frame of `width × height` pixels (the `data`
+    /// of an `ImageData`).
+    #[wasm_bindgen(js_name = classifyRgba)]
+    pub fn classify_rgba(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        top_k: Option<f64>,
+    ) -> Result<Array, JsValue> {
+        let k = top_k_arg(top_k)?;
+        predictions(self.0.classify_rgba(rgba, width, height, k))
+    }
+
+    /// Classifies an already preprocessed input tensor `{data, shape}`.
+    #[wasm_bindgen(js_name = classifyTensor)]
+    pub fn classify_tensor(&self, tensor: JsValue, top_k: Option<f64>) -> Result<Array, JsValue> {
+        let k = top_k_arg(top_k)?;
+        let tensor = tensor_from_js(&tensor)?;
+        predictions(self.0.classify_tensor(&tensor, k))
+    }
+
+    /// Runs the model on raw tensors (`[{data: Float32Array | Int8Array | Uint8Array |
+    /// Int32Array | BigInt64Array, shape: number[]}]`, one per input in order) and returns the
+    /// outputs as `{data, shape, dtype}`.
+    pub fn run(&self, inputs: Array) -> Result<Array, JsValue> {
+        let inputs = inputs
+            .iter()
+            .map(|t| tensor_from_js(&t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let outputs = self.0.run(&inputs).map_err(to_js)?;
+        Ok(outputs.iter().map(tensor_to_js).collect())
+    }
+
+    /// Inputs, outputs, manifest, sha256, size and cost of the model.
+    pub fn info(&self) -> Result<JsValue, JsValue> {
+        let i = self.0.info();
+        let spec = |s: &ledge::TensorSpec| json!({ "name": s.name, "shape": s.shape, "dtype": s.dtype.to_string() });
+        to_js_value(&json!({
+            "inputs": i.inputs.iter().map(spec).collect::<Vec<_>>(),
+            "outputs": i.outputs.iter().map(spec).collect::<Vec<_>>(),
+            "fileSize": i.file_size,
+            "sha256": i.sha256,
+            "opHistogram": i.op_histogram,
+            "parameters": i.parameters,
+            "macs": i.macs,
+            "quantizedMacs": i.quantized_macs,
+            "quantizedMacFraction": i.quantized_mac_fraction(),
+            "computeNodes": i.compute_nodes,
+            "quantizedComputeNodes": i.quantized_compute_nodes,
+            "manifest": i.manifest,
+            "manifestSource": i.manifest_source,
+            "repairs": i.repairs,
+        }))
+    }
+
+    /// Usage statistics since load: `runs`, `classifications`, `p50Ms`, `p95Ms`, `p99Ms`,
+    /// `meanTop1Score` (null before the first classification).
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        let s = self.0.stats();
+        to_js_value(&json!({
+            "runs": s.runs,
+            "classifications": s.classifications,
+            "p50Ms": s.p50_ms,
+            "p95Ms": s.p95_ms,
+            "p99Ms": s.p99_ms,
+            "meanTop1Score": s.mean_top1_score,
+        }))
+    }
+}
+
+fn top_k_arg(k: Option<f64>) -> Result<usize, JsValue> {
+    match k {
+        None => Ok(DEFAULT_TOP_K),
+        Some(k) if k.is_finite() && k >= 0.0 && k.fract() == 0.0 => Ok(k.min(1e9) as usize),
+        Some(k) => Err(invalid(format!("topK must be a whole number ≥ 1, got {k}"))),
+    }
+}
+
+fn predictions(result: ledge::Result<Vec<ledge::Prediction>>) -> Result<Array, JsValue> {
+    let out = Array::new();
+    for p in result.map_err(to_js)? {
+        let o = Object::new();
+        set(&o, "index", &JsValue::from(p.index as f64))?;
+        set(&o, "label", &p.label.map_or(JsValue::NULL, JsValue::from))?;
+        set(&o, "score", &JsValue::from(p.score))?;
+        out.push(&o);
+    }
+    Ok(out)
+}
+
+fn set(o: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    Reflect::set(o, &JsValue::from_str(key), value).map(|_| ())
+}
+
+fn to_js_value(v: &Value) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&v.to_string())
+}
+
+/// `{data: TypedArray, shape: number[]}` → core tensor; the dtype follows the array type.
+fn tensor_from_js(t: &JsValue) -> Result<ledge::Tensor, JsValue> {
+    use ledge::TensorData as D;
+    if !t.is_object() {
+        return Err(invalid("a tensor is an object {data, shape}"));
+    }
+    let shape_value = Reflect::get(t, &JsValue::from_str("shape"))?;
+    if !Array::is_array(&shape_value) {
+        return Err(invalid("tensor.shape must be an array of whole numbers"));
+    }
+    let shape = Array::from(&shape_value)
+        .iter()
+        .map(|d| match d.as_f64() {
+            Some(d) if d.is_finite() && d >= 0.0 && d.fract() == 0.0 => Ok(d as usize),
+            _ => Err(invalid(format!(
+                "tensor.shape must hold whole numbers ≥ 0, got {d:?}"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let data = Reflect::get(t, &JsValue::from_str("data"))?;
+    let data = if let Some(a) = data.dyn_ref::<Float32Array>() {
+        D::F32(a.to_vec())
+    } else if let Some(a) = data.dyn_ref::<Int8Array>() {
+        D::I8(a.to_vec())
+    } else if let Some(a) = data.dyn_ref::<Uint8Array>() {
+        D::U8(a.to_vec())
+    } else if let Some(a) = data.dyn_ref::<Int32Array>() {
+        D::I32(a.to_vec())
+    } else if let Some(a) = data.dyn_ref::<js_sys::BigInt64Array>() {
+        D::I64(a.to_vec())
+    } else {
+        let got = data
+            .dyn_ref::<Object>()
+            .map(|o| String::from(o.constructor().name()))
+            .unwrap_or_else(|| format!("{data:?}"));
+        return Err(invalid(format!(
+            "tensor.data must be a Float32Array, Int8Array, Uint8Array, Int32Array or \
+             BigInt64Array, got {got}"
+        )));
+    };
+    ledge::Tensor::new(shape, data).map_err(to_js)
+}
+
+fn tensor_to_js(t: &ledge::Tensor) -> JsValue {
+    use ledge::TensorData as D;
+    let data: JsValue = match t.data() {
+        D::F32(v) => Float32Array::from(v.as_slice()).into(),
+        D::I8(v) => Int8Array::from(v.as_slice()).into(),
+        D::U8(v) => Uint8Array::from(v.as_slice()).into(),
+        D::I32(v) => Int32Array::from(v.as_slice()).into(),
+        D::I64(v) => js_sys::BigInt64Array::from(v.as_slice()).into(),
+    };
+    let o = Object::new();
+    let shape: Array = t.shape().iter().map(|d| JsValue::from(*d as f64)).collect();
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(&o, &JsValue::from_str("data"), &data);
+    let _ = Reflect::set(&o, &JsValue::from_str("shape"), &shape);
+    let _ = Reflect::set(
+        &o,
+        &JsValue::from_str("dtype"),
+        &JsValue::from_str(&t.dtype().to_string()),
+    );
+    o.into()
+}
+
+/// Bridge test (design rule 4): throws the `LedgeError` for a core error `kind` built with
+/// sample fields, so the JavaScript tests can check every kind's mapping. Not public API.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = _errorForTesting)]
+pub fn error_for_testing(kind: &str) -> Result<(), JsValue> {
+    use ledge::{DType, Error as E};
+    let e = match kind {
+        "ModelFormat" => E::ModelFormat("bridge test".into()),
+        "UnsupportedOperator" => E::UnsupportedOperator {
+            op: "QLinearAdd".into(),
+            node: "n1".into(),
+            others: 2,
+        },
+        "InputCount" => E::InputCount {
+            expected: 1,
+            got: 2,
+        },
+        "InputShape" => E::InputShape {
+            name: "x".into(),
+            expected: vec![1, 3],
+            got: vec![1, 4],
+        },
+        "InputType" => E::InputType {
+            name: "x".into(),
+            expected: DType::F32,
+            got: DType::U8,
+        },
+        "ImageDecode" => E::ImageDecode("bridge test".into()),
+        "InvalidArgument" => E::InvalidArgument("bridge test".into()),
+        "Manifest" => E::Manifest("bridge test".into()),
+        "Integrity" => E::Integrity {
+            expected: "00".into(),
+            actual: "ff".into(),
+        },
+        "Io" => E::Io {
+            path: "/nowhere".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        },
+        "LimitExceeded" => E::LimitExceeded {
+            limit: "max_image_pixels",
+            value: 10,
+            max: 5,
+        },
+        "Budget" => E::Budget("bridge test".into()),
+        "Inference" => E::Inference("bridge test".into()),
+        other => return Err(invalid(format!("no such kind {other}"))),
+    };
+    Err(to_js(e))
+}
+
+/// Bridge test: panics, to check that a panic reaches JavaScript as a `LedgeError` of kind
+/// `"Panic"` and that the module keeps working afterwards. Not public API.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = _panicForTesting)]
+pub fn panic_for_testing(message: &str) {
+    panic!("{message}");
+}

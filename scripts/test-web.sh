@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Tests the npm package @ledge/web (web/) as built by scripts/build-wasm.sh (run first; it is
+# incremental): the TypeScript declarations through tsc --strict; Node's built-in test runner over
+# the built package (every shared vector, the bad-input catalogue, bridge and lifecycle tests, the
+# README quick start); then the demo page in Debian's headless Chromium driven by playwright-core
+# (screenshots under web/test-results/).
+# Installs what it needs: Chromium from Debian (never a downloaded browser), `npm ci` in web/.
+# Extra arguments go to both `node --test` runs (e.g. --test-name-pattern=panic).
+#
+# Environment:
+#   CHROMIUM   the browser binary (default /usr/bin/chromium)
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo}"
+step() { printf '\n== %s\n' "$*" >&2; }
+
+"${repo}/scripts/build-wasm.sh"
+
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "${CHROMIUM}" ]]; then
+  sudo=()
+  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  echo "test-web: apt-get install chromium" >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium
+fi
+
+cd web
+rm -rf test-results
+step "TypeScript declarations (tsc --strict over web/test/types)"
+node_modules/.bin/tsc -p test/types/tsconfig.json && echo "test-web: types ok" >&2
+
+step "Node $(node --version): node --test over the built package"
+node --test --test-reporter=spec "$@" test/*.test.js
+
+step "browser: the demo page in $("${CHROMIUM}" --version 2>/dev/null | head -1) (playwright-core)"
+node --test --test-reporter=spec "$@" test-browser/*.test.js
+echo "test-web: screenshots in web/test-results/" >&2

@@ -1,0 +1,215 @@
+// The bad-input catalogue (mirrors core/tests/bad_inputs.rs and the Python test_bad_inputs.py):
+// every hostile or mistaken input throws a LedgeError (an Error) of its kind, with a message
+// that says what was expected and what was found. Nothing crashes.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+
+import { init, Model } from '@ledge/web';
+import { model, pngHeader, read, rejectsKind, throwsKind, DEMO } from './helpers.js';
+
+const PPOCR = 'ppocr-cls/model.onnx';
+const FIXTURE = 'fixtures/ppocr-cls-softmax-qdq.onnx';
+const zeros = (T, shape) => ({ data: new T(shape.reduce((a, b) => a * b, 1)), shape });
+
+before(() => init());
+
+test('empty file', () => {
+  throwsKind(() => Model.fromBytes(new Uint8Array(0)), 'ModelFormat', 'empty');
+});
+
+test('truncated model', () => {
+  const data = read('efficientnet-lite0/model.onnx');
+  for (const cut of [16, data.length >> 1, data.length - 100]) {
+    throwsKind(() => Model.fromBytes(data.subarray(0, cut)), 'ModelFormat', 'truncated');
+  }
+});
+
+test('random bytes', () => {
+  let state = 7;
+  const noise = new Uint8Array(4096);
+  for (let i = 0; i < noise.length; i++) {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    noise[i] = state >>> 24;
+  }
+  throwsKind(() => Model.fromBytes(noise), 'ModelFormat');
+  throwsKind(() => Model.fromBytes(new TextEncoder().encode('definitely not a model')), 'ModelFormat');
+});
+
+test('unsupported operator is named', () => {
+  const e = throwsKind(
+    () => Model.fromBytes(read('fixtures/ppocr-cls-qoperator.onnx')),
+    'UnsupportedOperator',
+    'other unsupported node',
+  );
+  assert.match(e.op, /QLinear/);
+  assert.ok(e.others >= 1);
+  assert.equal(typeof e.node, 'string');
+});
+
+test('wrong input shape, count and dtype', async () => {
+  const m = Model.fromBytes(read(PPOCR));
+  let e = throwsKind(
+    () => m.run(zeros(Float32Array, [1, 3, 48, 190])),
+    'InputShape',
+    'expected shape [1, 3, 48, 192], got [1, 3, 48, 190]',
+  );
+  assert.deepEqual(e.expected, [1, 3, 48, 192]);
+  assert.deepEqual(e.got, [1, 3, 48, 190]);
+  assert.equal(e.input, m.info().inputs[0].name);
+
+  e = throwsKind(() => m.run(zeros(Uint8Array, [1, 3, 48, 192])), 'InputType', 'expected dtype f32, got u8');
+  assert.equal(e.expected, 'f32');
+  assert.equal(e.got, 'u8');
+  throwsKind(() => m.run(zeros(Int8Array, [1, 3, 48, 192])), 'InputType', 'got i8');
+  throwsKind(() => m.run(zeros(Int32Array, [1, 3, 48, 192])), 'InputType', 'got i32');
+  throwsKind(() => m.run(zeros(BigInt64Array, [1, 3, 48, 192])), 'InputType', 'got i64');
+
+  throwsKind(() => m.run([]), 'InputCount', 'expected 1 input tensor(s), got 0');
+  assert.equal(m.stats().runs, 0, 'failed calls are not counted');
+  const [out] = m.run(zeros(Float32Array, [1, 3, 48, 192]));
+  assert.equal(out.dtype, 'f32');
+  assert.deepEqual(out.shape, [1, 2]);
+  assert.ok(out.data instanceof Float32Array);
+  assert.equal(m.stats().runs, 1);
+  m.free();
+});
+
+test('undecodable and truncated images', async () => {
+  const m = await model(PPOCR);
+  const text = (s) => new TextEncoder().encode(s);
+  throwsKind(() => m.classify(text('GIF89a nope'), 1), 'ImageDecode');
+  throwsKind(() => m.classify(new Uint8Array(0), 1), 'ImageDecode', 'empty');
+  const png = read('images/line0_0.png');
+  throwsKind(() => m.classify(png.subarray(0, png.length >> 1), 1), 'ImageDecode');
+  throwsKind(() => m.classify(new Uint8Array([0, 1, 2, 3]), 1), 'ImageDecode', 'JPEG or PNG');
+});
+
+test('zero-sized images', async () => {
+  const m = await model(PPOCR);
+  throwsKind(
+    () => m.classifyImageData({ data: new Uint8Array(0), width: 0, height: 10 }, 1),
+    'ImageDecode',
+    '0×10',
+    'no pixels',
+  );
+  throwsKind(() => m.classify(pngHeader(0, 5), 1), 'ImageDecode');
+});
+
+test('oversize dimensions are refused before allocating', async () => {
+  const m = await model(PPOCR);
+  // 100 000 × 100 000 RGB would need 30 GB (and wasm32 has 4): refused from the header alone.
+  const e = throwsKind(() => m.classify(pngHeader(100_000, 100_000), 1), 'LimitExceeded');
+  assert.equal(e.limit, 'max_image_pixels');
+  assert.equal(e.value, 10_000_000_000);
+  throwsKind(
+    () => m.classifyImageData({ data: new Uint8Array(4), width: 70_000, height: 70_000 }, 1),
+    'LimitExceeded',
+    'max_image_pixels is 4900000000',
+  );
+
+  throwsKind(() => Model.fromBytes(read(PPOCR), { limits: { maxModelBytes: 1000 } }), 'LimitExceeded', 'max_model_bytes');
+  const small = Model.fromBytes(read(PPOCR), { limits: { maxTensorElements: 100 } });
+  throwsKind(() => small.run(zeros(Float32Array, [1, 3, 48, 192])), 'LimitExceeded', 'max_tensor_elements is 27648');
+  small.free();
+});
+
+test('bad arguments', async () => {
+  const m = await model(PPOCR);
+  const png = read('images/line0_0.png');
+  throwsKind(() => m.classify(png, 0), 'InvalidArgument', 'k ≥ 1');
+  throwsKind(() => m.classify(png, -1), 'InvalidArgument', 'topK');
+  throwsKind(() => m.classify(png, 1.5), 'InvalidArgument', 'topK');
+  throwsKind(() => m.classifyImageData({ data: new Uint8Array(15), width: 2, height: 2 }, 1), 'InvalidArgument', 'needs 16 bytes, got 15');
+  throwsKind(() => m.classifyImageData({ data: new Uint8Array(16), width: 2.5, height: 2 }, 1), 'InvalidArgument', 'width');
+  throwsKind(() => m.classifyImageData(null, 1), 'InvalidArgument', 'ImageData');
+  throwsKind(() => m.classify('chelsea.png', 1), 'InvalidArgument', 'Uint8Array', 'string');
+  throwsKind(() => m.classify([1, 2, 3], 1), 'InvalidArgument', 'Array');
+  assert.equal(m.classify(png, 100).length, 2, 'k is capped at the class count');
+  assert.equal(m.classify(png).length, 2, 'the default k (5) is capped too');
+  // Uint8ClampedArray (ImageData.data) and ArrayBuffer are accepted as bytes.
+  const rgba = new Uint8ClampedArray(4 * 8 * 8).fill(128);
+  assert.equal(m.classifyImageData({ data: rgba, width: 8, height: 8 }, 1).length, 1);
+  assert.equal(m.classify(png.buffer.slice(png.byteOffset, png.byteOffset + png.length), 1).length, 1);
+});
+
+test('tensor data that does not fit', async () => {
+  const m = await model(PPOCR);
+  throwsKind(() => m.run({ data: new Float32Array([0, 1]), shape: [1, 3, 48, 192] }), 'InvalidArgument', 'needs 27648 elements, got 2');
+  throwsKind(() => m.run(zeros(Float64Array, [1, 3, 48, 192])), 'InvalidArgument', 'Float64Array');
+  throwsKind(() => m.run({ data: [0, 1], shape: [2] }), 'InvalidArgument', 'Array');
+  throwsKind(() => m.run({ data: new Float32Array(2), shape: 2 }), 'InvalidArgument', 'shape');
+  throwsKind(() => m.run({ data: new Float32Array(2), shape: [2.5] }), 'InvalidArgument', 'shape');
+  throwsKind(() => m.run([42]), 'InvalidArgument', '{data, shape}');
+});
+
+test('bad options', () => {
+  const bytes = read(PPOCR);
+  throwsKind(() => Model.fromBytes(bytes, { verifyIntegrty: false }), 'InvalidArgument', 'unknown field', 'verifyIntegrty');
+  throwsKind(() => Model.fromBytes(bytes, { batch: 'one' }), 'InvalidArgument', 'options');
+  throwsKind(() => Model.fromBytes(bytes, 42), 'InvalidArgument', 'options');
+  throwsKind(() => Model.fromBytes(bytes, { batch: 0 }), 'InvalidArgument', 'batch');
+  throwsKind(() => Model.fromBytes(bytes, { inputShapes: [[1, 3, 48, 192], [1]] }), 'InputCount');
+  throwsKind(() => Model.fromBytes(bytes, { labels: ['a', 'b'] }), 'InvalidArgument', 'options.manifest');
+});
+
+test('missing file is Io', async () => {
+  const e = await rejectsKind(Model.load(`${DEMO}/no-such-model.onnx`), 'Io', 'no-such-model.onnx');
+  assert.ok(e.path.endsWith('no-such-model.onnx'));
+  await rejectsKind(Model.load(`file://${DEMO}/no-such-model.onnx`), 'Io', 'no-such-model.onnx');
+  // And the happy paths: a path, a file: URL string, a URL object.
+  for (const url of [`${DEMO}/ppocr-cls/model.onnx`, `file://${DEMO}/ppocr-cls/model.onnx`, new URL(`file://${DEMO}/ppocr-cls/model.onnx`)]) {
+    const m = await Model.load(url);
+    assert.equal(m.info().manifest.name, 'ppocr-cls');
+    m.free();
+  }
+});
+
+test('classify without a manifest says how to add one', () => {
+  // Loading from bytes never looks for a sidecar.
+  const m = Model.fromBytes(read(FIXTURE));
+  assert.equal(m.info().manifest, null);
+  throwsKind(() => m.classify(read('images/line0_0.png'), 1), 'Manifest', 'no manifest', 'ledge pack');
+  m.free();
+});
+
+test('bad manifests', () => {
+  const bytes = read(FIXTURE);
+  const toml = read('ppocr-cls/manifest.toml').toString('utf8');
+  const labels = read('ppocr-cls/labels.txt').toString('utf8');
+  throwsKind(() => Model.fromBytes(bytes, { manifest: 'name = ' }), 'Manifest', 'line 1');
+  throwsKind(() => Model.fromBytes(bytes, { manifest: toml.replace('NCHW', 'CHWN') }), 'Manifest', 'CHWN');
+  throwsKind(() => Model.fromBytes(bytes, { manifest: toml }), 'Manifest', 'labels_file', 'options.labels');
+  // A manifest that does not fit the model.
+  throwsKind(() => Model.fromBytes(bytes, { manifest: toml, labels: `${labels}\n90°` }), 'Manifest', '3 labels', '2 classes');
+  const ok = Model.fromBytes(bytes, { manifest: toml, labels: ['up', 'down'] });
+  assert.equal(ok.info().manifest.output.labels[1], 'down');
+  ok.free();
+});
+
+test('sha256 mismatch in a manifest from the options', () => {
+  const bytes = read(FIXTURE);
+  const toml = read('fixtures/ppocr-cls-softmax-qdq.toml').toString('utf8');
+  const labels = read('ppocr-cls/labels.txt').toString('utf8');
+  const e = throwsKind(
+    () => Model.fromBytes(bytes, { manifest: `sha256 = "${'0'.repeat(64)}"\n${toml}`, labels }),
+    'Integrity',
+    '0'.repeat(64),
+  );
+  assert.equal(e.expected, '0'.repeat(64));
+  const right = createHash('sha256').update(bytes).digest('hex');
+  assert.equal(e.actual, right);
+  const m = Model.fromBytes(bytes, { manifest: `sha256 = "${right}"\n${toml}`, labels });
+  assert.equal(m.info().manifestSource, 'options');
+  m.free();
+});
+
+test('sha256 mismatch in a packed model', () => {
+  const data = Uint8Array.from(read(PPOCR));
+  // Flip one bit inside the weights, far from the manifest at the end.
+  data[data.length >> 1] ^= 0x10;
+  throwsKind(() => Model.fromBytes(data), 'Integrity');
+  // Opting out of the check loads the damaged model: the check is what caught it.
+  Model.fromBytes(data, { verifyIntegrity: false }).free();
+});
