@@ -39,6 +39,9 @@ step "size budget (dist build + ledge budget check)"
 step "Raspberry Pi: every vector and bad input under qemu"
 "${repo}/scripts/test-pi.sh"
 
+step "valgrind memcheck: the CLI over every vector and bad input, zero errors, no leaks"
+"${repo}/scripts/memcheck.sh"
+
 step "Python binding (wheel, fresh venv, pytest)"
 "${repo}/scripts/test-python.sh"
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the `ledge` CLI over every shared vector and the bad-input catalogue under valgrind's
+# memcheck: zero errors and no definite leaks, or it fails (valgrind's exit code 99 and its report
+# make scripts/check_vectors.py count the case as failed). The release build keeps symbol names,
+# so a report points at the code.
+#
+# Environment: CARGO_TARGET_DIR (cargo's build folder, default ./target).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo}"
+if ! command -v valgrind >/dev/null 2>&1; then
+  sudo=()
+  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  echo "memcheck: apt-get install valgrind" >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends valgrind
+fi
+cargo build --release --locked -p ledge-cli --bin ledge
+ledge="${CARGO_TARGET_DIR:-${repo}/target}/release/ledge"
+valgrind --version >&2
+started="${SECONDS}"
+python3 scripts/check_vectors.py -- valgrind --quiet --error-exitcode=99 --leak-check=full \
+  --errors-for-leak-kinds=definite --show-leak-kinds=definite "${ledge}"
+echo "memcheck: clean in $((SECONDS - started)) s" >&2
