@@ -1,8 +1,8 @@
 //! Where a model spends its time: a per-operator profile of the optimized plan, and the int8
 //! truth report (which share of the multiply-accumulates ran in integer kernels).
 
-use std::collections::BTreeMap;
 use crate::clock::Instant;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use tract_onnx::prelude::*;
