@@ -89,6 +89,8 @@ export interface LoadOptions {
     maxImagePixels?: number;
     /** Largest tensor accepted by `run`, elements (default 2^26). */
     maxTensorElements?: number;
+    /** Largest total of tensors the model's graph may plan, bytes, checked at load (default 1 GiB). */
+    maxPlanBytes?: number;
   };
 }
 

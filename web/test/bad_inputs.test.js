@@ -115,6 +115,17 @@ test('oversize dimensions are refused before allocating', async () => {
   small.free();
 });
 
+test('a graph that plans terabytes is refused before allocating', () => {
+  // A 104-byte model whose ConstantOfShape asks for 2^20 × 2^20 floats (4 TiB).
+  const e = throwsKind(() => Model.fromBytes(read('fixtures/plan-4tib.onnx')), 'LimitExceeded', 'max_plan_bytes');
+  assert.equal(e.limit, 'max_plan_bytes');
+  throwsKind(
+    () => Model.fromBytes(read(PPOCR), { limits: { maxPlanBytes: 1_000_000 } }),
+    'LimitExceeded',
+    'the maximum is 1000000',
+  );
+});
+
 test('bad arguments', async () => {
   const m = await model(PPOCR);
   const png = read('images/line0_0.png');

@@ -96,6 +96,7 @@ struct JsLimits {
     max_model_bytes: Option<u64>,
     max_image_pixels: Option<u64>,
     max_tensor_elements: Option<u64>,
+    max_plan_bytes: Option<u64>,
 }
 
 impl JsLoadOptions {
@@ -149,6 +150,7 @@ impl JsLoadOptions {
             o.limits.max_tensor_elements = l
                 .max_tensor_elements
                 .unwrap_or(o.limits.max_tensor_elements);
+            o.limits.max_plan_bytes = l.max_plan_bytes.unwrap_or(o.limits.max_plan_bytes);
         }
         Ok(o)
     }
@@ -159,7 +161,7 @@ impl Model {
     /// Loads a model from ONNX bytes. `options` (all optional): `manifest` (TOML text, overrides
     /// the embedded one), `labels` (array or one-per-line text, for a manifest's
     /// `labels_file`), `batch`, `inputShapes`, `verifyIntegrity`, `limits` (`maxModelBytes`,
-    /// `maxImagePixels`, `maxTensorElements`).
+    /// `maxImagePixels`, `maxTensorElements`, `maxPlanBytes`).
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &[u8], options: JsValue) -> Result<Model, JsValue> {
         let options = JsLoadOptions::parse(&options)?.into_core().map_err(to_js)?;
