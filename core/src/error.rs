@@ -120,6 +120,53 @@ impl Error {
         }
     }
 
+    /// One error of every variant, in declaration order, with recognizable sample fields. For
+    /// the bindings' bridge tests, which check that each kind reaches its foreign error type
+    /// with its fields; not for production use.
+    #[doc(hidden)]
+    pub fn samples() -> Vec<Error> {
+        vec![
+            Error::ModelFormat("sample model format".into()),
+            Error::UnsupportedOperator {
+                op: "QLinearAdd".into(),
+                node: "add_1".into(),
+                others: 2,
+            },
+            Error::InputCount {
+                expected: 1,
+                got: 0,
+            },
+            Error::InputShape {
+                name: "x".into(),
+                expected: vec![1, 3, 48, 192],
+                got: vec![1, 3, 48, 190],
+            },
+            Error::InputType {
+                name: "x".into(),
+                expected: DType::F32,
+                got: DType::U8,
+            },
+            Error::ImageDecode("sample image decode".into()),
+            Error::InvalidArgument("sample invalid argument".into()),
+            Error::Manifest("sample manifest".into()),
+            Error::Integrity {
+                expected: "0".repeat(64),
+                actual: "f".repeat(64),
+            },
+            Error::Io {
+                path: "/sample/missing.onnx".into(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "sample io"),
+            },
+            Error::LimitExceeded {
+                limit: "max_image_pixels",
+                value: 10,
+                max: 5,
+            },
+            Error::Budget("sample budget".into()),
+            Error::Inference("sample inference".into()),
+        ]
+    }
+
     /// A short stable name for the variant (`"ModelFormat"`, `"InputShape"`, ...), used by
     /// bindings as an error `kind` and by the CLI's JSON output.
     pub fn kind(&self) -> &'static str {

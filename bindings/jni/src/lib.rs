@@ -331,49 +331,9 @@ mod testing {
 
     /// One core error of each kind, by [`ledge::Error::kind`] name.
     pub(crate) fn error_of_kind(kind: &str) -> Option<ledge::Error> {
-        use ledge::Error as E;
-        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "not found");
-        Some(match kind {
-            "ModelFormat" => E::ModelFormat("test".into()),
-            "UnsupportedOperator" => E::UnsupportedOperator {
-                op: "QLinearAdd".into(),
-                node: "n".into(),
-                others: 2,
-            },
-            "InputCount" => E::InputCount {
-                expected: 1,
-                got: 2,
-            },
-            "InputShape" => E::InputShape {
-                name: "x".into(),
-                expected: vec![1, 3],
-                got: vec![1, 4],
-            },
-            "InputType" => E::InputType {
-                name: "x".into(),
-                expected: ledge::DType::F32,
-                got: ledge::DType::U8,
-            },
-            "ImageDecode" => E::ImageDecode("test".into()),
-            "InvalidArgument" => E::InvalidArgument("test".into()),
-            "Manifest" => E::Manifest("test".into()),
-            "Integrity" => E::Integrity {
-                expected: "aa".into(),
-                actual: "bb".into(),
-            },
-            "Io" => E::Io {
-                path: "/nowhere".into(),
-                source: io(),
-            },
-            "LimitExceeded" => E::LimitExceeded {
-                limit: "max_image_pixels",
-                value: 2,
-                max: 1,
-            },
-            "Budget" => E::Budget("test".into()),
-            "Inference" => E::Inference("test".into()),
-            _ => return None,
-        })
+        ledge::Error::samples()
+            .into_iter()
+            .find(|e| e.kind() == kind)
     }
 
     /// `Native.testPanic(message: String)`: panics inside the wrapper.

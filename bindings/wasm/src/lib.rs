@@ -347,48 +347,10 @@ fn tensor_to_js(t: &ledge::Tensor) -> JsValue {
 #[doc(hidden)]
 #[wasm_bindgen(js_name = _errorForTesting)]
 pub fn error_for_testing(kind: &str) -> Result<(), JsValue> {
-    use ledge::{DType, Error as E};
-    let e = match kind {
-        "ModelFormat" => E::ModelFormat("bridge test".into()),
-        "UnsupportedOperator" => E::UnsupportedOperator {
-            op: "QLinearAdd".into(),
-            node: "n1".into(),
-            others: 2,
-        },
-        "InputCount" => E::InputCount {
-            expected: 1,
-            got: 2,
-        },
-        "InputShape" => E::InputShape {
-            name: "x".into(),
-            expected: vec![1, 3],
-            got: vec![1, 4],
-        },
-        "InputType" => E::InputType {
-            name: "x".into(),
-            expected: DType::F32,
-            got: DType::U8,
-        },
-        "ImageDecode" => E::ImageDecode("bridge test".into()),
-        "InvalidArgument" => E::InvalidArgument("bridge test".into()),
-        "Manifest" => E::Manifest("bridge test".into()),
-        "Integrity" => E::Integrity {
-            expected: "00".into(),
-            actual: "ff".into(),
-        },
-        "Io" => E::Io {
-            path: "/nowhere".into(),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        },
-        "LimitExceeded" => E::LimitExceeded {
-            limit: "max_image_pixels",
-            value: 10,
-            max: 5,
-        },
-        "Budget" => E::Budget("bridge test".into()),
-        "Inference" => E::Inference("bridge test".into()),
-        other => return Err(invalid(format!("no such kind {other}"))),
-    };
+    let e = ledge::Error::samples()
+        .into_iter()
+        .find(|e| e.kind() == kind)
+        .ok_or_else(|| invalid(format!("no such kind {kind}")))?;
     Err(to_js(e))
 }
 

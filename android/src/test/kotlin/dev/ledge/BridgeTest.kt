@@ -21,19 +21,19 @@ class BridgeTest {
 
         /** Every variant of ledge::Error, by ledge::Error::kind(), with a fragment of its message. */
         val kinds = mapOf(
-            "ModelFormat" to "invalid model: test",
-            "UnsupportedOperator" to "unsupported operator QLinearAdd (node 'n') and 2 other unsupported node(s)",
-            "InputCount" to "expected 1 input tensor(s), got 2",
-            "InputShape" to "input 'x': expected shape [1, 3], got [1, 4]",
+            "ModelFormat" to "invalid model: sample model format",
+            "UnsupportedOperator" to "unsupported operator QLinearAdd (node 'add_1') and 2 other unsupported node(s)",
+            "InputCount" to "expected 1 input tensor(s), got 0",
+            "InputShape" to "input 'x': expected shape [1, 3, 48, 192], got [1, 3, 48, 190]",
             "InputType" to "input 'x': expected dtype f32, got u8",
-            "ImageDecode" to "cannot decode image: test",
-            "InvalidArgument" to "invalid argument: test",
-            "Manifest" to "manifest: test",
-            "Integrity" to "manifest says sha256 aa, model has bb",
-            "Io" to "/nowhere: not found",
-            "LimitExceeded" to "limit exceeded: max_image_pixels is 2, the maximum is 1",
-            "Budget" to "budget: test",
-            "Inference" to "inference failed: test",
+            "ImageDecode" to "cannot decode image: sample image decode",
+            "InvalidArgument" to "invalid argument: sample invalid argument",
+            "Manifest" to "manifest: sample manifest",
+            "Integrity" to "manifest says sha256 ${"0".repeat(64)}, model has ${"f".repeat(64)}",
+            "Io" to "/sample/missing.onnx: sample io",
+            "LimitExceeded" to "limit exceeded: max_image_pixels is 10, the maximum is 5",
+            "Budget" to "budget: sample budget",
+            "Inference" to "inference failed: sample inference",
         )
     }
 
