@@ -10,7 +10,7 @@
 # Every target starts from seed corpora built from the repository: fuzz/seeds (tiny models and
 # tensors made by fuzz/make_seeds.py), the demo manifests, images, vectors and budget.toml, plus
 # truncations and bit flips of each. The grown corpus is kept under the target dir and reused by
-# the next run. A crash or timeout stops the run with libFuzzer's report and a reproducer in
+# the next campaign (a --seconds smoke run starts from the seeds alone). A crash or timeout stops the run with libFuzzer's report and a reproducer in
 # fuzz/artifacts/TARGET/: copy it to fuzz/regressions/TARGET/ so core/tests/fuzz_regressions.rs
 # keeps it as a test. Prints executions per target and writes them to
 # ${CARGO_TARGET_DIR:-target}/fuzz/report.json.
@@ -93,7 +93,13 @@ for target in "${targets[@]}"; do
     budget) seed "${seeds}" budget.toml ;;
     *) echo "fuzz: unknown target ${target}" >&2; exit 2 ;;
   esac
+  # Campaigns grow one corpus across runs; a timed smoke run starts from the seeds alone, so
+  # the test command's result does not depend on what earlier campaigns left behind.
   corpus="${work}/corpus/${target}"
+  if [[ -n "${seconds}" ]]; then
+    corpus="${work}/smoke-corpus/${target}"
+    rm -rf "${corpus}"
+  fi
   mkdir -p "${corpus}"
   limit=(-runs="${runs}")
   [[ -z "${seconds}" ]] || limit=(-max_total_time="${seconds}")

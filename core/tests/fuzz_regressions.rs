@@ -54,15 +54,20 @@ fn model_bytes_load_or_fail_typed() {
         options.limits.max_plan_bytes = 64 << 20;
         match Model::from_bytes(&bytes, &options) {
             Ok(model) => {
-                for spec in &model.info().inputs {
-                    let shape = spec.shape.iter().map(|&d| d as usize).collect();
-                    let input = Tensor::zeros(spec.dtype, shape).unwrap();
-                    if let Err(e) = model.run(&[input]) {
-                        assert!(!e.kind().is_empty(), "{}: {e}", path.display());
-                    }
+                let inputs: Vec<Tensor> = model
+                    .info()
+                    .inputs
+                    .iter()
+                    .map(|spec| {
+                        let shape = spec.shape.iter().map(|&d| d as usize).collect();
+                        Tensor::zeros(spec.dtype, shape).unwrap()
+                    })
+                    .collect();
+                if let Err(e) = model.run(&inputs) {
+                    assert_eq!(e.kind(), "Inference", "{}: {e}", path.display());
                 }
             }
-            Err(e) => assert!(!e.to_string().is_empty(), "{}", path.display()),
+            Err(e) => assert_ne!(e.kind(), "Io", "{}: {e}", path.display()),
         }
         seen += 1;
     }
@@ -91,7 +96,11 @@ fn images_classify_or_fail_typed() {
         .chain(files("seeds/images"))
     {
         if let Err(e) = model.classify_encoded(&bytes, 3) {
-            assert_eq!(e.kind(), "ImageDecode", "{}: {e}", path.display());
+            assert!(
+                ["ImageDecode", "LimitExceeded"].contains(&e.kind()),
+                "{}: {e}",
+                path.display()
+            );
         }
         if let [w, h, rest @ ..] = bytes.as_slice() {
             let _ = model.classify_rgba(rest, u32::from(*w), u32::from(*h), 2);
@@ -130,6 +139,13 @@ fn budgets_parse_or_fail_typed() {
     for (path, bytes) in files("regressions/budget") {
         let text = String::from_utf8_lossy(&bytes);
         if let Ok(b) = Budget::from_toml(&text) {
+            // As the fuzz target: absolute paths and `..` are legal but would glob the disk.
+            if b.artifacts
+                .iter()
+                .any(|a| a.path.starts_with('/') || a.path.contains(".."))
+            {
+                continue;
+            }
             let _ = b.check(Path::new("/nonexistent-ledge-fuzz"));
         } else {
             eprintln!("{}: refused", path.display());
