@@ -344,7 +344,11 @@ impl Model {
     /// Preprocesses an encoded image into the model's input tensor, without running it.
     pub fn preprocess_encoded(&self, bytes: &[u8]) -> Result<Tensor> {
         let manifest = self.manifest_for_classify()?;
-        let img = preprocess::decode(bytes, self.limits.max_image_pixels)?;
+        // The decoders assert on some hostile inputs (zune-jpeg 0.5.15 multiplies with overflow
+        // on a fuzzed JPEG when overflow checks are on): a panic there is an undecodable image.
+        let img = guarded(Error::ImageDecode, || {
+            preprocess::decode(bytes, self.limits.max_image_pixels)
+        })?;
         preprocess::to_tensor(&img, &manifest.input, &self.input_shape())
     }
 
@@ -465,7 +469,7 @@ fn guarded<T>(kind: fn(String) -> Error, f: impl FnOnce() -> Result<T>) -> Resul
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        Err(kind(format!("tract failed on this model: {message}")))
+        Err(kind(format!("the engine failed on this input: {message}")))
     })
 }
 

@@ -376,7 +376,7 @@ fn a_graph_tract_panics_on_is_a_model_format_error() {
     assert_msg(
         &load_err(&bytes),
         "ModelFormat",
-        &["tract failed on this model"],
+        &["the engine failed on this input"],
     );
 }
 
