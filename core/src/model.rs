@@ -635,19 +635,7 @@ fn mac_estimate(model: &TypedModel, quantized: &[String]) -> Result<(u64, u64)> 
     let mut total = 0u64;
     let mut q = 0u64;
     for node in model.nodes() {
-        let inputs = model
-            .node_input_facts(node.id)
-            .map_err(|e| Error::Inference(tract_chain(&e)))?;
-        let costs = node
-            .op
-            .cost(&inputs)
-            .map_err(|e| Error::Inference(tract_chain(&e)))?;
-        let macs: u64 = costs
-            .iter()
-            .filter(|(c, _)| matches!(c, tract_core::ops::Cost::FMA(_)))
-            .filter_map(|(_, n)| n.to_i64().ok())
-            .map(|n| n.max(0) as u64)
-            .sum();
+        let (macs, _) = crate::profile::node_macs(model, node)?;
         total += macs;
         if quantized.contains(&node.name) {
             q += macs;

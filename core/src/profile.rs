@@ -114,23 +114,7 @@ pub(crate) fn profile(
     }
     let mut by_op: BTreeMap<String, OpProfile> = BTreeMap::new();
     for node in model.nodes() {
-        let facts = model
-            .node_input_facts(node.id)
-            .map_err(|e| Error::Inference(tract_chain(&e)))?;
-        let costs = node
-            .op
-            .cost(&facts)
-            .map_err(|e| Error::Inference(tract_chain(&e)))?;
-        let (mut macs, mut integer) = (0u64, 0u64);
-        for (cost, n) in &costs {
-            if let tract_core::ops::Cost::FMA(dt) = cost {
-                let n = n.to_i64().unwrap_or(0).max(0) as u64;
-                macs += n;
-                if dt.is_integer() {
-                    integer += n;
-                }
-            }
-        }
+        let (macs, integer) = node_macs(model, node)?;
         let entry = by_op
             .entry(node.op.name().to_string())
             .or_insert_with(|| OpProfile {
@@ -171,4 +155,26 @@ pub(crate) fn profile(
         integer_macs: ops.iter().map(|o| o.integer_macs).sum(),
         ops,
     })
+}
+
+/// Multiply-accumulates of one node from tract's cost model: `(all, on integer types)`.
+pub(crate) fn node_macs(model: &TypedModel, node: &TypedNode) -> Result<(u64, u64)> {
+    let facts = model
+        .node_input_facts(node.id)
+        .map_err(|e| Error::Inference(tract_chain(&e)))?;
+    let costs = node
+        .op
+        .cost(&facts)
+        .map_err(|e| Error::Inference(tract_chain(&e)))?;
+    let (mut macs, mut integer) = (0u64, 0u64);
+    for (cost, n) in &costs {
+        if let tract_core::ops::Cost::FMA(dt) = cost {
+            let n = n.to_i64().unwrap_or(0).max(0) as u64;
+            macs += n;
+            if dt.is_integer() {
+                integer += n;
+            }
+        }
+    }
+    Ok((macs, integer))
 }
