@@ -24,18 +24,10 @@ fn model() -> &'static Model {
 }
 
 fuzz_target!(|bytes: &[u8]| {
-    quiet_caught_panics();
+    ledge_fuzz::quiet_caught_panics();
     let model = model();
     let _ = model.classify_encoded(bytes, 3);
     if let [w, h, rest @ ..] = bytes {
         let _ = model.classify_rgba(rest, u32::from(*w), u32::from(*h), 2);
     }
 });
-
-/// libfuzzer-sys's panic hook aborts on every panic, even one the core catches and turns into
-/// an error (its contract for tract's assertions). A silent hook leaves only the panics that
-/// escape the call: the fuzz target's own catch_unwind still aborts on those.
-fn quiet_caught_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-}

@@ -6,7 +6,7 @@ use ledge::{LoadOptions, Model, Tensor};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    quiet_caught_panics();
+    ledge_fuzz::quiet_caught_panics();
     let mut options = LoadOptions::default();
     options.limits.max_plan_bytes = 64 << 20;
     options.limits.max_tensor_elements = 1 << 20;
@@ -33,11 +33,3 @@ fuzz_target!(|bytes: &[u8]| {
         let _ = model.run(&inputs);
     }
 });
-
-/// libfuzzer-sys's panic hook aborts on every panic, even one the core catches and turns into
-/// an error (its contract for tract's assertions). A silent hook leaves only the panics that
-/// escape the call: the fuzz target's own catch_unwind still aborts on those.
-fn quiet_caught_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-}

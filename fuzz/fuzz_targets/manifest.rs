@@ -10,7 +10,7 @@ use tract_onnx::pb::{ModelProto, StringStringEntryProto};
 const MODEL: &[u8] = include_bytes!("../seeds/models/tiny_classifier.onnx");
 
 fuzz_target!(|bytes: &[u8]| {
-    quiet_caught_panics();
+    ledge_fuzz::quiet_caught_panics();
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
     };
@@ -32,11 +32,3 @@ fuzz_target!(|bytes: &[u8]| {
         let _ = model.classify_rgba(&[128; 4 * 16 * 16], 16, 16, 5);
     }
 });
-
-/// libfuzzer-sys's panic hook aborts on every panic, even one the core catches and turns into
-/// an error (its contract for tract's assertions). A silent hook leaves only the panics that
-/// escape the call: the fuzz target's own catch_unwind still aborts on those.
-fn quiet_caught_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-}
