@@ -135,6 +135,38 @@ pub(crate) fn check_operators(
     Ok(())
 }
 
+/// Fails with [`Error::ModelFormat`] when a node's attributes are malformed in a way the engine
+/// does not itself refuse: a `Transpose` whose `perm` is not a permutation of `0..rank` (tract
+/// loops on one, allocating until memory runs out; fuzz finding, see docs/fuzzing.md).
+pub(crate) fn check_attributes(proto: &ModelProto) -> Result<()> {
+    let nodes = proto
+        .graph
+        .as_ref()
+        .map(|g| g.node.as_slice())
+        .unwrap_or_default();
+    for n in nodes.iter().filter(|n| n.op_type == "Transpose") {
+        let Some(perm) = n.attribute.iter().find(|a| a.name == "perm") else {
+            continue;
+        };
+        let mut seen = vec![false; perm.ints.len()];
+        let valid = perm.ints.iter().all(|&axis| {
+            usize::try_from(axis)
+                .ok()
+                .and_then(|axis| seen.get_mut(axis))
+                .is_some_and(|s| !std::mem::replace(s, true))
+        });
+        if !valid {
+            let node = n.output.first().map_or(n.name.as_str(), String::as_str);
+            return Err(Error::ModelFormat(format!(
+                "Transpose '{node}': perm {:?} is not a permutation of 0..{}",
+                perm.ints,
+                perm.ints.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Number of nodes per ONNX operator type.
 pub(crate) fn op_histogram(proto: &ModelProto) -> BTreeMap<String, usize> {
     let mut h = BTreeMap::new();

@@ -381,6 +381,22 @@ fn a_graph_tract_panics_on_is_a_model_format_error() {
 }
 
 #[test]
+fn a_transpose_perm_that_is_not_a_permutation_is_refused() {
+    // Found by the load_model fuzz target: tract 0.23.9 turns perm [0, 0] into an endless list
+    // of axis moves and allocated 2 GiB before it died. Refused before tract sees the graph.
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions/load_model/transpose-perm-not-permutation-oom.onnx"),
+    )
+    .unwrap();
+    assert_msg(
+        &load_err(&bytes),
+        "ModelFormat",
+        &["Transpose 't': perm [0, 0] is not a permutation of 0..2"],
+    );
+}
+
+#[test]
 fn hostile_npy_headers_fail_fast() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/npy");
     // Found by the npy fuzz target: nested brackets made the header parser run for minutes.
