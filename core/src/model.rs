@@ -221,7 +221,7 @@ impl Model {
         }
         onnx_file::check_operators(&proto, |op| onnx().op_register.0.contains_key(op))?;
         onnx_file::check_attributes(&proto)?;
-        if let Some((node, elements)) = onnx_file::largest_constant_request(&proto) {
+        if let Some((node, elements)) = onnx_file::largest_constant_request(&proto)? {
             log::debug!("largest constant-sized tensor: {elements} elements at '{node}'");
             // 4 bytes an element: the least any tensor tract allocates for it will take.
             check_limit(

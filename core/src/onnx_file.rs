@@ -233,9 +233,13 @@ pub(crate) fn quantized_compute_nodes(proto: &ModelProto) -> (Vec<String>, Vec<S
 /// initializer's declared dims, or the constant shape/size input of an operator that makes its
 /// output that large (`ConstantOfShape`, `Expand`, `Reshape`, `Tile`, `Range`, `Resize`'s
 /// sizes). tract evaluates such nodes while it analyses the graph, so this is checked first:
-/// a 60-byte model can ask for terabytes. Returns `(node or initializer name, elements)`.
-pub(crate) fn largest_constant_request(proto: &ModelProto) -> Option<(String, u64)> {
-    let graph = proto.graph.as_ref()?;
+/// a 60-byte model can ask for terabytes. Returns `(node or initializer name, elements)`, or
+/// [`Error::ModelFormat`] for a negative size where ONNX allows none (`ConstantOfShape`,
+/// `Expand`, `Tile`: tract reads it as a huge unsigned one).
+pub(crate) fn largest_constant_request(proto: &ModelProto) -> Result<Option<(String, u64)>> {
+    let Some(graph) = proto.graph.as_ref() else {
+        return Ok(None);
+    };
     let mut constants: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     let mut largest: Option<(String, u64)> = None;
     let mut note = |name: &str, elements: u64| {
@@ -261,9 +265,19 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Option<(String, u6
             continue;
         }
         let input = |i: usize| n.input.get(i).and_then(|x| constants.get(x.as_str()));
+        let sizes = |v: &Vec<i64>| -> Result<u64> {
+            match v.iter().find(|&&d| d < 0) {
+                Some(d) => Err(Error::ModelFormat(format!(
+                    "{} '{name}': negative dimension {d} in its constant shape {v:?}",
+                    n.op_type
+                ))),
+                None => Ok(product(v)),
+            }
+        };
         let elements = match n.op_type.as_str() {
-            "ConstantOfShape" => input(0).map(|v| product(v)),
-            "Expand" | "Reshape" | "Tile" => input(1).map(|v| product(v)),
+            "ConstantOfShape" => input(0).map(sizes).transpose()?,
+            "Expand" | "Tile" => input(1).map(sizes).transpose()?,
+            "Reshape" => input(1).map(|v| product(v)),
             "Resize" => input(3).map(|v| product(v)),
             "Range" => match (
                 input(0).map(Vec::as_slice),
@@ -281,7 +295,7 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Option<(String, u6
             note(name, elements);
         }
     }
-    largest
+    Ok(largest)
 }
 
 /// Product of dimensions, negative ones (unknown, inferred) counted as 1, saturating.

@@ -397,6 +397,22 @@ fn a_transpose_perm_that_is_not_a_permutation_is_refused() {
 }
 
 #[test]
+fn a_negative_constant_shape_is_refused() {
+    // Found by the load_model fuzz target: ConstantOfShape of [-3314649325677576189, 2], which
+    // tract reads as unsigned; with debug assertions the analysis ran past the 10 s timeout.
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions/load_model/negative-constant-shape-timeout.onnx"),
+    )
+    .unwrap();
+    assert_msg(
+        &load_err(&bytes),
+        "ModelFormat",
+        &["ConstantOfShape 'c': negative dimension -3314649325677576189"],
+    );
+}
+
+#[test]
 fn hostile_npy_headers_fail_fast() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/npy");
     // Found by the npy fuzz target: nested brackets made the header parser run for minutes.
