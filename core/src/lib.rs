@@ -25,6 +25,7 @@
 pub mod budget;
 mod clock;
 mod error;
+mod int8;
 pub mod manifest;
 mod model;
 mod onnx_file;

@@ -10,6 +10,7 @@ use tract_onnx::prelude::*;
 
 use crate::clock::Instant;
 use crate::error::{tract_chain, Error, Result};
+use crate::int8;
 use crate::manifest::{Manifest, OutputKind};
 use crate::postprocess::{self, Prediction};
 use crate::profile::Profile;
@@ -60,6 +61,10 @@ pub struct LoadOptions {
     pub verify_integrity: bool,
     /// Resource limits.
     pub limits: Limits,
+    /// Run the quantized convolutions of QDQ models (`DequantizeLinear → Conv →
+    /// QuantizeLinear`) in Ledge's int8 kernels (default true). `false` runs them as tract does,
+    /// in float between quantization steps: slower, for comparison.
+    pub integer_kernels: bool,
 }
 
 impl Default for LoadOptions {
@@ -70,6 +75,7 @@ impl Default for LoadOptions {
             manifest: None,
             verify_integrity: true,
             limits: Limits::default(),
+            integer_kernels: true,
         }
     }
 }
@@ -243,9 +249,18 @@ impl Model {
             .map_err(|e| Error::Inference(format!("repairing the graph: {}", tract_chain(&e))))?;
         let (quantized, compute) = onnx_file::quantized_compute_nodes(&proto);
         let (macs, quantized_macs) = mac_estimate(&typed, &quantized)?;
-        let optimized = typed
+        if options.integer_kernels {
+            int8::quantized_convs(&mut typed, &proto)
+                .and_then(|_| int8::fold_constants(&mut typed))
+                .map_err(|e| Error::Inference(format!("int8 pass: {}", tract_chain(&e))))?;
+        }
+        let mut optimized = typed
             .into_optimized()
             .map_err(|e| Error::Inference(format!("optimizing: {}", tract_chain(&e))))?;
+        if options.integer_kernels {
+            int8::vectorized_quantize(&mut optimized)
+                .map_err(|e| Error::Inference(format!("int8 pass: {}", tract_chain(&e))))?;
+        }
         let outputs = output_specs(&optimized, &proto)?;
         let plan = optimized
             .into_runnable()

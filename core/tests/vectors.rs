@@ -10,10 +10,24 @@ mod common;
 use std::collections::HashMap;
 
 use common::{cases, demo, load, read};
-use ledge::{Model, Tensor};
+use ledge::{LoadOptions, Model, Tensor};
 
 #[test]
 fn every_vector_matches_the_reference() {
+    check_every_vector(&LoadOptions::default());
+}
+
+/// The comparison path (`integer_kernels: false`: QDQ convolutions in float, as tract alone
+/// runs them) stays correct too.
+#[test]
+fn every_vector_matches_the_reference_with_float_kernels() {
+    check_every_vector(&LoadOptions {
+        integer_kernels: false,
+        ..LoadOptions::default()
+    });
+}
+
+fn check_every_vector(options: &LoadOptions) {
     let mut models: HashMap<String, Model> = HashMap::new();
     let mut failures = vec![];
     let mut worst: HashMap<String, f32> = HashMap::new();
@@ -24,9 +38,10 @@ fn every_vector_matches_the_reference() {
         all.len()
     );
     for case in &all {
-        let model = models
-            .entry(case.model.clone())
-            .or_insert_with(|| load(&case.model));
+        let model = models.entry(case.model.clone()).or_insert_with(|| {
+            Model::from_path(demo().join(&case.model), options)
+                .unwrap_or_else(|e| panic!("{}: {e}", case.model))
+        });
         let classes = model.info().outputs[0].shape.iter().product::<i64>() as usize;
         let got = match case.level.as_str() {
             "tensor" => {
@@ -62,7 +77,10 @@ fn every_vector_matches_the_reference() {
     let mut worst: Vec<_> = worst.into_iter().collect();
     worst.sort_by(|a, b| a.0.cmp(&b.0));
     for (k, v) in &worst {
-        println!("max |Δscore| {k}: {v:.5}");
+        println!(
+            "max |Δscore| {k} (integer kernels: {}): {v:.5}",
+            options.integer_kernels
+        );
     }
     assert!(
         failures.is_empty(),

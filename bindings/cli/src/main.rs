@@ -134,6 +134,10 @@ struct LoadArgs {
     /// Use this manifest instead of the sidecar or embedded one.
     #[arg(long)]
     manifest: Option<PathBuf>,
+    /// Run a QDQ model's quantized convolutions in float, as tract alone does, instead of
+    /// Ledge's int8 kernels (for comparison).
+    #[arg(long)]
+    float_kernels: bool,
 }
 
 impl LoadArgs {
@@ -147,6 +151,7 @@ impl LoadArgs {
             model,
             &LoadOptions {
                 manifest,
+                integer_kernels: !self.float_kernels,
                 ..LoadOptions::default()
             },
         )

@@ -356,6 +356,7 @@ impl TryFrom<LoadOptions> for ledge::LoadOptions {
             manifest: o.manifest.map(ledge::Manifest::try_from).transpose()?,
             verify_integrity: o.verify_integrity,
             limits: o.limits.into(),
+            ..ledge::LoadOptions::default()
         })
     }
 }

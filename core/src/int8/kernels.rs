@@ -1,0 +1,593 @@
+//! Integer convolution kernels: u8 activations × i8 weights, i32 accumulation, requantized to u8.
+//!
+//! Every kernel has a portable version, compiled for every target; x86_64 adds versions chosen
+//! at run time by CPU feature (AVX-512 VNNI for the matrix product, AVX2 / AVX-512 code
+//! generation for the rest). Integer accumulation makes every version give the same bits as
+//! the portable one; requantization is one f32 multiply rounded half-to-even, as onnxruntime's.
+
+/// Per output channel: `y = clamp(round_half_even((acc + bias) · scale) + zero, 0, 255)`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Requant {
+    /// Bias in accumulator units, with the input zero point's contribution folded in.
+    pub bias: Vec<i32>,
+    /// `x_scale · w_scale / y_scale`.
+    pub scale: Vec<f32>,
+    pub zero: u8,
+}
+
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // max/min replace a NaN; clamp would keep it
+fn requant(acc: i32, scale: f32, zero: i32) -> u8 {
+    // max/min (not clamp) also replace a NaN, so the value is finite and in range below.
+    let r = (acc as f32 * scale)
+        .round_ties_even()
+        .max(-1024.0)
+        .min(1024.0);
+    // SAFETY: r is a finite integer within ±1024.
+    let r: i32 = unsafe { r.to_int_unchecked() };
+    (r + zero).clamp(0, 255) as u8
+}
+
+/// `out[i] = clamp(round_half_even(x[i] · scale_recip) + zero, 0, 255)`.
+pub(crate) fn quantize(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { x86::quantize_avx512(x, scale_recip, zero, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            unsafe { x86::quantize_avx2(x, scale_recip, zero, out) };
+            return;
+        }
+    }
+    quantize_portable(x, scale_recip, zero, out);
+}
+
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // max/min replace a NaN; clamp would keep it
+fn quantize_portable(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
+    let zero = i32::from(zero);
+    for (o, &v) in out.iter_mut().zip(x) {
+        // max/min also replace a NaN (which becomes 0).
+        let r = (v * scale_recip).round_ties_even().max(-1024.0).min(1024.0);
+        // SAFETY: r is a finite integer within ±1024.
+        let r: i32 = unsafe { r.to_int_unchecked() };
+        *o = (r + zero).clamp(0, 255) as u8;
+    }
+}
+
+/// Weights of a matrix product `out[co][p] = Σ_k w[co][k] · x[k][p]`, in two layouts.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GemmWeights {
+    pub cout: usize,
+    pub k: usize,
+    /// `[cout][k]`.
+    pub plain: Vec<i8>,
+    /// `[cout][k/4 rounded up]`, four consecutive k as the bytes of one i32 (zero-padded).
+    pub k4: Vec<i32>,
+}
+
+impl GemmWeights {
+    pub fn new(cout: usize, k: usize, plain: Vec<i8>) -> Self {
+        let k4n = k.div_ceil(4);
+        let mut k4 = vec![0i32; cout * k4n];
+        for co in 0..cout {
+            for q in 0..k4n {
+                let mut b = [0u8; 4];
+                for (j, byte) in b.iter_mut().enumerate() {
+                    if let Some(&w) = plain.get(co * k + q * 4 + j).filter(|_| q * 4 + j < k) {
+                        *byte = w as u8;
+                    }
+                }
+                k4[co * k4n + q] = i32::from_le_bytes(b);
+            }
+        }
+        GemmWeights { cout, k, plain, k4 }
+    }
+
+    /// Σ_k w[co][k], for folding the input zero point into the bias.
+    pub fn row_sums(&self) -> Vec<i32> {
+        self.plain
+            .chunks(self.k.max(1))
+            .map(|r| r.iter().map(|&w| i32::from(w)).sum())
+            .collect()
+    }
+}
+
+/// `out[co][p]` (u8, `[cout][p]`) from `x` (u8, `[k][p]`).
+pub(crate) fn gemm(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut [u8]) {
+    debug_assert_eq!(x.len(), w.k * p);
+    debug_assert_eq!(out.len(), w.cout * p);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if x86::has_vnni() {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { x86::gemm_vnni(w, x, p, rq, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            unsafe { x86::gemm_avx2(w, x, p, rq, out) };
+            return;
+        }
+    }
+    gemm_portable(w, x, p, rq, out);
+}
+
+#[inline(always)]
+fn gemm_portable(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut [u8]) {
+    let mut acc = vec![0i32; p];
+    let zero = i32::from(rq.zero);
+    for co in 0..w.cout {
+        acc.fill(rq.bias[co]);
+        for (k, &wv) in w.plain[co * w.k..(co + 1) * w.k].iter().enumerate() {
+            if wv == 0 {
+                continue;
+            }
+            let wv = i32::from(wv);
+            for (a, &xv) in acc.iter_mut().zip(&x[k * p..(k + 1) * p]) {
+                *a += wv * i32::from(xv);
+            }
+        }
+        let scale = rq.scale[co];
+        for (o, &a) in out[co * p..(co + 1) * p].iter_mut().zip(&acc) {
+            *o = requant(a, scale, zero);
+        }
+    }
+}
+
+/// Geometry of one image plane's convolution window.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Window {
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: (usize, usize),
+    /// Top, left, bottom, right.
+    pub pad: [usize; 4],
+}
+
+impl Window {
+    pub fn out_h(&self) -> usize {
+        (self.h + self.pad[0] + self.pad[2] - self.kh) / self.stride.0 + 1
+    }
+    pub fn out_w(&self) -> usize {
+        (self.w + self.pad[1] + self.pad[3] - self.kw) / self.stride.1 + 1
+    }
+}
+
+/// The im2col matrix `[c·kh·kw][out_h·out_w]` of `x` (`[c][h][w]`), padding with `zero`.
+pub(crate) fn im2col(x: &[u8], c: usize, win: &Window, zero: u8, col: &mut Vec<u8>) {
+    let (oh, ow) = (win.out_h(), win.out_w());
+    col.clear();
+    col.resize(c * win.kh * win.kw * oh * ow, zero);
+    let mut row = 0;
+    for ci in 0..c {
+        let plane = &x[ci * win.h * win.w..(ci + 1) * win.h * win.w];
+        for ky in 0..win.kh {
+            for kx in 0..win.kw {
+                let dst = &mut col[row * oh * ow..(row + 1) * oh * ow];
+                for oy in 0..oh {
+                    let Some(iy) = (oy * win.stride.0 + ky).checked_sub(win.pad[0]) else {
+                        continue;
+                    };
+                    if iy >= win.h {
+                        continue;
+                    }
+                    for ox in 0..ow {
+                        let Some(ix) = (ox * win.stride.1 + kx).checked_sub(win.pad[1]) else {
+                            continue;
+                        };
+                        if ix < win.w {
+                            dst[oy * ow + ox] = plane[iy * win.w + ix];
+                        }
+                    }
+                }
+                row += 1;
+            }
+        }
+    }
+}
+
+/// Depthwise convolution of `x` (`[c][h][w]`, u8 with zero point `x_zero`) with `w`
+/// (`[c][kh][kw]`) into `out` (`[c][out_h][out_w]`).
+pub(crate) fn depthwise(
+    x: &[u8],
+    c: usize,
+    win: &Window,
+    w: &[i8],
+    x_zero: u8,
+    rq: &Requant,
+    out: &mut [u8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { x86::depthwise_avx512(x, c, win, w, x_zero, rq, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            unsafe { x86::depthwise_avx2(x, c, win, w, x_zero, rq, out) };
+            return;
+        }
+    }
+    // aarch64 always has a fused multiply-add; elsewhere without one `mul_add` is a libm call.
+    depthwise_portable::<{ cfg!(target_arch = "aarch64") }>(x, c, win, w, x_zero, rq, out);
+}
+
+/// Largest `kh · kw` the depthwise kernel takes: it accumulates the integer products in f32,
+/// which is exact while every partial sum stays below 2^24 (255 · 128 · 256 < 2^24).
+pub(crate) const DW_MAX_TAPS: usize = 256;
+
+/// Accumulator block, in f32 elements: sized to stay in L1 with its source rows.
+const DW_BLOCK: usize = 2048;
+/// Outputs accumulated in registers across all taps: four 512-bit registers.
+const DW_CHUNK: usize = 64;
+
+/// The depthwise kernel computes in f32 (exact, see [`DW_MAX_TAPS`]) because every SIMD
+/// instruction set multiplies f32 fast; the result is converted back to i32 before the bias and
+/// requantization, so it equals the integer definition bit for bit.
+///
+/// The padded input is split into stride phases (phase `(ry, rx)` holds padded rows
+/// `ry, ry + sy, ...` and columns `rx, rx + sx, ...`), so that for every tap the output plane,
+/// laid out with the phase's row pitch, reads one contiguous run: each tap is a single long
+/// multiply-add over a block of output rows, whatever the stride and the plane size.
+///
+/// `FMA`: use fused multiply-adds (only where the target has them in hardware).
+#[inline(always)]
+fn depthwise_portable<const FMA: bool>(
+    x: &[u8],
+    c: usize,
+    win: &Window,
+    w: &[i8],
+    x_zero: u8,
+    rq: &Requant,
+    out: &mut [u8],
+) {
+    let (oh, ow) = (win.out_h(), win.out_w());
+    let (sy, sx) = win.stride;
+    let ph = (win.h + win.pad[0] + win.pad[2]).div_ceil(sy);
+    let pw = (win.w + win.pad[1] + win.pad[3]).div_ceil(sx);
+    let plane = ph * pw;
+    let mut phases = vec![0f32; sy * sx * plane + pw + win.kw + DW_CHUNK];
+    let rows = (DW_BLOCK / pw).clamp(1, oh);
+    let mut acc = vec![0f32; (rows * pw).next_multiple_of(DW_CHUNK)];
+    let mut bytes = vec![0u8; acc.len()];
+    let mut row = vec![0f32; win.w];
+    let zero = i32::from(rq.zero);
+    let taps = win.kh * win.kw;
+    let convert = |v: &u8| f32::from(i16::from(*v) - i16::from(x_zero));
+    for ch in 0..c {
+        let input = &x[ch * win.h * win.w..(ch + 1) * win.h * win.w];
+        for (iy, src) in input.chunks_exact(win.w).enumerate() {
+            let y = iy + win.pad[0];
+            // Convert the row once (one long vector loop), then deal its columns to the phases.
+            row.iter_mut().zip(src).for_each(|(d, v)| *d = convert(v));
+            for rx in 0..sx {
+                // The first input column whose padded column falls in phase rx.
+                let ix0 = (rx + sx - win.pad[1] % sx) % sx;
+                let j0 = (ix0 + win.pad[1]) / sx;
+                let at = ((y % sy) * sx + rx) * plane + (y / sy) * pw;
+                let dst = &mut phases[at + j0..at + pw];
+                let src = &row[ix0.min(win.w)..];
+                match sx {
+                    1 => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = v),
+                    2 => dst
+                        .iter_mut()
+                        .zip(src.chunks(2))
+                        .for_each(|(d, v)| *d = v[0]),
+                    _ => dst
+                        .iter_mut()
+                        .zip(src.iter().step_by(sx))
+                        .for_each(|(d, &v)| *d = v),
+                }
+            }
+        }
+        let kernel = &w[ch * taps..(ch + 1) * taps];
+        let dst = &mut out[ch * oh * ow..(ch + 1) * oh * ow];
+        let (bias, scale) = (rq.bias[ch], rq.scale[ch]);
+        // Each tap's offset into the phases, from the first output of a block.
+        let offsets: Vec<(usize, f32)> = (0..taps)
+            .map(|t| {
+                let (ky, kx) = (t / win.kw, t % win.kw);
+                let at = ((ky % sy) * sx + kx % sx) * plane + (ky / sy) * pw + kx / sx;
+                (at, f32::from(kernel[t]))
+            })
+            .collect();
+        for oy0 in (0..oh).step_by(rows) {
+            let n = (rows.min(oh - oy0) * pw).next_multiple_of(DW_CHUNK);
+            let acc = &mut acc[..n];
+            for (base, chunk) in acc.chunks_exact_mut(DW_CHUNK).enumerate() {
+                let start = oy0 * pw + base * DW_CHUNK;
+                // A chunk of outputs stays in registers through all the taps.
+                let mut sum = [0f32; DW_CHUNK];
+                for &(at, wv) in &offsets {
+                    let Ok(src) = <&[f32; DW_CHUNK]>::try_from(&phases[start + at..][..DW_CHUNK])
+                    else {
+                        continue;
+                    };
+                    for (a, &v) in sum.iter_mut().zip(src) {
+                        *a = if FMA { wv.mul_add(v, *a) } else { *a + wv * v };
+                    }
+                }
+                chunk.copy_from_slice(&sum);
+            }
+            // Requantize the whole block in one pass (long vectors), then keep each row's
+            // first `ow` values.
+            let block = &mut bytes[..n];
+            for (o, &a) in block.iter_mut().zip(acc.iter()) {
+                // SAFETY: a is an exact integer below 2^24 in magnitude (DW_MAX_TAPS).
+                let a: i32 = unsafe { a.to_int_unchecked() };
+                *o = requant(a + bias, scale, zero);
+            }
+            let rows_out = dst[oy0 * ow..].chunks_exact_mut(ow).take(rows);
+            for (src, dst) in block.chunks_exact(pw).zip(rows_out) {
+                dst.copy_from_slice(&src[..ow]);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::*;
+    use std::arch::x86_64::*;
+
+    pub(super) fn has_vnni() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vnni")
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn gemm_avx2(
+        w: &GemmWeights,
+        x: &[u8],
+        p: usize,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        gemm_portable(w, x, p, rq, out)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn depthwise_avx2(
+        x: &[u8],
+        c: usize,
+        win: &Window,
+        w: &[i8],
+        x_zero: u8,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        depthwise_portable::<true>(x, c, win, w, x_zero, rq, out)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+    pub(super) unsafe fn depthwise_avx512(
+        x: &[u8],
+        c: usize,
+        win: &Window,
+        w: &[i8],
+        x_zero: u8,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        depthwise_portable::<true>(x, c, win, w, x_zero, rq, out)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn quantize_avx2(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
+        quantize_portable(x, scale_recip, zero, out)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+    pub(super) unsafe fn quantize_avx512(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
+        quantize_portable(x, scale_recip, zero, out)
+    }
+
+    /// Output channels per register tile.
+    const MR: usize = 8;
+    /// Pixels per register tile: two vectors of 16 i32.
+    const NR: usize = 32;
+
+    /// The matrix product with `vpdpbusd` (u8 × i8 → i32, four k at a time).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    pub(super) unsafe fn gemm_vnni(
+        w: &GemmWeights,
+        x: &[u8],
+        p: usize,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        let k4n = w.k.div_ceil(4);
+        // x as [k/4][p][4]: the four bytes vpdpbusd multiplies with one weight word.
+        let mut xp = vec![0u8; k4n * p * 4];
+        for (k, row) in x.chunks_exact(p).enumerate() {
+            let (q, j) = (k / 4, k % 4);
+            let dst = &mut xp[q * p * 4..(q + 1) * p * 4];
+            for (i, &v) in row.iter().enumerate() {
+                dst[i * 4 + j] = v;
+            }
+        }
+        let full = w.cout / MR * MR;
+        for p0 in (0..p).step_by(NR) {
+            let n = (p - p0).min(NR);
+            let m0: __mmask16 = if n >= 16 { 0xffff } else { (1u16 << n) - 1 };
+            let m1: __mmask16 = if n >= 32 {
+                0xffff
+            } else if n > 16 {
+                (1u16 << (n - 16)) - 1
+            } else {
+                0
+            };
+            for co0 in (0..full).step_by(MR) {
+                // SAFETY: the masks keep every access inside xp and out.
+                unsafe { tile::<MR>(w, &xp, k4n, p, p0, co0, m0, m1, rq, out) };
+            }
+            for co0 in full..w.cout {
+                // SAFETY: as above.
+                unsafe { tile::<1>(w, &xp, k4n, p, p0, co0, m0, m1, rq, out) };
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn tile<const R: usize>(
+        w: &GemmWeights,
+        xp: &[u8],
+        k4n: usize,
+        p: usize,
+        p0: usize,
+        co0: usize,
+        m0: __mmask16,
+        m1: __mmask16,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        unsafe {
+            let mut acc = [[_mm512_setzero_si512(); 2]; R];
+            let xbase = xp.as_ptr().add(p0 * 4);
+            for q in 0..k4n {
+                let row = xbase.add(q * p * 4);
+                let x0 = _mm512_maskz_loadu_epi32(m0, row as *const i32);
+                let x1 = _mm512_maskz_loadu_epi32(m1, row.add(64) as *const i32);
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let b = _mm512_set1_epi32(*w.k4.get_unchecked((co0 + r) * k4n + q));
+                    a[0] = _mm512_dpbusd_epi32(a[0], x0, b);
+                    a[1] = _mm512_dpbusd_epi32(a[1], x1, b);
+                }
+            }
+            let zero = _mm512_set1_epi32(i32::from(rq.zero));
+            let (lo, hi) = (_mm512_set1_ps(-1024.0), _mm512_set1_ps(1024.0));
+            for (r, a) in acc.iter().enumerate() {
+                let co = co0 + r;
+                let bias = _mm512_set1_epi32(rq.bias[co]);
+                let scale = _mm512_set1_ps(rq.scale[co]);
+                let dst = out.as_mut_ptr().add(co * p + p0);
+                for (half, mask) in [(0usize, m0), (1, m1)] {
+                    if mask == 0 {
+                        continue;
+                    }
+                    let v = _mm512_cvtepi32_ps(_mm512_add_epi32(a[half], bias));
+                    // Round half to even (the default MXCSR mode), like the portable kernel.
+                    let v = _mm512_mul_ps(v, scale);
+                    let v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+                    let v = _mm512_cvtps_epi32(v);
+                    let v = _mm512_max_epi32(_mm512_add_epi32(v, zero), _mm512_setzero_si512());
+                    _mm_mask_storeu_epi8(
+                        dst.add(half * 16) as *mut i8,
+                        mask,
+                        _mm512_cvtusepi32_epi8(v),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> u32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) as u32
+    }
+
+    /// Every dispatch choice gives the portable kernel's bits, on odd sizes (tails everywhere).
+    #[test]
+    fn gemm_versions_agree_with_the_portable_one() {
+        let mut seed = 7;
+        for (cout, k, p) in [
+            (8, 16, 32),
+            (13, 27, 49),
+            (1, 1, 1),
+            (24, 96, 196),
+            (9, 5, 17),
+        ] {
+            let plain: Vec<i8> = (0..cout * k).map(|_| lcg(&mut seed) as i8).collect();
+            let x: Vec<u8> = (0..k * p).map(|_| lcg(&mut seed) as u8).collect();
+            let w = GemmWeights::new(cout, k, plain);
+            let rq = Requant {
+                bias: (0..cout).map(|i| i as i32 * 97 - 300).collect(),
+                scale: (0..cout).map(|i| 0.0007 + i as f32 * 1e-5).collect(),
+                zero: 3,
+            };
+            let mut expected = vec![0; cout * p];
+            gemm_portable(&w, &x, p, &rq, &mut expected);
+            let mut got = vec![0; cout * p];
+            gemm(&w, &x, p, &rq, &mut got);
+            assert_eq!(got, expected, "cout {cout} k {k} p {p}");
+            // And the portable kernel against the definition.
+            for co in 0..cout {
+                for i in 0..p {
+                    let acc: i32 = (0..k)
+                        .map(|kk| i32::from(w.plain[co * k + kk]) * i32::from(x[kk * p + i]))
+                        .sum::<i32>()
+                        + rq.bias[co];
+                    assert_eq!(expected[co * p + i], requant(acc, rq.scale[co], 3));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn depthwise_matches_the_definition() {
+        let mut seed = 11;
+        for (c, h, wd, k, s, pad) in [
+            (3, 7, 9, 3, 1, [1, 1, 1, 1]),
+            (2, 8, 8, 3, 2, [0, 0, 1, 1]),
+            (4, 11, 6, 5, 2, [2, 2, 2, 2]),
+            (1, 5, 5, 5, 1, [2, 2, 2, 2]),
+        ] {
+            let win = Window {
+                h,
+                w: wd,
+                kh: k,
+                kw: k,
+                stride: (s, s),
+                pad,
+            };
+            let x: Vec<u8> = (0..c * h * wd).map(|_| lcg(&mut seed) as u8).collect();
+            let w: Vec<i8> = (0..c * k * k).map(|_| lcg(&mut seed) as i8).collect();
+            let rq = Requant {
+                bias: vec![50; c],
+                scale: vec![0.002; c],
+                zero: 128,
+            };
+            let (oh, ow) = (win.out_h(), win.out_w());
+            let mut got = vec![0; c * oh * ow];
+            depthwise(&x, c, &win, &w, 9, &rq, &mut got);
+            for ch in 0..c {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = 50;
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let iy = (oy * s + ky) as isize - pad[0] as isize;
+                                let ix = (ox * s + kx) as isize - pad[1] as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd {
+                                    let v =
+                                        i32::from(x[ch * h * wd + iy as usize * wd + ix as usize])
+                                            - 9;
+                                    acc += v * i32::from(w[ch * k * k + ky * k + kx]);
+                                }
+                            }
+                        }
+                        assert_eq!(got[(ch * oh + oy) * ow + ox], requant(acc, 0.002, 128));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Real int8 execution for QDQ models.
+//!
+//! tract 0.23.9 runs a QDQ model's convolutions in float between `QuantizeLinear` and
+//! `DequantizeLinear` steps. This pass finds each `DequantizeLinear(u8) → Conv → QuantizeLinear(u8)`
+//! in the typed model and replaces it with one [`op::QConv`] that reads the u8 tensor, multiplies
+//! by the model's own int8 weights in i32 and writes the requantized u8 tensor, as onnxruntime's
+//! QLinearConv does. Weights, scales and zero points come from the ONNX file (tract has already
+//! folded them into float constants by then); the geometry comes from tract's typed `Conv`.
+
+mod kernels;
+mod op;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
+use tract_core::ops::element_wise::ElementWiseOp;
+use tract_core::ops::nn::DataFormat;
+use tract_core::ops::quant::{DequantizeLinearF32, QuantizeLinearU8};
+use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
+use tract_onnx::prelude::*;
+
+use kernels::{GemmWeights, Requant};
+use op::{Method, QConv};
+
+/// What the ONNX file says about one quantized convolution.
+#[derive(Debug)]
+struct ConvQuant {
+    /// OIHW.
+    weights: Vec<i8>,
+    /// One per output channel.
+    w_scale: Vec<f32>,
+    /// With the scale each value was quantized with.
+    bias: Option<(Vec<i32>, Vec<f32>)>,
+    y_scale: f32,
+    y_zero: u8,
+}
+
+/// Rewrites every quantized convolution it can into integer execution; returns how many.
+pub(crate) fn quantized_convs(model: &mut TypedModel, proto: &ModelProto) -> TractResult<usize> {
+    let params = conv_quant_params(proto);
+    let mut rewritten = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let (Some(conv), Some(q)) = (node.op_as::<Conv>(), params.get(node.name.as_str())) else {
+            continue;
+        };
+        let Some(replacement) = qconv_for(model, node, conv, q)? else {
+            log::debug!("conv '{}' stays in float", node.name);
+            continue;
+        };
+        let (x, q_out) = replacement.wires;
+        let mut patch = TypedModelPatch::default();
+        let tapped = patch.tap_model(model, x)?;
+        let y = patch.wire_node(
+            format!("{}.ledge_int8", node.name),
+            replacement.op,
+            &[tapped],
+        )?;
+        patch.shunt_outside(model, q_out, y[0])?;
+        patch.apply(model)?;
+        rewritten += 1;
+    }
+    log::info!("{rewritten} convolutions run in int8");
+    Ok(rewritten)
+}
+
+/// Replaces tract's scalar `QuantizeLinearU8` with [`op::QuantizeU8`] (same formula, vectorized).
+/// Run on the optimized model, so tract's own folds (quantized element-wise chains into lookup
+/// tables) have happened first. Returns how many nodes were replaced.
+pub(crate) fn vectorized_quantize(model: &mut TypedModel) -> TractResult<usize> {
+    let mut replaced = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let Some(q) = node
+            .op_as::<ElementWiseOp>()
+            .and_then(|e| e.0.downcast_ref::<QuantizeLinearU8>())
+        else {
+            continue;
+        };
+        if model.outlet_fact(node.inputs[0])?.datum_type != f32::datum_type() {
+            continue;
+        }
+        let op = op::QuantizeU8 {
+            scale_recip: q.scale,
+            zero: q.zero_point,
+        };
+        let patch = TypedModelPatch::replace_single_op(model, node, &node.inputs, op)?;
+        patch.apply(model)?;
+        replaced += 1;
+    }
+    Ok(replaced)
+}
+
+/// Folds every node whose inputs are all constant into the constant it computes, whatever its
+/// size. tract keeps dequantized weights that would grow beyond its folding budget (the int8 →
+/// f32 weights of a QDQ `Gemm`, for one) as a `Cast → Mul` computed on every run; Ledge trades
+/// that memory (counted by the plan limit) for the time. Returns how many nodes were folded.
+pub(crate) fn fold_constants(model: &mut TypedModel) -> TractResult<usize> {
+    use tract_core::ops::konst::Const;
+    use tract_core::ops::source::TypedSource;
+    let mut folded = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        if node.op_is::<Const>() || node.op_is::<TypedSource>() || node.inputs.is_empty() {
+            continue;
+        }
+        let Some(inputs) = model
+            .node_input_facts(id)?
+            .iter()
+            .map(|f| f.konst.clone().map(|k| k.into_tvalue()))
+            .collect::<Option<TVec<_>>>()
+        else {
+            continue;
+        };
+        let Ok(Some(outputs)) = node.op.eval_out_of_plan(inputs) else {
+            continue;
+        };
+        let name = node.name.clone();
+        let mut patch = TypedModelPatch::default();
+        for (slot, value) in outputs.into_iter().enumerate() {
+            let wire = patch.add_const(
+                format!("{name}.ledge_folded.{slot}"),
+                value.into_arc_tensor(),
+            )?;
+            patch.shunt_outside(model, OutletId::new(id, slot), wire)?;
+        }
+        patch.apply(model)?;
+        folded += 1;
+    }
+    Ok(folded)
+}
+
+struct Replacement {
+    op: QConv,
+    /// The u8 tensor to read, and the `QuantizeLinear` output the new op takes over.
+    wires: (OutletId, OutletId),
+}
+
+/// The integer op for `node` when its neighbourhood is the QDQ pattern and its geometry is one
+/// the kernels cover.
+fn qconv_for(
+    model: &TypedModel,
+    node: &TypedNode,
+    conv: &Conv,
+    q: &ConvQuant,
+) -> TractResult<Option<Replacement>> {
+    let spec = &conv.pool_spec;
+    let ones = |v: &Option<TVec<usize>>| v.as_ref().is_none_or(|v| v.iter().all(|&d| d == 1));
+    if conv.q_params.is_some()
+        || spec.data_format != DataFormat::NCHW
+        || conv.kernel_fmt != KernelFormat::OIHW
+        || spec.kernel_shape.len() != 2
+        || !ones(&spec.dilations)
+    {
+        return Ok(None);
+    }
+    let pad = match &spec.padding {
+        PaddingSpec::Valid => [0; 4],
+        PaddingSpec::Explicit(b, a) if b.len() == 2 && a.len() == 2 => [b[0], b[1], a[0], a[1]],
+        _ => return Ok(None),
+    };
+    let stride = spec
+        .strides
+        .as_ref()
+        .map_or((1, 1), |s| (s[0], s.get(1).copied().unwrap_or(1)));
+    // Input: DequantizeLinear of a u8 tensor.
+    let dq_node = model.node(node.inputs[0].node);
+    let Some(dq) = dq_node.op_as::<DequantizeLinearF32>() else {
+        return Ok(None);
+    };
+    let x = dq_node.inputs[0];
+    let Ok(x_zero) = u8::try_from(dq.zero_point) else {
+        return Ok(None);
+    };
+    if model.outlet_fact(x)?.datum_type != u8::datum_type() {
+        return Ok(None);
+    }
+    // Output: read by one QuantizeLinear(u8) only, with the zero point the file states.
+    let out = OutletId::new(node.id, 0);
+    let [succ] = model.outlet_successors(out) else {
+        return Ok(None);
+    };
+    let q_node = model.node(succ.node);
+    let is_q = q_node
+        .op_as::<ElementWiseOp>()
+        .and_then(|e| e.0.downcast_ref::<QuantizeLinearU8>())
+        .is_some_and(|op| op.zero_point == q.y_zero);
+    if !is_q || model.output_outlets()?.contains(&out) {
+        return Ok(None);
+    }
+
+    let (cin, cout, group) = (spec.input_channels, spec.output_channels, conv.group);
+    let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
+    let per_filter = cin / group.max(1) * kh * kw;
+    if q.weights.len() != cout * per_filter || q.w_scale.len() != cout {
+        return Ok(None);
+    }
+    let method = if group == 1 {
+        let weights = GemmWeights::new(cout, per_filter, q.weights.clone());
+        let im2col = (kh, kw, stride, pad) != (1, 1, (1, 1), [0; 4]);
+        Method::Gemm { weights, im2col }
+    } else if group == cin && cin == cout && kh * kw <= kernels::DW_MAX_TAPS {
+        Method::Depthwise {
+            weights: q.weights.clone(),
+        }
+    } else {
+        return Ok(None);
+    };
+    let x_scale = dq.scale;
+    let mut bias = vec![0i32; cout];
+    if let Some((values, scales)) = &q.bias {
+        // The bias must be in accumulator units: quantized with x_scale · w_scale.
+        let consistent = values.len() == cout
+            && scales.iter().zip(&q.w_scale).all(|(&b, &w)| {
+                let expected = x_scale * w;
+                (b - expected).abs() <= 1e-5 * expected.abs()
+            });
+        if !consistent {
+            return Ok(None);
+        }
+        bias.clone_from(values);
+    }
+    if let Method::Gemm { weights, .. } = &method {
+        // Σ (x − zx)·w = Σ x·w − zx·Σ w; the padding im2col writes is zx, i.e. zero.
+        for (b, sum) in bias.iter_mut().zip(weights.row_sums()) {
+            *b -= i32::from(x_zero) * sum;
+        }
+    }
+    let scale = q.w_scale.iter().map(|&w| x_scale * w / q.y_scale).collect();
+    let op = QConv {
+        cin,
+        cout,
+        kh,
+        kw,
+        stride,
+        pad,
+        x_zero,
+        method: Arc::new(method),
+        requant: Arc::new(Requant {
+            bias,
+            scale,
+            zero: q.y_zero,
+        }),
+    };
+    Ok(Some(Replacement {
+        op,
+        wires: (x, OutletId::new(q_node.id, 0)),
+    }))
+}
+
+/// Quantization parameters of every QDQ convolution in the file, by node name (and by first
+/// output name, which tract uses for unnamed nodes).
+fn conv_quant_params(proto: &ModelProto) -> HashMap<&str, ConvQuant> {
+    let Some(graph) = proto.graph.as_ref() else {
+        return HashMap::new();
+    };
+    let inits: HashMap<&str, &TensorProto> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let producer: HashMap<&str, &NodeProto> = graph
+        .node
+        .iter()
+        .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
+        .collect();
+    let mut consumers: HashMap<&str, Vec<&NodeProto>> = HashMap::new();
+    for n in &graph.node {
+        for i in &n.input {
+            consumers.entry(i.as_str()).or_default().push(n);
+        }
+    }
+    // A DequantizeLinear of initializers: (values, per-channel scales, dims) when its zero
+    // point is 0.
+    let dequantized = |name: &str| -> Option<(Vec<i32>, Vec<f32>, Vec<i64>)> {
+        let dq = producer
+            .get(name)
+            .filter(|n| n.op_type == "DequantizeLinear")?;
+        let data = inits.get(dq.input.first()?.as_str())?;
+        let values = ints(data)?;
+        let scales = floats(inits.get(dq.input.get(1)?.as_str())?)?;
+        let axis = dq
+            .attribute
+            .iter()
+            .find(|a| a.name == "axis")
+            .map_or(1, |a| a.i);
+        if scales.len() > 1 && axis != 0 {
+            return None;
+        }
+        if let Some(zp) = dq.input.get(2).filter(|z| !z.is_empty()) {
+            if ints(inits.get(zp.as_str())?)?.iter().any(|&z| z != 0) {
+                return None;
+            }
+        }
+        Some((values, scales, data.dims.clone()))
+    };
+    let mut out = HashMap::new();
+    for n in graph.node.iter().filter(|n| n.op_type == "Conv") {
+        let Some(found) = (|| {
+            let (w, w_scale, dims) = dequantized(n.input.get(1)?)?;
+            let cout = usize::try_from(*dims.first()?).ok()?;
+            let w_scale = match w_scale.len() {
+                1 => vec![w_scale[0]; cout],
+                c if c == cout => w_scale,
+                _ => return None,
+            };
+            let weights = w
+                .into_iter()
+                .map(|v| i8::try_from(v).ok())
+                .collect::<Option<Vec<i8>>>()?;
+            let bias = match n.input.get(2).filter(|b| !b.is_empty()) {
+                Some(b) => {
+                    let (values, scales, _) = dequantized(b)?;
+                    let scales = if scales.len() == 1 {
+                        vec![scales[0]; cout]
+                    } else {
+                        scales
+                    };
+                    Some((values, scales))
+                }
+                None => None,
+            };
+            let [q] = consumers.get(n.output.first()?.as_str())?.as_slice() else {
+                return None;
+            };
+            if q.op_type != "QuantizeLinear" {
+                return None;
+            }
+            let y_scale = *floats(inits.get(q.input.get(1)?.as_str())?)?.first()?;
+            let zp = inits.get(q.input.get(2)?.as_str())?;
+            if zp.data_type != 2 {
+                return None; // not u8
+            }
+            let y_zero = u8::try_from(*ints(zp)?.first()?).ok()?;
+            Some(ConvQuant {
+                weights,
+                w_scale,
+                bias,
+                y_scale,
+                y_zero,
+            })
+        })() else {
+            continue;
+        };
+        if !n.name.is_empty() {
+            out.insert(n.name.as_str(), found);
+        } else if let Some(o) = n.output.first() {
+            out.insert(o.as_str(), found);
+        }
+    }
+    out
+}
+
+/// Integer values of an INT8, UINT8 or INT32 initializer.
+fn ints(t: &TensorProto) -> Option<Vec<i32>> {
+    let n = t.dims.iter().product::<i64>().max(1) as usize;
+    let values: Vec<i32> = match t.data_type {
+        3 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| i32::from(b as i8)).collect(),
+        2 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| i32::from(b)).collect(),
+        6 if !t.raw_data.is_empty() => t
+            .raw_data
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        2 | 3 | 6 => t.int32_data.clone(),
+        _ => return None,
+    };
+    (values.len() == n).then_some(values)
+}
+
+/// Values of a FLOAT initializer.
+fn floats(t: &TensorProto) -> Option<Vec<f32>> {
+    let n = t.dims.iter().product::<i64>().max(1) as usize;
+    let values: Vec<f32> = match t.data_type {
+        1 if !t.raw_data.is_empty() => t
+            .raw_data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        1 => t.float_data.clone(),
+        _ => return None,
+    };
+    (values.len() == n).then_some(values)
+}
