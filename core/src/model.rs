@@ -203,8 +203,8 @@ impl Model {
             options.limits.max_model_bytes,
         )?;
         let proto = onnx_file::decode(bytes)?;
-        let sha256 = onnx_file::sha256_hex(bytes);
         let embedded = onnx_file::embedded_manifest(&proto)?;
+        let (sha256, packed_base) = onnx_file::sha256_and_packed_base(bytes, embedded.as_ref());
         let (manifest, source) = match (&options.manifest, sidecar, embedded) {
             (Some(m), _, _) => (Some(m.clone()), Some(ManifestSource::Options)),
             (None, Some(m), _) => (Some(m), Some(ManifestSource::Sidecar)),
@@ -217,7 +217,10 @@ impl Model {
             manifest.as_ref().and_then(|m| m.sha256.clone()),
         ) {
             let actual = if source == Some(ManifestSource::Embedded) {
-                onnx_file::packed_base_sha256(bytes, m)?
+                match packed_base {
+                    Some(base) => base?,
+                    None => onnx_file::packed_base_sha256(bytes, m)?,
+                }
             } else {
                 sha256.clone()
             };
@@ -237,9 +240,11 @@ impl Model {
             )?;
         }
 
+        let dequantized = int8::dequantized_initializers(&proto);
         let mut model = onnx()
-            .model_for_proto_model(&proto)
+            .model_for_proto_model(dequantized.as_ref().unwrap_or(&proto))
             .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
+        drop(dequantized);
         let inputs = pin_inputs(&mut model, &proto, options)?;
         let mut typed = model
             .into_typed()

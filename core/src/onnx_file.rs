@@ -68,14 +68,35 @@ fn manifest_field(manifest: &Manifest) -> Vec<u8> {
 /// Fails with [`Error::Integrity`] when the manifest field is not where `pack` put it, which
 /// means the file was re-serialized or edited after packing.
 pub(crate) fn packed_base_sha256(bytes: &[u8], embedded: &Manifest) -> Result<String> {
-    let field = manifest_field(embedded);
-    match bytes.strip_suffix(field.as_slice()) {
+    match bytes.strip_suffix(manifest_field(embedded).as_slice()) {
         Some(base) => Ok(sha256_hex(base)),
         None => Err(Error::Integrity {
             expected: embedded.sha256.clone().unwrap_or_default(),
             actual: "unknown: the model was re-serialized after `ledge pack`; pack it again".into(),
         }),
     }
+}
+
+/// `(sha256 of bytes, sha256 of the packed base)` in one pass over the bytes (the second is
+/// [`packed_base_sha256`], computed when a manifest is embedded).
+pub(crate) fn sha256_and_packed_base(
+    bytes: &[u8],
+    embedded: Option<&Manifest>,
+) -> (String, Option<Result<String>>) {
+    let Some(m) = embedded else {
+        return (sha256_hex(bytes), None);
+    };
+    let base_len = bytes
+        .strip_suffix(manifest_field(m).as_slice())
+        .map(<[u8]>::len);
+    let Some(base_len) = base_len else {
+        return (sha256_hex(bytes), Some(packed_base_sha256(bytes, m)));
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(&bytes[..base_len]);
+    let base = hex::encode(hasher.clone().finalize());
+    hasher.update(&bytes[base_len..]);
+    (hex::encode(hasher.finalize()), Some(Ok(base)))
 }
 
 /// Embeds `manifest` into the model: strips any earlier Ledge manifest, records the sha256 of
