@@ -38,6 +38,7 @@ mod tensor;
 
 pub use clock::set_clock;
 pub use error::{Error, Result};
+pub use int8::int8_matmul_kernel;
 pub use manifest::Manifest;
 pub use model::{Limits, LoadOptions, ManifestSource, Model, ModelInfo, TensorSpec};
 pub use onnx_file::{pack, sha256_hex};

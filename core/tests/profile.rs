@@ -43,8 +43,8 @@ fn profile_accounts_for_the_plan() {
     );
 }
 
-/// The int8 truth on the QDQ demo models: with Ledge's integer kernels (the default) the
-/// convolutions' MACs run in integers (the rest: squeeze-excite scalings and the classifier,
+/// The int8 truth on the QDQ demo models: with Ledge's integer kernels (the default) and a fast
+/// int8 matrix product on this CPU, the convolutions' MACs run in integers (the rest: squeeze-excite scalings and the classifier,
 /// 7 % of PP-OCR's MACs, 0.7 % of EfficientNet's); with `integer_kernels: false` (tract alone)
 /// none do.
 #[test]
@@ -61,8 +61,11 @@ fn quantized_models_run_their_macs_in_integer_kernels() {
             let model = ledge::Model::from_path(common::demo().join(rel), &options).unwrap();
             let input = model.preprocess_encoded(&read(image)).unwrap();
             let fraction = model.profile(&[input], 1).unwrap().integer_mac_fraction();
-            if integer_kernels {
+            if integer_kernels && ledge::int8_matmul_kernel().is_some() {
                 assert!(fraction > 0.9, "{rel}: {fraction}");
+            } else if integer_kernels {
+                // Only the depthwise convolutions: the rest stays in tract's float kernels.
+                assert!(fraction > 0.0, "{rel} (depthwise only): {fraction}");
             } else {
                 assert!(fraction < 0.05, "{rel} in float: {fraction}");
             }

@@ -6,9 +6,15 @@
 //! by the model's own int8 weights in i32 and writes the requantized u8 tensor, as onnxruntime's
 //! QLinearConv does. Weights, scales and zero points come from the ONNX file (tract has already
 //! folded them into float constants by then); the geometry comes from tract's typed `Conv`.
+//!
+//! Depthwise convolutions always take the integer path (its kernel is portable and beats tract's
+//! float one); 1×1 and regular convolutions only where a fast int8 matrix product exists
+//! ([`int8_matmul_kernel`]), since tract's float kernels beat the portable one.
 
 mod kernels;
 mod op;
+
+pub use kernels::fast_gemm as int8_matmul_kernel;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -298,7 +304,7 @@ fn qconv_for(
     if q.weights.len() != cout * per_filter || q.w_scale.len() != cout {
         return Ok(None);
     }
-    let method = if group == 1 {
+    let method = if group == 1 && kernels::fast_gemm().is_some() {
         let weights = GemmWeights::new(cout, per_filter, q.weights.clone());
         let im2col = (kh, kw, stride, pad) != (1, 1, (1, 1), [0; 4]);
         Method::Gemm { weights, im2col }
