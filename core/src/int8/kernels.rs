@@ -119,11 +119,6 @@ pub(crate) fn gemm(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut 
             unsafe { x86::gemm_vnni(w, x, p, rq, out) };
             return;
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            unsafe { x86::gemm_avx2(w, x, p, rq, out) };
-            return;
-        }
     }
     gemm_portable(w, x, p, rq, out);
 }
@@ -371,17 +366,6 @@ mod x86 {
         std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512vnni")
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn gemm_avx2(
-        w: &GemmWeights,
-        x: &[u8],
-        p: usize,
-        rq: &Requant,
-        out: &mut [u8],
-    ) {
-        gemm_portable(w, x, p, rq, out)
     }
 
     #[target_feature(enable = "avx2,fma")]
