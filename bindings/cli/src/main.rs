@@ -70,6 +70,10 @@ enum Command {
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Also profile RUNS runs per operator (default 20): time, share, MACs, GMAC/s and the
+        /// int8 truth (the share of MACs that ran in integer kernels).
+        #[arg(long, value_name = "RUNS", num_args = 0..=1, default_missing_value = "20")]
+        profile: Option<usize>,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -261,16 +265,44 @@ fn run(command: Command) -> ledge::Result<ExitCode> {
                 output.display()
             );
         }
-        Command::Inspect { model, json, load } => {
+        Command::Inspect {
+            model,
+            json,
+            profile,
+            load,
+        } => {
             let model = load.load(&model)?;
             let info = model.info();
+            let profile = match profile {
+                Some(runs) => {
+                    let inputs = info
+                        .inputs
+                        .iter()
+                        .map(pseudo_random_input)
+                        .collect::<ledge::Result<Vec<_>>>()?;
+                    Some(model.profile(&inputs, runs.max(1))?)
+                }
+                None => None,
+            };
             if json {
                 let mut v = serde_json::to_value(info)
                     .map_err(|e| ledge::Error::Inference(e.to_string()))?;
                 v["quantized_mac_fraction"] = json!(info.quantized_mac_fraction());
+                v["int8_matmul_kernel"] = json!(ledge::int8_matmul_kernel());
+                if let Some(p) = &profile {
+                    v["profile"] = json!(p);
+                    v["integer_mac_fraction"] = json!(p.integer_mac_fraction());
+                }
                 println!("{v}");
             } else {
                 print_info(info);
+                println!(
+                    "int8 kernels   matrix product: {}; depthwise: portable (exact f32)",
+                    ledge::int8_matmul_kernel().unwrap_or("none on this CPU (float)")
+                );
+                if let Some(p) = profile {
+                    print!("\n{}", p.to_table());
+                }
             }
         }
         Command::Bench {

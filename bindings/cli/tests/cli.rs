@@ -182,6 +182,24 @@ fn inspect_reports_everything_in_model_info() {
 }
 
 #[test]
+fn inspect_profile_reports_the_int8_truth() {
+    let model = demo("ppocr-cls/model.onnx");
+    let o = ledge(&["inspect", &model, "--profile", "2", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["profile"]["runs"], 2);
+    let truth = v["integer_mac_fraction"].as_f64().unwrap();
+    assert!(truth > 0.0 && truth <= 1.0, "{truth}");
+    // tract alone runs every MAC in float.
+    let o = ledge(&["inspect", &model, "--profile", "--float-kernels", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["profile"]["runs"], 20);
+    assert_eq!(v["integer_mac_fraction"], 0.0);
+    let text = stdout(&ledge(&["inspect", &model, "--profile", "1"]));
+    assert!(text.contains("in integer kernels"), "{text}");
+}
+
+#[test]
 fn bench_prints_the_documented_json_keys() {
     let o = ledge(&[
         "bench",
