@@ -250,8 +250,31 @@ pub(crate) const DW_MAX_TAPS: usize = 256;
 
 /// Accumulator block, in f32 elements: sized to stay in L1 with its source rows.
 const DW_BLOCK: usize = 2048;
-/// Outputs accumulated in registers across all taps: four 512-bit registers.
+/// Outputs accumulated in registers across all taps: four 512-bit registers, and one for the
+/// end of a block (small planes: a 7×7 layer's block is 77 outputs).
 const DW_CHUNK: usize = 64;
+const DW_TAIL: usize = 16;
+
+/// `out[i] = Σ_taps kernel[t] · phases[start + offsets[t] + i]` for `N` outputs held in registers.
+#[inline(always)]
+fn taps_into<const FMA: bool, const N: usize>(
+    out: &mut [f32],
+    phases: &[f32],
+    start: usize,
+    offsets: &[usize],
+    kernel: &[f32],
+) {
+    let mut sum = [0f32; N];
+    for (&at, &wv) in offsets.iter().zip(kernel) {
+        let Ok(src) = <&[f32; N]>::try_from(&phases[start + at..][..N]) else {
+            continue;
+        };
+        for (a, &v) in sum.iter_mut().zip(src) {
+            *a = if FMA { wv.mul_add(v, *a) } else { *a + wv * v };
+        }
+    }
+    out.copy_from_slice(&sum);
+}
 
 /// The depthwise kernel computes in f32 (exact, see [`DW_MAX_TAPS`]) because every SIMD
 /// instruction set multiplies f32 fast; the result is converted back to i32 before the bias and
@@ -308,21 +331,15 @@ fn depthwise_portable<const FMA: bool>(
         let dst = &mut out[ch * oh * ow..(ch + 1) * oh * ow];
         let (bias, scale) = (rq.bias[ch], rq.scale[ch]);
         for oy0 in (0..oh).step_by(rows) {
-            let n = (rows.min(oh - oy0) * wp).next_multiple_of(DW_CHUNK);
-            for (base, chunk) in acc[..n].chunks_exact_mut(DW_CHUNK).enumerate() {
-                let start = oy0 * wp + base * DW_CHUNK;
-                // A chunk of outputs stays in registers through all the taps.
-                let mut sum = [0f32; DW_CHUNK];
-                for (&at, &wv) in offsets.iter().zip(&kernel) {
-                    let Ok(src) = <&[f32; DW_CHUNK]>::try_from(&phases[start + at..][..DW_CHUNK])
-                    else {
-                        continue;
-                    };
-                    for (a, &v) in sum.iter_mut().zip(src) {
-                        *a = if FMA { wv.mul_add(v, *a) } else { *a + wv * v };
-                    }
-                }
-                chunk.copy_from_slice(&sum);
+            let n = (rows.min(oh - oy0) * wp).next_multiple_of(DW_TAIL);
+            let (wide, tail) = acc[..n].split_at_mut(n / DW_CHUNK * DW_CHUNK);
+            let start = oy0 * wp;
+            for (i, chunk) in wide.chunks_exact_mut(DW_CHUNK).enumerate() {
+                taps_into::<FMA, DW_CHUNK>(chunk, &phases, start + i * DW_CHUNK, &offsets, &kernel);
+            }
+            for (i, chunk) in tail.chunks_exact_mut(DW_TAIL).enumerate() {
+                let at = start + wide.len() + i * DW_TAIL;
+                taps_into::<FMA, DW_TAIL>(chunk, &phases, at, &offsets, &kernel);
             }
             // Requantize the whole block in one pass (long vectors), then keep each row's
             // outputs: every sx-th of its first (ow − 1)·sx + 1 columns.
