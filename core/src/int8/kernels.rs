@@ -570,6 +570,8 @@ mod tests {
             (2, 8, 8, 3, 2, [0, 0, 1, 1]),
             (4, 11, 6, 5, 2, [2, 2, 2, 2]),
             (1, 5, 5, 5, 1, [2, 2, 2, 2]),
+            (3, 7, 7, 5, 1, [2, 2, 2, 2]),
+            (5, 112, 112, 3, 2, [0, 0, 1, 1]),
         ] {
             let win = Window {
                 h,
@@ -589,6 +591,10 @@ mod tests {
             let (oh, ow) = (win.out_h(), win.out_w());
             let mut got = vec![0; c * oh * ow];
             depthwise(&x, c, &win, &w, 9, &rq, &mut got);
+            // The build without fused multiply-adds (wasm, armv7) gives the same bytes.
+            let mut unfused = vec![0; c * oh * ow];
+            depthwise_portable::<false>(&x, c, &win, &w, 9, &rq, &mut unfused);
+            assert_eq!(unfused, got);
             for ch in 0..c {
                 for oy in 0..oh {
                     for ox in 0..ow {
