@@ -194,20 +194,24 @@ pub(crate) fn im2col(x: &[u8], c: usize, win: &Window, zero: u8, col: &mut Vec<u
         for ky in 0..win.kh {
             for kx in 0..win.kw {
                 let dst = &mut col[row * oh * ow..(row + 1) * oh * ow];
+                // The outputs whose input column is inside the image: no test in the loop.
+                let (sy, sx) = win.stride;
+                let ox_lo = win.pad[1].saturating_sub(kx).div_ceil(sx);
+                let ox_hi = ((win.w + win.pad[1]).saturating_sub(kx))
+                    .div_ceil(sx)
+                    .min(ow);
                 for oy in 0..oh {
-                    let Some(iy) = (oy * win.stride.0 + ky).checked_sub(win.pad[0]) else {
+                    let Some(iy) = (oy * sy + ky).checked_sub(win.pad[0]) else {
                         continue;
                     };
-                    if iy >= win.h {
+                    if iy >= win.h || ox_lo >= ox_hi {
                         continue;
                     }
-                    for ox in 0..ow {
-                        let Some(ix) = (ox * win.stride.1 + kx).checked_sub(win.pad[1]) else {
-                            continue;
-                        };
-                        if ix < win.w {
-                            dst[oy * ow + ox] = plane[iy * win.w + ix];
-                        }
+                    let src = &plane[iy * win.w..(iy + 1) * win.w];
+                    let first = ox_lo * sx + kx - win.pad[1];
+                    let out = &mut dst[oy * ow + ox_lo..oy * ow + ox_hi];
+                    for (o, &v) in out.iter_mut().zip(src[first..].iter().step_by(sx)) {
+                        *o = v;
                     }
                 }
                 row += 1;
@@ -557,6 +561,43 @@ mod tests {
                         .sum::<i32>()
                         + rq.bias[co];
                     assert_eq!(expected[co * p + i], requant(acc, rq.scale[co], 3));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn im2col_matches_the_definition() {
+        let mut seed = 5;
+        for (c, h, wd, k, s, pad) in [
+            (3, 9, 8, 3, 2, [0, 0, 1, 1]),
+            (2, 6, 7, 3, 1, [1, 1, 1, 1]),
+            (1, 5, 5, 5, 2, [2, 1, 2, 3]),
+        ] {
+            let win = Window {
+                h,
+                w: wd,
+                kh: k,
+                kw: k,
+                stride: (s, s),
+                pad,
+            };
+            let x: Vec<u8> = (0..c * h * wd).map(|_| lcg(&mut seed) as u8).collect();
+            let mut col = vec![];
+            im2col(&x, c, &win, 77, &mut col);
+            let (oh, ow) = (win.out_h(), win.out_w());
+            for (row, chunk) in col.chunks_exact(oh * ow).enumerate() {
+                let (ci, ky, kx) = (row / (k * k), row / k % k, row % k);
+                for (i, &got) in chunk.iter().enumerate() {
+                    let iy = (i / ow * s + ky) as isize - pad[0] as isize;
+                    let ix = (i % ow * s + kx) as isize - pad[1] as isize;
+                    let inside = iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd;
+                    let expected = if inside {
+                        x[ci * h * wd + iy as usize * wd + ix as usize]
+                    } else {
+                        77
+                    };
+                    assert_eq!(got, expected, "row {row} output {i}");
                 }
             }
         }
