@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Ledge vs onnxruntime on the same models and inputs, interleaved, single thread.
 
-Each round runs, for every model, `ledge bench --json` (a subprocess) and then onnxruntime
-(in this process: 1 intra-op thread, ORT_ENABLE_ALL) for the same number of iterations on the
-same image-derived tensor. Medians over rounds are written as a Markdown table
-(docs/benchmarks.md) and the raw numbers as JSON (docs/benchmarks.json). Benchmarks print
-numbers; nothing here passes or fails on a time.
+Each round runs, for every model, `ledge bench --json` (a subprocess; for quantized models a
+second time with `--tract-kernels`, i.e. tract alone, the "before") and then onnxruntime (in this
+process: 1 intra-op thread, ORT_ENABLE_ALL) for the same number of iterations on the same
+image-derived tensor. Medians over rounds are written as a Markdown table and an SVG plot
+(docs/benchmarks.md, docs/benchmarks.svg) and the raw numbers as JSON (docs/benchmarks.json).
+`--web` adds Ledge's WebAssembly build next to onnxruntime-web in Node (scripts/bench-web.mjs).
+Benchmarks print numbers; nothing here passes or fails on a time.
 
-Usage: scripts/bench.py [--ledge dist/host/ledge] [--rounds 5] [--iters 50] [--fp32-dir DIR]
+Usage: scripts/bench.py [--ledge dist/host/ledge] [--rounds 5] [--iters 50] [--fp32-dir DIR] [--web]
 `--fp32-dir` adds the fp32 sources (efficientnet_lite0_fp32.onnx, ppocr_cls_mnv3_fp32.onnx)
 with the demo models' manifests.
 """
@@ -43,11 +45,14 @@ FP32 = [
 ]
 
 
-def ledge_bench(ledge: Path, model: Path, manifest: Path | None, image: Path, iters: int) -> dict:
+def ledge_bench(ledge: Path, model: Path, manifest: Path | None, image: Path, iters: int,
+                tract_kernels: bool = False) -> dict:
     cmd = [str(ledge), "bench", str(model), "--image", str(image), "--iters", str(iters),
            "--warmup", "5", "--json"]
     if manifest is not None:
         cmd += ["--manifest", str(manifest)]
+    if tract_kernels:
+        cmd.append("--tract-kernels")
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -71,12 +76,55 @@ def ort_bench(model: Path, tensor: np.ndarray, iters: int) -> dict:
     return {"load_ms": load_ms, "p50_ms": statistics.median(times)}
 
 
+def svg_plot(rows: list[tuple[str, float, float | None, float]]) -> str:
+    """Grouped horizontal bars, one group per model: Ledge, tract alone and onnxruntime, each as a
+    multiple of onnxruntime's time (the ratio is what carries between machines), labelled in ms."""
+    series = [("Ledge", "#2b6cb0"), ("tract alone (--tract-kernels)", "#a0aec0"), ("onnxruntime", "#dd6b20")]
+    bar, gap, left, width = 16, 18, 190, 470
+    top = 50
+    longest = max(max(v for v in (l, t, o) if v is not None) / o for _, l, t, o in rows)
+    scale = width / max(longest, 1.0)
+    height = top + len(rows) * (3 * bar + gap) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 90}" height="{height}" '
+           'font-family="sans-serif" font-size="12">',
+           f'<text x="{left}" y="18" font-weight="bold">Latency, one core, as a multiple of onnxruntime '
+           '(labels: median ms)</text>']
+    for i, (name, color) in enumerate(series):
+        out.append(f'<rect x="{left + i * 170}" y="28" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{left + i * 170 + 14}" y="37">{name}</text>')
+    y = top
+    for label, ledge, tract, ort_ms in rows:
+        out.append(f'<text x="{left - 8}" y="{y + 1.5 * bar + 4}" text-anchor="end">{label}</text>')
+        for (name, color), value in zip(series, (ledge, tract, ort_ms)):
+            if value is not None:
+                w = value / ort_ms * scale
+                out.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar - 2}" fill="{color}"/>'
+                           f'<text x="{left + w + 4:.1f}" y="{y + bar - 5}">{value:.2f} ms '
+                           f'({value / ort_ms:.2f}×)</text>')
+            y += bar
+        y += gap
+    x1 = left + scale
+    out.append(f'<line x1="{x1:.1f}" y1="{top - 4}" x2="{x1:.1f}" y2="{y - gap + 4}" stroke="#000" '
+               'stroke-dasharray="3,3"/>')
+    out.append(f'<text x="{x1:.1f}" y="{y + 8}" text-anchor="middle">1× onnxruntime</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def web_bench(runs: int) -> dict:
+    """Ledge's wasm build and onnxruntime-web in Node (scripts/bench-web.mjs --json)."""
+    out = subprocess.run(["node", str(REPO / "scripts/bench-web.mjs"), "--runs", str(runs),
+                          "--no-browser", "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ledge", type=Path, default=REPO / "dist/host/ledge")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--fp32-dir", type=Path)
+    ap.add_argument("--web", action="store_true", help="also Ledge wasm vs onnxruntime-web in Node")
     ap.add_argument("--out", type=Path, default=REPO / "docs")
     args = ap.parse_args()
 
@@ -84,25 +132,56 @@ def main() -> int:
     if args.fp32_dir:
         models += [(label, args.fp32_dir / f, DEMO / m, DEMO / img, DEMO / t) for label, f, m, img, t in FP32]
 
-    raw: dict[str, dict[str, list]] = {m[0]: {"ledge": [], "ort": []} for m in models}
+    raw: dict[str, dict[str, list]] = {m[0]: {"ledge": [], "tract": [], "ort": []} for m in models}
     for r in range(args.rounds):
         for label, path, manifest, image, tensor in models:
             raw[label]["ledge"].append(ledge_bench(args.ledge, path, manifest, image, args.iters))
+            if "int8" in label:
+                raw[label]["tract"].append(
+                    ledge_bench(args.ledge, path, manifest, image, args.iters, tract_kernels=True))
             raw[label]["ort"].append(ort_bench(path, np.load(tensor), args.iters))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
-    med = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
+    def med(runs: list, key: str) -> float | None:
+        return statistics.median(run[key] for run in runs) if runs else None
+
     lines = [
-        "| model | Ledge p50 (ms) | onnxruntime p50 (ms) | Ledge / ORT | Ledge load (ms) | ORT load (ms) | Ledge peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| model | Ledge p50 (ms) | tract alone p50 (ms) | onnxruntime p50 (ms) | Ledge / ORT "
+        "| Ledge load (ms) | ORT load (ms) | Ledge peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    plot = []
     for label, runs in raw.items():
-        lp, op = med(runs["ledge"], "p50_ms"), med(runs["ort"], "p50_ms")
+        lp, tp, op = med(runs["ledge"], "p50_ms"), med(runs["tract"], "p50_ms"), med(runs["ort"], "p50_ms")
         ll, ol = med(runs["ledge"], "load_ms"), med(runs["ort"], "load_ms")
         rss = med(runs["ledge"], "peak_rss_bytes") / 1e6
-        lines.append(f"| {label} | {lp:.2f} | {op:.2f} | {lp / op:.2f} | {ll:.0f} | {ol:.0f} | {rss:.0f} |")
+        tract = f"{tp:.2f}" if tp is not None else "—"
+        lines.append(f"| {label} | {lp:.2f} | {tract} | {op:.2f} | {lp / op:.2f} | {ll:.0f} | {ol:.0f} | {rss:.0f} |")
+        plot.append((label, lp, tp, op))
+    p50 = {label: med(runs["ledge"], "p50_ms") for label, runs in raw.items()}
+    for family in ("EfficientNet-Lite0", "PP-OCR cls"):
+        q, f = p50.get(f"{family} int8"), p50.get(f"{family} fp32")
+        if q is not None and f is not None:
+            lines.append(f"\n{family}: Ledge int8 / Ledge fp32 = {q / f:.2f}")
     table = "\n".join(lines)
     print(table)
+
+    web_section = ""
+    web = None
+    if args.web:
+        web = web_bench(max(args.rounds * 4, 11))["node"]
+        ratio = web["classifyTensorMs"] / web["ortRunMs"]
+        web_section = f"""
+## WebAssembly, Node {web.get("engine", "")}
+
+`node scripts/bench-web.mjs --no-browser` on web/dist (the shipped build of `scripts/build-wasm.sh`)
+next to onnxruntime-web (npm, wasm backend, 1 thread) on EfficientNet-Lite0 int8, interleaved:
+
+| Ledge `classify` (PNG → top-5) | Ledge `classifyTensor` | onnxruntime-web `run` | Ledge / ORT | load Ledge / ORT |
+|---:|---:|---:|---:|---:|
+| {web["classifyMs"]:.1f} ms | {web["classifyTensorMs"]:.1f} ms | {web["ortRunMs"]:.1f} ms | {ratio:.2f} | {web["ledgeLoadMs"]:.0f} / {web["ortLoadMs"]:.0f} ms |
+"""
+        print(web_section)
 
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -110,19 +189,24 @@ def main() -> int:
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "cpus": len(__import__("os").sched_getaffinity(0)),
     }
-    (args.out / "benchmarks.json").write_text(json.dumps({"meta": meta, "raw": raw}, indent=1) + "\n")
+    (args.out / "benchmarks.json").write_text(json.dumps({"meta": meta, "raw": raw, "web": web}, indent=1) + "\n")
+    (args.out / "benchmarks.svg").write_text(svg_plot(plot))
     doc = f"""# Benchmarks
 
-`scripts/bench.py` (run through `scripts/bench.sh`) — Ledge (`ledge bench --json`, dist build) and
-onnxruntime {ort.__version__} (Python, 1 intra-op thread, `ORT_ENABLE_ALL`) on the same models and the
-same input, interleaved over {args.rounds} rounds of {args.iters} timed runs each (after 5 warm-up runs);
-every number is the median over rounds of each round's median. Single thread, {meta['cpus']}-core shared
-machine ({meta['machine']}): compare ratios, not absolute times. Raw numbers: `benchmarks.json`.
+`scripts/bench` — Ledge (`ledge bench --json`, dist build), the same binary with `--tract-kernels`
+("tract alone": QDQ convolutions in float, as tract 0.23.9 runs them, i.e. before Ledge's int8
+kernels) and onnxruntime {ort.__version__} (Python, 1 intra-op thread, `ORT_ENABLE_ALL`) on the same
+models and the same input, interleaved over {args.rounds} rounds of {args.iters} timed runs each (after 5
+warm-up runs); every number is the median over rounds of each round's median. Single thread,
+{meta['cpus']}-core shared machine ({meta['machine']}): compare ratios, not absolute times. Raw numbers:
+`benchmarks.json`.
 
 {table}
 
+![Latency relative to onnxruntime](benchmarks.svg)
+
 Load is `Model::from_path` (parse, pin shapes, repair, optimize, plan) against `InferenceSession(...)`.
-"""
+{web_section}"""
     (args.out / "benchmarks.md").write_text(doc)
     return 0
 

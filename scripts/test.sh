@@ -22,7 +22,7 @@ step "lints (cargo clippy -D warnings, every feature)"
 cargo clippy --workspace --all-targets --all-features --release --locked -- -D warnings
 
 step "shell scripts (shellcheck)"
-shellcheck scripts/*.sh .ci/run
+shellcheck scripts/*.sh scripts/bench .ci/run
 
 step "uniffi bindings (committed Swift sources are current)"
 "${repo}/scripts/gen-bindings.sh" --check

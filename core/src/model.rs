@@ -61,10 +61,11 @@ pub struct LoadOptions {
     pub verify_integrity: bool,
     /// Resource limits.
     pub limits: Limits,
-    /// Run the quantized convolutions of QDQ models (`DequantizeLinear → Conv →
-    /// QuantizeLinear`) in Ledge's int8 kernels (default true). `false` runs them as tract does,
-    /// in float between quantization steps: slower, for comparison.
-    pub integer_kernels: bool,
+    /// Use Ledge's kernels (default true): the quantized convolutions of QDQ models
+    /// (`DequantizeLinear → Conv → QuantizeLinear`) in int8, float depthwise convolutions, and
+    /// vectorized quantization. `false` runs every operator as tract alone does (QDQ
+    /// convolutions in float between quantization steps): slower, for comparison.
+    pub ledge_kernels: bool,
 }
 
 impl Default for LoadOptions {
@@ -75,7 +76,7 @@ impl Default for LoadOptions {
             manifest: None,
             verify_integrity: true,
             limits: Limits::default(),
-            integer_kernels: true,
+            ledge_kernels: true,
         }
     }
 }
@@ -254,15 +255,16 @@ impl Model {
             .map_err(|e| Error::Inference(format!("repairing the graph: {}", tract_chain(&e))))?;
         let (quantized, compute) = onnx_file::quantized_compute_nodes(&proto);
         let (macs, quantized_macs) = mac_estimate(&typed, &quantized)?;
-        if options.integer_kernels {
+        if options.ledge_kernels {
             int8::quantized_convs(&mut typed, &proto)
                 .and_then(|_| int8::fold_constants(&mut typed))
+                .and_then(|_| int8::float_depthwise(&mut typed))
                 .map_err(|e| Error::Inference(format!("int8 pass: {}", tract_chain(&e))))?;
         }
         let mut optimized = typed
             .into_optimized()
             .map_err(|e| Error::Inference(format!("optimizing: {}", tract_chain(&e))))?;
-        if options.integer_kernels {
+        if options.ledge_kernels {
             int8::vectorized_quantize(&mut optimized)
                 .map_err(|e| Error::Inference(format!("int8 pass: {}", tract_chain(&e))))?;
         }

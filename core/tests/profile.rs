@@ -45,25 +45,25 @@ fn profile_accounts_for_the_plan() {
 
 /// The int8 truth on the QDQ demo models: with Ledge's integer kernels (the default) and a fast
 /// int8 matrix product on this CPU, the convolutions' MACs run in integers (the rest: squeeze-excite scalings and the classifier,
-/// 7 % of PP-OCR's MACs, 0.7 % of EfficientNet's); with `integer_kernels: false` (tract alone)
+/// 7 % of PP-OCR's MACs, 0.7 % of EfficientNet's); with `ledge_kernels: false` (tract alone)
 /// none do.
 #[test]
-fn quantized_models_run_their_macs_in_integer_kernels() {
+fn quantized_models_run_their_macs_in_ledge_kernels() {
     for (rel, image) in [
         ("ppocr-cls/model.onnx", "images/line0_0.png"),
         ("efficientnet-lite0/model.onnx", "images/chelsea.png"),
     ] {
-        for integer_kernels in [true, false] {
+        for ledge_kernels in [true, false] {
             let options = ledge::LoadOptions {
-                integer_kernels,
+                ledge_kernels,
                 ..ledge::LoadOptions::default()
             };
             let model = ledge::Model::from_path(common::demo().join(rel), &options).unwrap();
             let input = model.preprocess_encoded(&read(image)).unwrap();
             let fraction = model.profile(&[input], 1).unwrap().integer_mac_fraction();
-            if integer_kernels && ledge::int8_matmul_kernel().is_some() {
+            if ledge_kernels && ledge::int8_matmul_kernel().is_some() {
                 assert!(fraction > 0.9, "{rel}: {fraction}");
-            } else if integer_kernels {
+            } else if ledge_kernels {
                 // Only the depthwise convolutions: the rest stays in tract's float kernels.
                 assert!(fraction > 0.0, "{rel} (depthwise only): {fraction}");
             } else {

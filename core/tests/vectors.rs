@@ -17,12 +17,12 @@ fn every_vector_matches_the_reference() {
     check_every_vector(&LoadOptions::default());
 }
 
-/// The comparison path (`integer_kernels: false`: QDQ convolutions in float, as tract alone
+/// The comparison path (`ledge_kernels: false`: QDQ convolutions in float, as tract alone
 /// runs them) stays correct too.
 #[test]
-fn every_vector_matches_the_reference_with_float_kernels() {
+fn every_vector_matches_the_reference_with_tract_kernels() {
     check_every_vector(&LoadOptions {
-        integer_kernels: false,
+        ledge_kernels: false,
         ..LoadOptions::default()
     });
 }
@@ -79,7 +79,7 @@ fn check_every_vector(options: &LoadOptions) {
     for (k, v) in &worst {
         println!(
             "max |Δscore| {k} (integer kernels: {}): {v:.5}",
-            options.integer_kernels
+            options.ledge_kernels
         );
     }
     assert!(

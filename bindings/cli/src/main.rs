@@ -141,7 +141,7 @@ struct LoadArgs {
     /// Run a QDQ model's quantized convolutions in float, as tract alone does, instead of
     /// Ledge's int8 kernels (for comparison).
     #[arg(long)]
-    float_kernels: bool,
+    tract_kernels: bool,
 }
 
 impl LoadArgs {
@@ -155,7 +155,7 @@ impl LoadArgs {
             model,
             &LoadOptions {
                 manifest,
-                integer_kernels: !self.float_kernels,
+                ledge_kernels: !self.tract_kernels,
                 ..LoadOptions::default()
             },
         )

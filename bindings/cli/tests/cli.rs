@@ -191,7 +191,7 @@ fn inspect_profile_reports_the_int8_truth() {
     let truth = v["integer_mac_fraction"].as_f64().unwrap();
     assert!(truth > 0.0 && truth <= 1.0, "{truth}");
     // tract alone runs every MAC in float.
-    let o = ledge(&["inspect", &model, "--profile", "--float-kernels", "--json"]);
+    let o = ledge(&["inspect", &model, "--profile", "--tract-kernels", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["profile"]["runs"], 20);
     assert_eq!(v["integer_mac_fraction"], 0.0);

@@ -220,32 +220,85 @@ pub(crate) fn im2col(x: &[u8], c: usize, win: &Window, zero: u8, col: &mut Vec<u
     }
 }
 
-/// Depthwise convolution of `x` (`[c][h][w]`, u8 with zero point `x_zero`) with `w`
-/// (`[c][kh][kw]`) into `out` (`[c][out_h][out_w]`).
-pub(crate) fn depthwise(
-    x: &[u8],
+/// What a depthwise kernel reads and writes around its f32 accumulation.
+pub(crate) trait DwEnds {
+    type In: Copy;
+    type Out: Copy + Default;
+    /// An input value as f32 (padding is 0.0).
+    fn load(&self, v: Self::In) -> f32;
+    /// The output for channel `ch` from its accumulated sum.
+    fn store(&self, ch: usize, acc: f32) -> Self::Out;
+}
+
+/// Quantized ends: u8 in (minus the zero point), requantized u8 out.
+pub(crate) struct QuantEnds<'a> {
+    pub x_zero: u8,
+    pub rq: &'a Requant,
+}
+
+impl DwEnds for QuantEnds<'_> {
+    type In = u8;
+    type Out = u8;
+    #[inline(always)]
+    fn load(&self, v: u8) -> f32 {
+        f32::from(i16::from(v) - i16::from(self.x_zero))
+    }
+    #[inline(always)]
+    fn store(&self, ch: usize, acc: f32) -> u8 {
+        // SAFETY: acc is an exact integer below 2^24 in magnitude (DW_MAX_TAPS).
+        let acc: i32 = unsafe { acc.to_int_unchecked() };
+        requant(
+            acc + self.rq.bias[ch],
+            self.rq.scale[ch],
+            i32::from(self.rq.zero),
+        )
+    }
+}
+
+/// Float ends: f32 in, f32 plus bias out.
+pub(crate) struct FloatEnds<'a> {
+    pub bias: &'a [f32],
+}
+
+impl DwEnds for FloatEnds<'_> {
+    type In = f32;
+    type Out = f32;
+    #[inline(always)]
+    fn load(&self, v: f32) -> f32 {
+        v
+    }
+    #[inline(always)]
+    fn store(&self, ch: usize, acc: f32) -> f32 {
+        acc + self.bias[ch]
+    }
+}
+
+/// Depthwise convolution of `x` (`[c][h][w]`) with `w` (`[c][kh][kw]`, as f32) into `out`
+/// (`[c][out_h][out_w]`); `ends` converts the input and the output.
+pub(crate) fn depthwise<E: DwEnds>(
+    x: &[E::In],
     c: usize,
     win: &Window,
-    w: &[i8],
-    x_zero: u8,
-    rq: &Requant,
-    out: &mut [u8],
+    w: &[f32],
+    ends: &E,
+    out: &mut [E::Out],
 ) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512bw") {
             // SAFETY: the CPU has the features the function is compiled for.
-            unsafe { x86::depthwise_avx512(x, c, win, w, x_zero, rq, out) };
+            unsafe { x86::depthwise_avx512(x, c, win, w, ends, out) };
             return;
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: as above.
-            unsafe { x86::depthwise_avx2(x, c, win, w, x_zero, rq, out) };
+            unsafe { x86::depthwise_avx2(x, c, win, w, ends, out) };
             return;
         }
     }
     // aarch64 always has a fused multiply-add; elsewhere without one `mul_add` is a libm call.
-    depthwise_portable::<{ cfg!(target_arch = "aarch64") }>(x, c, win, w, x_zero, rq, out);
+    depthwise_portable::<{ cfg!(target_arch = "aarch64") }, E>(x, c, win, w, ends, out);
 }
 
 /// Largest `kh · kw` the depthwise kernel takes: it accumulates the integer products in f32,
@@ -280,27 +333,26 @@ fn taps_into<const FMA: bool, const N: usize>(
     out.copy_from_slice(&sum);
 }
 
-/// The depthwise kernel computes in f32 (exact, see [`DW_MAX_TAPS`]) because every SIMD
-/// instruction set multiplies f32 fast; the result is converted back to i32 before the bias and
-/// requantization, so it equals the integer definition bit for bit.
+/// The depthwise kernel accumulates in f32: exact for quantized inputs (see [`DW_MAX_TAPS`]),
+/// so the result converted back to i32 equals the integer definition bit for bit, and fast on
+/// every SIMD instruction set.
 ///
 /// The padded input is split into row phases (phase `ry` holds padded rows `ry, ry + sy, ...`),
 /// and every column is computed as if the horizontal stride were 1; then for each tap the block
 /// of output rows, laid out with the padded row pitch, reads one contiguous run: each tap is a
 /// single long multiply-add, whatever the stride and the plane size. A horizontal stride of 2
 /// doubles the multiply-adds but avoids de-interleaving columns, which cost more (measured:
-/// 2.5 → 10 GMAC/s on EfficientNet's stride-2 layers).
+/// 2.5 → ~7 GMAC/s on EfficientNet's stride-2 layers).
 ///
 /// `FMA`: use fused multiply-adds (only where the target has them in hardware).
 #[inline(always)]
-fn depthwise_portable<const FMA: bool>(
-    x: &[u8],
+fn depthwise_portable<const FMA: bool, E: DwEnds>(
+    x: &[E::In],
     c: usize,
     win: &Window,
-    w: &[i8],
-    x_zero: u8,
-    rq: &Requant,
-    out: &mut [u8],
+    w: &[f32],
+    ends: &E,
+    out: &mut [E::Out],
 ) {
     let (oh, ow) = (win.out_h(), win.out_w());
     let (sy, sx) = win.stride;
@@ -309,8 +361,7 @@ fn depthwise_portable<const FMA: bool>(
     let mut phases = vec![0f32; sy * plane + wp + win.kw + DW_CHUNK];
     let rows = (DW_BLOCK / wp).clamp(1, oh);
     let mut acc = vec![0f32; (rows * wp).next_multiple_of(DW_CHUNK)];
-    let mut bytes = vec![0u8; acc.len()];
-    let zero = i32::from(rq.zero);
+    let mut stored = vec![E::Out::default(); acc.len()];
     let taps = win.kh * win.kw;
     // Each tap's offset into the phases, from the first output of a block.
     let offsets: Vec<usize> = (0..taps)
@@ -325,35 +376,29 @@ fn depthwise_portable<const FMA: bool>(
             let y = iy + win.pad[0];
             let at = (y % sy) * plane + (y / sy) * wp + win.pad[1];
             for (d, &v) in phases[at..at + win.w].iter_mut().zip(src) {
-                *d = f32::from(i16::from(v) - i16::from(x_zero));
+                *d = ends.load(v);
             }
         }
-        let kernel: Vec<f32> = w[ch * taps..(ch + 1) * taps]
-            .iter()
-            .map(|&v| f32::from(v))
-            .collect();
+        let kernel = &w[ch * taps..(ch + 1) * taps];
         let dst = &mut out[ch * oh * ow..(ch + 1) * oh * ow];
-        let (bias, scale) = (rq.bias[ch], rq.scale[ch]);
         for oy0 in (0..oh).step_by(rows) {
             let n = (rows.min(oh - oy0) * wp).next_multiple_of(DW_TAIL);
             let (wide, tail) = acc[..n].split_at_mut(n / DW_CHUNK * DW_CHUNK);
             let start = oy0 * wp;
             for (i, chunk) in wide.chunks_exact_mut(DW_CHUNK).enumerate() {
-                taps_into::<FMA, DW_CHUNK>(chunk, &phases, start + i * DW_CHUNK, &offsets, &kernel);
+                taps_into::<FMA, DW_CHUNK>(chunk, &phases, start + i * DW_CHUNK, &offsets, kernel);
             }
             for (i, chunk) in tail.chunks_exact_mut(DW_TAIL).enumerate() {
                 let at = start + wide.len() + i * DW_TAIL;
-                taps_into::<FMA, DW_TAIL>(chunk, &phases, at, &offsets, &kernel);
+                taps_into::<FMA, DW_TAIL>(chunk, &phases, at, &offsets, kernel);
             }
-            // Requantize the whole block in one pass (long vectors), then keep each row's
+            // Convert the whole block in one pass (long vectors), then keep each row's
             // outputs: every sx-th of its first (ow − 1)·sx + 1 columns.
-            for (o, &a) in bytes[..n].iter_mut().zip(&acc[..n]) {
-                // SAFETY: a is an exact integer below 2^24 in magnitude (DW_MAX_TAPS).
-                let a: i32 = unsafe { a.to_int_unchecked() };
-                *o = requant(a + bias, scale, zero);
+            for (o, &a) in stored[..n].iter_mut().zip(&acc[..n]) {
+                *o = ends.store(ch, a);
             }
             let rows_out = dst[oy0 * ow..].chunks_exact_mut(ow).take(rows);
-            for (src, dst) in bytes[..n].chunks_exact(wp).zip(rows_out) {
+            for (src, dst) in stored[..n].chunks_exact(wp).zip(rows_out) {
                 if sx == 1 {
                     dst.copy_from_slice(&src[..ow]);
                 } else {
@@ -378,29 +423,27 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn depthwise_avx2(
-        x: &[u8],
+    pub(super) unsafe fn depthwise_avx2<E: DwEnds>(
+        x: &[E::In],
         c: usize,
         win: &Window,
-        w: &[i8],
-        x_zero: u8,
-        rq: &Requant,
-        out: &mut [u8],
+        w: &[f32],
+        ends: &E,
+        out: &mut [E::Out],
     ) {
-        depthwise_portable::<true>(x, c, win, w, x_zero, rq, out)
+        depthwise_portable::<true, E>(x, c, win, w, ends, out)
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
-    pub(super) unsafe fn depthwise_avx512(
-        x: &[u8],
+    pub(super) unsafe fn depthwise_avx512<E: DwEnds>(
+        x: &[E::In],
         c: usize,
         win: &Window,
-        w: &[i8],
-        x_zero: u8,
-        rq: &Requant,
-        out: &mut [u8],
+        w: &[f32],
+        ends: &E,
+        out: &mut [E::Out],
     ) {
-        depthwise_portable::<true>(x, c, win, w, x_zero, rq, out)
+        depthwise_portable::<true, E>(x, c, win, w, ends, out)
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -631,11 +674,18 @@ mod tests {
             };
             let (oh, ow) = (win.out_h(), win.out_w());
             let mut got = vec![0; c * oh * ow];
-            depthwise(&x, c, &win, &w, 9, &rq, &mut got);
+            let wf: Vec<f32> = w.iter().map(|&v| f32::from(v)).collect();
+            let ends = QuantEnds { x_zero: 9, rq: &rq };
+            depthwise(&x, c, &win, &wf, &ends, &mut got);
             // The build without fused multiply-adds (wasm, armv7) gives the same bytes.
             let mut unfused = vec![0; c * oh * ow];
-            depthwise_portable::<false>(&x, c, &win, &w, 9, &rq, &mut unfused);
+            depthwise_portable::<false, _>(&x, c, &win, &wf, &ends, &mut unfused);
             assert_eq!(unfused, got);
+            // Float ends: the same sums, plus a float bias, unquantized.
+            let xf: Vec<f32> = x.iter().map(|&v| f32::from(v) - 9.0).collect();
+            let bias = vec![50.0; c];
+            let mut float = vec![0f32; c * oh * ow];
+            depthwise(&xf, c, &win, &wf, &FloatEnds { bias: &bias }, &mut float);
             for ch in 0..c {
                 for oy in 0..oh {
                     for ox in 0..ow {
@@ -652,7 +702,9 @@ mod tests {
                                 }
                             }
                         }
-                        assert_eq!(got[(ch * oh + oy) * ow + ox], requant(acc, 0.002, 128));
+                        let at = (ch * oh + oy) * ow + ox;
+                        assert_eq!(got[at], requant(acc, 0.002, 128));
+                        assert_eq!(float[at], acc as f32);
                     }
                 }
             }

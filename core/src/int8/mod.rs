@@ -27,7 +27,7 @@ use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
 use tract_onnx::prelude::*;
 
 use kernels::{GemmWeights, Requant};
-use op::{Method, QConv};
+use op::{Geometry, Method, QConv};
 
 /// What the ONNX file says about one quantized convolution.
 #[derive(Debug)]
@@ -245,14 +245,9 @@ struct Replacement {
     wires: (OutletId, OutletId),
 }
 
-/// The integer op for `node` when its neighbourhood is the QDQ pattern and its geometry is one
-/// the kernels cover.
-fn qconv_for(
-    model: &TypedModel,
-    node: &TypedNode,
-    conv: &Conv,
-    q: &ConvQuant,
-) -> TractResult<Option<Replacement>> {
+/// The geometry of a 2-D NCHW/OIHW float convolution without dilation and with explicit
+/// padding: the convolutions Ledge's kernels take.
+fn geometry(conv: &Conv) -> Option<Geometry> {
     let spec = &conv.pool_spec;
     let ones = |v: &Option<TVec<usize>>| v.as_ref().is_none_or(|v| v.iter().all(|&d| d == 1));
     if conv.q_params.is_some()
@@ -261,17 +256,95 @@ fn qconv_for(
         || spec.kernel_shape.len() != 2
         || !ones(&spec.dilations)
     {
-        return Ok(None);
+        return None;
     }
     let pad = match &spec.padding {
         PaddingSpec::Valid => [0; 4],
         PaddingSpec::Explicit(b, a) if b.len() == 2 && a.len() == 2 => [b[0], b[1], a[0], a[1]],
-        _ => return Ok(None),
+        _ => return None,
     };
     let stride = spec
         .strides
         .as_ref()
         .map_or((1, 1), |s| (s[0], s.get(1).copied().unwrap_or(1)));
+    Some(Geometry {
+        cin: spec.input_channels,
+        cout: spec.output_channels,
+        kh: spec.kernel_shape[0],
+        kw: spec.kernel_shape[1],
+        stride,
+        pad,
+    })
+}
+
+/// Replaces every remaining float depthwise convolution (constant weights and bias) with
+/// [`op::DepthwiseF32`]. Returns how many.
+pub(crate) fn float_depthwise(model: &mut TypedModel) -> TractResult<usize> {
+    let mut replaced = 0;
+    for id in model.eval_order()? {
+        let Some(op) = float_depthwise_op(model, model.node(id))? else {
+            continue;
+        };
+        let node = model.node(id);
+        let patch = TypedModelPatch::replace_single_op(model, node, &node.inputs[..1], op)?;
+        patch.apply(model)?;
+        replaced += 1;
+    }
+    Ok(replaced)
+}
+
+fn float_depthwise_op(
+    model: &TypedModel,
+    node: &TypedNode,
+) -> TractResult<Option<op::DepthwiseF32>> {
+    let Some(geo) = node.op_as::<Conv>().and_then(|conv| {
+        let geo = geometry(conv)?;
+        (conv.group == geo.cin && geo.cout == geo.cin).then_some(geo)
+    }) else {
+        return Ok(None);
+    };
+    let facts = model.node_input_facts(node.id)?;
+    let [x, w, b] = facts.as_slice() else {
+        return Ok(None);
+    };
+    let (Some(w), Some(b)) = (&w.konst, &b.konst) else {
+        return Ok(None);
+    };
+    if x.datum_type != f32::datum_type()
+        || w.datum_type() != f32::datum_type()
+        || b.datum_type() != f32::datum_type()
+    {
+        return Ok(None);
+    }
+    let (w, b) = (w.try_as_plain_ram()?, b.try_as_plain_ram()?);
+    let (w, b) = (w.as_slice::<f32>()?, b.as_slice::<f32>()?);
+    let c = geo.cin;
+    let bias = match b.len() {
+        1 => vec![b[0]; c],
+        n if n == c => b.to_vec(),
+        _ => return Ok(None),
+    };
+    if w.len() != c * geo.kh * geo.kw {
+        return Ok(None);
+    }
+    Ok(Some(op::DepthwiseF32 {
+        geo,
+        weights: Arc::new(w.to_vec()),
+        bias: Arc::new(bias),
+    }))
+}
+
+/// The integer op for `node` when its neighbourhood is the QDQ pattern and its geometry is one
+/// the kernels cover.
+fn qconv_for(
+    model: &TypedModel,
+    node: &TypedNode,
+    conv: &Conv,
+    q: &ConvQuant,
+) -> TractResult<Option<Replacement>> {
+    let Some(geo) = geometry(conv) else {
+        return Ok(None);
+    };
     // Input: DequantizeLinear of a u8 tensor.
     let dq_node = model.node(node.inputs[0].node);
     let Some(dq) = dq_node.op_as::<DequantizeLinearF32>() else {
@@ -298,8 +371,8 @@ fn qconv_for(
         return Ok(None);
     }
 
-    let (cin, cout, group) = (spec.input_channels, spec.output_channels, conv.group);
-    let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
+    let (cin, cout, group) = (geo.cin, geo.cout, conv.group);
+    let (kh, kw, stride, pad) = (geo.kh, geo.kw, geo.stride, geo.pad);
     let per_filter = cin / group.max(1) * kh * kw;
     if q.weights.len() != cout * per_filter || q.w_scale.len() != cout {
         return Ok(None);
@@ -310,7 +383,7 @@ fn qconv_for(
         Method::Gemm { weights, im2col }
     } else if group == cin && cin == cout && kh * kw <= kernels::DW_MAX_TAPS {
         Method::Depthwise {
-            weights: q.weights.clone(),
+            weights: q.weights.iter().map(|&v| f32::from(v)).collect(),
         }
     } else {
         return Ok(None);
@@ -337,12 +410,7 @@ fn qconv_for(
     }
     let scale = q.w_scale.iter().map(|&w| x_scale * w / q.y_scale).collect();
     let op = QConv {
-        cin,
-        cout,
-        kh,
-        kw,
-        stride,
-        pad,
+        geo,
         x_zero,
         method: Arc::new(method),
         requant: Arc::new(Requant {

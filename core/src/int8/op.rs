@@ -1,23 +1,13 @@
-//! `LedgeQConv`: a tract operator running a quantized convolution in integers, u8 NCHW in,
-//! u8 NCHW out.
+//! Ledge's tract operators: `LedgeQConv` (a quantized convolution in integers, u8 NCHW in and
+//! out), `LedgeDepthwiseF32` (a float depthwise convolution) and `LedgeQuantizeU8`.
 
 use tract_core::internal::*;
 
-use super::kernels::{self, GemmWeights, Requant, Window};
+use super::kernels::{self, FloatEnds, GemmWeights, QuantEnds, Requant, Window};
 
-/// How the convolution is computed.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Method {
-    /// Group 1: a matrix product over the input (1×1, stride 1, no padding) or its im2col.
-    Gemm { weights: GemmWeights, im2col: bool },
-    /// One filter per channel: weights `[c][kh][kw]`.
-    Depthwise { weights: Vec<i8> },
-}
-
-/// A quantized 2-D convolution (`DequantizeLinear → Conv → QuantizeLinear` of a QDQ model) with
-/// its requantization fused.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct QConv {
+/// The shape of a 2-D NCHW convolution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Geometry {
     pub cin: usize,
     pub cout: usize,
     pub kh: usize,
@@ -25,14 +15,9 @@ pub(crate) struct QConv {
     pub stride: (usize, usize),
     /// Top, left, bottom, right.
     pub pad: [usize; 4],
-    pub x_zero: u8,
-    pub method: Arc<Method>,
-    pub requant: Arc<Requant>,
 }
 
-impl Eq for QConv {}
-
-impl QConv {
+impl Geometry {
     fn window(&self, h: usize, w: usize) -> Window {
         Window {
             h,
@@ -45,18 +30,18 @@ impl QConv {
     }
 
     /// `[n, cout, out_h, out_w]` for an input `[n, cin, h, w]`.
-    fn output_shape(&self, input: &[usize]) -> TractResult<[usize; 4]> {
+    fn output_shape(&self, op: &str, input: &[usize]) -> TractResult<[usize; 4]> {
         let &[n, c, h, w] = input else {
-            bail!("LedgeQConv expects a 4-D NCHW input, got {input:?}");
+            bail!("{op} expects a 4-D NCHW input, got {input:?}");
         };
         ensure!(
             c == self.cin,
-            "LedgeQConv: {c} input channels, expected {}",
+            "{op}: {c} input channels, expected {}",
             self.cin
         );
         ensure!(
             h + self.pad[0] + self.pad[2] >= self.kh && w + self.pad[1] + self.pad[3] >= self.kw,
-            "LedgeQConv: input {h}×{w} is smaller than the {}×{} kernel",
+            "{op}: input {h}×{w} is smaller than the {}×{} kernel",
             self.kh,
             self.kw
         );
@@ -64,13 +49,51 @@ impl QConv {
         Ok([n, self.cout, win.out_h(), win.out_w()])
     }
 
-    fn macs_per_output(&self) -> usize {
-        match &*self.method {
-            Method::Gemm { weights, .. } => weights.k,
-            Method::Depthwise { .. } => self.kh * self.kw,
-        }
+    /// The input's concrete shape, checked for `dt`.
+    fn concrete<'a>(
+        &self,
+        op: &str,
+        fact: &'a TypedFact,
+        dt: DatumType,
+    ) -> TractResult<&'a [usize]> {
+        ensure!(
+            fact.datum_type == dt,
+            "{op} expects {dt:?}, got {:?}",
+            fact.datum_type
+        );
+        fact.shape
+            .as_concrete()
+            .ok_or_else(|| format_err!("{op} needs a concrete input shape"))
+    }
+
+    fn info(&self) -> String {
+        format!(
+            "{}→{} channels, kernel {}×{}, stride {:?}, pad {:?}",
+            self.cin, self.cout, self.kh, self.kw, self.stride, self.pad
+        )
     }
 }
+
+/// How the convolution is computed.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Method {
+    /// Group 1: a matrix product over the input (1×1, stride 1, no padding) or its im2col.
+    Gemm { weights: GemmWeights, im2col: bool },
+    /// One filter per channel: weights `[c][kh][kw]` (the int8 values, as f32).
+    Depthwise { weights: Vec<f32> },
+}
+
+/// A quantized 2-D convolution (`DequantizeLinear → Conv → QuantizeLinear` of a QDQ model) with
+/// its requantization fused.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct QConv {
+    pub geo: Geometry,
+    pub x_zero: u8,
+    pub method: Arc<Method>,
+    pub requant: Arc<Requant>,
+}
+
+impl Eq for QConv {}
 
 impl Op for QConv {
     /// One name per method, so that profiles tell them apart.
@@ -84,10 +107,7 @@ impl Op for QConv {
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!(
-            "{}→{} channels, kernel {}×{}, stride {:?}, pad {:?}",
-            self.cin, self.cout, self.kh, self.kw, self.stride, self.pad
-        )])
+        Ok(vec![self.geo.info()])
     }
 
     op_as_typed_op!();
@@ -102,15 +122,12 @@ impl EvalOp for QConv {
             input.datum_type() == u8::datum_type(),
             "LedgeQConv expects u8"
         );
-        let [n, cout, oh, ow] = self.output_shape(input.shape())?;
-        let (h, w) = (input.shape()[2], input.shape()[3]);
-        let win = self.window(h, w);
+        let shape = self.geo.output_shape("LedgeQConv", input.shape())?;
+        let win = self.geo.window(input.shape()[2], input.shape()[3]);
         let x = input.try_as_plain_ram()?;
-        let x = x.as_slice::<u8>()?;
-        let mut output = Tensor::zero::<u8>(&[n, cout, oh, ow])?;
+        let mut output = Tensor::zero::<u8>(&shape)?;
         let mut view = output.try_as_plain_ram_mut()?;
-        let out = view.as_slice_mut::<u8>()?;
-        self.compute(x, out, &win);
+        self.compute(x.as_slice::<u8>()?, view.as_slice_mut::<u8>()?, &win);
         Ok(tvec!(output.into_tvalue()))
     }
 }
@@ -118,28 +135,31 @@ impl EvalOp for QConv {
 impl QConv {
     /// One image after the other: `x` is `[n][cin][h][w]`, `out` `[n][cout][out_h][out_w]`.
     fn compute(&self, x: &[u8], out: &mut [u8], win: &Window) {
-        let (h, w) = (win.h, win.w);
+        let (cin, cout) = (self.geo.cin, self.geo.cout);
         let (oh, ow) = (win.out_h(), win.out_w());
-        let cout = self.cout;
         let mut col = Vec::new();
         for (x, out) in x
-            .chunks_exact(self.cin * h * w)
+            .chunks_exact(cin * win.h * win.w)
             .zip(out.chunks_exact_mut(cout * oh * ow))
         {
             match &*self.method {
                 Method::Gemm {
                     weights,
                     im2col: false,
-                } => kernels::gemm(weights, x, h * w, &self.requant, out),
+                } => kernels::gemm(weights, x, win.h * win.w, &self.requant, out),
                 Method::Gemm {
                     weights,
                     im2col: true,
                 } => {
-                    kernels::im2col(x, self.cin, win, self.x_zero, &mut col);
+                    kernels::im2col(x, cin, win, self.x_zero, &mut col);
                     kernels::gemm(weights, &col, oh * ow, &self.requant, out)
                 }
                 Method::Depthwise { weights } => {
-                    kernels::depthwise(x, self.cin, win, weights, self.x_zero, &self.requant, out)
+                    let ends = QuantEnds {
+                        x_zero: self.x_zero,
+                        rq: &self.requant,
+                    };
+                    kernels::depthwise(x, cin, win, weights, &ends, out)
                 }
             }
         }
@@ -148,24 +168,103 @@ impl QConv {
 
 impl TypedOp for QConv {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        ensure!(
-            inputs[0].datum_type == u8::datum_type(),
-            "LedgeQConv expects u8"
-        );
-        let Some(shape) = inputs[0].shape.as_concrete() else {
-            bail!("LedgeQConv needs a concrete input shape");
-        };
-        Ok(tvec!(u8::fact(self.output_shape(shape)?)))
+        let shape = self
+            .geo
+            .concrete("LedgeQConv", inputs[0], u8::datum_type())?;
+        Ok(tvec!(u8::fact(self.geo.output_shape("LedgeQConv", shape)?)))
     }
 
     fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
-        let Some(shape) = inputs[0].shape.as_concrete() else {
-            return Ok(tvec!());
+        let shape = self
+            .geo
+            .concrete("LedgeQConv", inputs[0], u8::datum_type())?;
+        let outputs: usize = self.geo.output_shape("LedgeQConv", shape)?.iter().product();
+        let per_output = match &*self.method {
+            Method::Gemm { weights, .. } => weights.k,
+            Method::Depthwise { .. } => self.geo.kh * self.geo.kw,
         };
-        let outputs: usize = self.output_shape(shape)?.iter().product();
         Ok(tvec!((
             Cost::FMA(i32::datum_type()),
-            (outputs * self.macs_per_output()).to_dim()
+            (outputs * per_output).to_dim()
+        )))
+    }
+
+    as_op!();
+}
+
+/// A float depthwise convolution with bias (fp32 models, and float ones QDQ models keep), on
+/// the same kernel as the quantized one: tract's own runs at ~4 GMAC/s.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct DepthwiseF32 {
+    pub geo: Geometry,
+    /// `[c][kh][kw]`.
+    pub weights: Arc<Vec<f32>>,
+    /// One per channel.
+    pub bias: Arc<Vec<f32>>,
+}
+
+impl Eq for DepthwiseF32 {}
+
+impl Op for DepthwiseF32 {
+    fn name(&self) -> StaticName {
+        "LedgeDepthwiseF32".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![self.geo.info()])
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for DepthwiseF32 {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = &inputs[0];
+        ensure!(
+            input.datum_type() == f32::datum_type(),
+            "LedgeDepthwiseF32 expects f32"
+        );
+        let shape = self.geo.output_shape("LedgeDepthwiseF32", input.shape())?;
+        let win = self.geo.window(input.shape()[2], input.shape()[3]);
+        let x = input.try_as_plain_ram()?;
+        let mut output = Tensor::zero::<f32>(&shape)?;
+        let mut view = output.try_as_plain_ram_mut()?;
+        let ends = FloatEnds { bias: &self.bias };
+        let c = self.geo.cin;
+        for (x, out) in x.as_slice::<f32>()?.chunks_exact(c * win.h * win.w).zip(
+            view.as_slice_mut::<f32>()?
+                .chunks_exact_mut(c * win.out_h() * win.out_w()),
+        ) {
+            kernels::depthwise(x, c, &win, &self.weights, &ends, out);
+        }
+        Ok(tvec!(output.into_tvalue()))
+    }
+}
+
+impl TypedOp for DepthwiseF32 {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let shape = self
+            .geo
+            .concrete("LedgeDepthwiseF32", inputs[0], f32::datum_type())?;
+        Ok(tvec!(f32::fact(
+            self.geo.output_shape("LedgeDepthwiseF32", shape)?
+        )))
+    }
+
+    fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
+        let shape = self
+            .geo
+            .concrete("LedgeDepthwiseF32", inputs[0], f32::datum_type())?;
+        let outputs: usize = self
+            .geo
+            .output_shape("LedgeDepthwiseF32", shape)?
+            .iter()
+            .product();
+        Ok(tvec!((
+            Cost::FMA(f32::datum_type()),
+            (outputs * self.geo.kh * self.geo.kw).to_dim()
         )))
     }
 
