@@ -224,10 +224,13 @@ pub(crate) fn im2col(x: &[u8], c: usize, win: &Window, zero: u8, col: &mut Vec<u
 pub(crate) trait DwEnds {
     type In: Copy;
     type Out: Copy + Default;
+    /// What `store` needs of one channel, looked up once per channel.
+    type Channel: Copy;
     /// An input value as f32 (padding is 0.0).
     fn load(&self, v: Self::In) -> f32;
-    /// The output for channel `ch` from its accumulated sum.
-    fn store(&self, ch: usize, acc: f32) -> Self::Out;
+    fn channel(&self, ch: usize) -> Self::Channel;
+    /// The output from an accumulated sum.
+    fn store(ch: Self::Channel, acc: f32) -> Self::Out;
 }
 
 /// Quantized ends: u8 in (minus the zero point), requantized u8 out.
@@ -239,19 +242,21 @@ pub(crate) struct QuantEnds<'a> {
 impl DwEnds for QuantEnds<'_> {
     type In = u8;
     type Out = u8;
+    /// Bias, scale, output zero point.
+    type Channel = (i32, f32, i32);
     #[inline(always)]
     fn load(&self, v: u8) -> f32 {
         f32::from(i16::from(v) - i16::from(self.x_zero))
     }
     #[inline(always)]
-    fn store(&self, ch: usize, acc: f32) -> u8 {
+    fn channel(&self, ch: usize) -> (i32, f32, i32) {
+        (self.rq.bias[ch], self.rq.scale[ch], i32::from(self.rq.zero))
+    }
+    #[inline(always)]
+    fn store((bias, scale, zero): (i32, f32, i32), acc: f32) -> u8 {
         // SAFETY: acc is an exact integer below 2^24 in magnitude (DW_MAX_TAPS).
         let acc: i32 = unsafe { acc.to_int_unchecked() };
-        requant(
-            acc + self.rq.bias[ch],
-            self.rq.scale[ch],
-            i32::from(self.rq.zero),
-        )
+        requant(acc + bias, scale, zero)
     }
 }
 
@@ -263,13 +268,18 @@ pub(crate) struct FloatEnds<'a> {
 impl DwEnds for FloatEnds<'_> {
     type In = f32;
     type Out = f32;
+    type Channel = f32;
     #[inline(always)]
     fn load(&self, v: f32) -> f32 {
         v
     }
     #[inline(always)]
-    fn store(&self, ch: usize, acc: f32) -> f32 {
-        acc + self.bias[ch]
+    fn channel(&self, ch: usize) -> f32 {
+        self.bias[ch]
+    }
+    #[inline(always)]
+    fn store(bias: f32, acc: f32) -> f32 {
+        acc + bias
     }
 }
 
@@ -381,6 +391,7 @@ fn depthwise_portable<const FMA: bool, E: DwEnds>(
         }
         let kernel = &w[ch * taps..(ch + 1) * taps];
         let dst = &mut out[ch * oh * ow..(ch + 1) * oh * ow];
+        let channel = ends.channel(ch);
         for oy0 in (0..oh).step_by(rows) {
             let n = (rows.min(oh - oy0) * wp).next_multiple_of(DW_TAIL);
             let (wide, tail) = acc[..n].split_at_mut(n / DW_CHUNK * DW_CHUNK);
@@ -395,7 +406,7 @@ fn depthwise_portable<const FMA: bool, E: DwEnds>(
             // Convert the whole block in one pass (long vectors), then keep each row's
             // outputs: every sx-th of its first (ow − 1)·sx + 1 columns.
             for (o, &a) in stored[..n].iter_mut().zip(&acc[..n]) {
-                *o = ends.store(ch, a);
+                *o = E::store(channel, a);
             }
             let rows_out = dst[oy0 * ow..].chunks_exact_mut(ow).take(rows);
             for (src, dst) in stored[..n].chunks_exact(wp).zip(rows_out) {

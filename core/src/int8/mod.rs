@@ -123,17 +123,20 @@ fn dequantize(
     let (inner, len) = match (scales.len(), axis) {
         (1, _) if zeros.len() == 1 => (1, 1),
         (n, Some(a)) if a < x.dims.len() && x.dims[a] as usize == n && zeros.len() <= n => {
-            let inner: i64 = x.dims[a + 1..].iter().product();
-            (usize::try_from(inner).ok()?, n)
+            let inner = x.dims[a + 1..]
+                .iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))?;
+            (inner, n)
         }
         _ => return None,
     };
     let mut raw = Vec::with_capacity(values.len() * 4);
     for (block, run) in values.chunks(inner.max(1)).enumerate() {
         let c = block % len;
-        let z = zeros.get(c).or(zeros.first()).copied().unwrap_or(0);
+        let z = i64::from(zeros.get(c).or(zeros.first()).copied().unwrap_or(0));
         for &q in run {
-            raw.extend_from_slice(&((q - z) as f32 * scales[c]).to_le_bytes());
+            let v = (i64::from(q) - z) as f32 * scales[c];
+            raw.extend_from_slice(&v.to_le_bytes());
         }
     }
     Some(TensorProto {
@@ -143,6 +146,9 @@ fn dequantize(
         ..TensorProto::default()
     })
 }
+
+/// Largest per-run scratch buffer (im2col) a Ledge kernel may allocate.
+const MAX_SCRATCH_BYTES: usize = 64 << 20;
 
 /// Rewrites every quantized convolution it can into integer execution; returns how many.
 pub(crate) fn quantized_convs(model: &mut TypedModel, proto: &ModelProto) -> TractResult<usize> {
@@ -267,6 +273,9 @@ fn geometry(conv: &Conv) -> Option<Geometry> {
         .strides
         .as_ref()
         .map_or((1, 1), |s| (s[0], s.get(1).copied().unwrap_or(1)));
+    if stride.0 == 0 || stride.1 == 0 {
+        return None;
+    }
     Some(Geometry {
         cin: spec.input_channels,
         cout: spec.output_channels,
@@ -380,6 +389,16 @@ fn qconv_for(
     let method = if group == 1 && kernels::fast_gemm().is_some() {
         let weights = GemmWeights::new(cout, per_filter, q.weights.clone());
         let im2col = (kh, kw, stride, pad) != (1, 1, (1, 1), [0; 4]);
+        // The im2col scratch is per run and outside tract's plan: bound it like a tensor.
+        let Some(&[_, _, h, w]) = model.outlet_fact(x)?.shape.as_concrete() else {
+            return Ok(None);
+        };
+        let Ok([_, _, oh, ow]) = geo.output_shape("LedgeQConv", &[1, cin, h, w]) else {
+            return Ok(None);
+        };
+        if im2col && per_filter.saturating_mul(oh * ow) > MAX_SCRATCH_BYTES {
+            return Ok(None);
+        }
         Method::Gemm { weights, im2col }
     } else if group == cin && cin == cout && kh * kw <= kernels::DW_MAX_TAPS {
         Method::Depthwise {
@@ -528,9 +547,16 @@ fn conv_quant_params(proto: &ModelProto) -> HashMap<&str, ConvQuant> {
     out
 }
 
+/// Elements of an initializer by its dims (`None` for a negative or overflowing size).
+fn elements(t: &TensorProto) -> Option<usize> {
+    t.dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))
+}
+
 /// Integer values of an INT8, UINT8 or INT32 initializer.
 fn ints(t: &TensorProto) -> Option<Vec<i32>> {
-    let n = t.dims.iter().product::<i64>().max(1) as usize;
+    let n = elements(t)?;
     let values: Vec<i32> = match t.data_type {
         3 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| i32::from(b as i8)).collect(),
         2 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| i32::from(b)).collect(),
@@ -547,7 +573,7 @@ fn ints(t: &TensorProto) -> Option<Vec<i32>> {
 
 /// Values of a FLOAT initializer.
 fn floats(t: &TensorProto) -> Option<Vec<f32>> {
-    let n = t.dims.iter().product::<i64>().max(1) as usize;
+    let n = elements(t)?;
     let values: Vec<f32> = match t.data_type {
         1 if !t.raw_data.is_empty() => t
             .raw_data

@@ -30,7 +30,7 @@ impl Geometry {
     }
 
     /// `[n, cout, out_h, out_w]` for an input `[n, cin, h, w]`.
-    fn output_shape(&self, op: &str, input: &[usize]) -> TractResult<[usize; 4]> {
+    pub(crate) fn output_shape(&self, op: &str, input: &[usize]) -> TractResult<[usize; 4]> {
         let &[n, c, h, w] = input else {
             bail!("{op} expects a 4-D NCHW input, got {input:?}");
         };
