@@ -364,17 +364,19 @@ fn a_graph_that_plans_terabytes_is_refused_before_allocating() {
     );
 }
 
+/// A reproducer the load_model fuzz target found (fuzz/regressions/load_model/).
+fn load_model_regression(name: &str) -> Vec<u8> {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/load_model");
+    std::fs::read(dir.join(name)).unwrap()
+}
+
 #[test]
 fn a_graph_tract_panics_on_is_a_model_format_error() {
     // Found by the load_model fuzz target: a Conv whose strides/pads ranks disagree makes
     // tract 0.23.9 index out of bounds while it infers shapes. The panic stays inside Ledge.
-    let bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/regressions/load_model/tract-padding-rank-panic.onnx"),
-    )
-    .unwrap();
     assert_msg(
-        &load_err(&bytes),
+        &load_err(&load_model_regression("tract-padding-rank-panic.onnx")),
         "ModelFormat",
         &["the engine failed on this input"],
     );
@@ -384,13 +386,10 @@ fn a_graph_tract_panics_on_is_a_model_format_error() {
 fn a_transpose_perm_that_is_not_a_permutation_is_refused() {
     // Found by the load_model fuzz target: tract 0.23.9 turns perm [0, 0] into an endless list
     // of axis moves and allocated 2 GiB before it died. Refused before tract sees the graph.
-    let bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/regressions/load_model/transpose-perm-not-permutation-oom.onnx"),
-    )
-    .unwrap();
     assert_msg(
-        &load_err(&bytes),
+        &load_err(&load_model_regression(
+            "transpose-perm-not-permutation-oom.onnx",
+        )),
         "ModelFormat",
         &["Transpose 't': perm [0, 0] is not a permutation of 0..2"],
     );
@@ -400,13 +399,10 @@ fn a_transpose_perm_that_is_not_a_permutation_is_refused() {
 fn a_negative_constant_shape_is_refused() {
     // Found by the load_model fuzz target: ConstantOfShape of [-3314649325677576189, 2], which
     // tract reads as unsigned; with debug assertions the analysis ran past the 10 s timeout.
-    let bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/regressions/load_model/negative-constant-shape-timeout.onnx"),
-    )
-    .unwrap();
     assert_msg(
-        &load_err(&bytes),
+        &load_err(&load_model_regression(
+            "negative-constant-shape-timeout.onnx",
+        )),
         "ModelFormat",
         &["ConstantOfShape 'c': negative dimension -3314649325677576189"],
     );

@@ -576,6 +576,25 @@ mod x86 {
 mod tests {
     use super::*;
 
+    fn square(h: usize, w: usize, k: usize, s: usize, pad: [usize; 4]) -> Window {
+        Window {
+            h,
+            w,
+            kh: k,
+            kw: k,
+            stride: (s, s),
+            pad,
+        }
+    }
+
+    /// The plane index (`y · w + x`) output `(oy, ox)` reads at tap `(ky, kx)`; `None` in the
+    /// padding.
+    fn source(win: &Window, (oy, ox): (usize, usize), (ky, kx): (usize, usize)) -> Option<usize> {
+        let y = (oy * win.stride.0 + ky).checked_sub(win.pad[0])?;
+        let x = (ox * win.stride.1 + kx).checked_sub(win.pad[1])?;
+        (y < win.h && x < win.w).then_some(y * win.w + x)
+    }
+
     fn lcg(seed: &mut u64) -> u32 {
         *seed = seed
             .wrapping_mul(6364136223846793005)
@@ -628,14 +647,7 @@ mod tests {
             (2, 6, 7, 3, 1, [1, 1, 1, 1]),
             (1, 5, 5, 5, 2, [2, 1, 2, 3]),
         ] {
-            let win = Window {
-                h,
-                w: wd,
-                kh: k,
-                kw: k,
-                stride: (s, s),
-                pad,
-            };
+            let win = square(h, wd, k, s, pad);
             let x: Vec<u8> = (0..c * h * wd).map(|_| lcg(&mut seed) as u8).collect();
             let mut col = vec![];
             im2col(&x, c, &win, 77, &mut col);
@@ -643,14 +655,8 @@ mod tests {
             for (row, chunk) in col.chunks_exact(oh * ow).enumerate() {
                 let (ci, ky, kx) = (row / (k * k), row / k % k, row % k);
                 for (i, &got) in chunk.iter().enumerate() {
-                    let iy = (i / ow * s + ky) as isize - pad[0] as isize;
-                    let ix = (i % ow * s + kx) as isize - pad[1] as isize;
-                    let inside = iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd;
-                    let expected = if inside {
-                        x[ci * h * wd + iy as usize * wd + ix as usize]
-                    } else {
-                        77
-                    };
+                    let expected = source(&win, (i / ow, i % ow), (ky, kx))
+                        .map_or(77, |at| x[ci * h * wd + at]);
                     assert_eq!(got, expected, "row {row} output {i}");
                 }
             }
@@ -668,14 +674,7 @@ mod tests {
             (3, 7, 7, 5, 1, [2, 2, 2, 2]),
             (5, 112, 112, 3, 2, [0, 0, 1, 1]),
         ] {
-            let win = Window {
-                h,
-                w: wd,
-                kh: k,
-                kw: k,
-                stride: (s, s),
-                pad,
-            };
+            let win = square(h, wd, k, s, pad);
             let x: Vec<u8> = (0..c * h * wd).map(|_| lcg(&mut seed) as u8).collect();
             let w: Vec<i8> = (0..c * k * k).map(|_| lcg(&mut seed) as i8).collect();
             let rq = Requant {
@@ -703,12 +702,8 @@ mod tests {
                         let mut acc = 50;
                         for ky in 0..k {
                             for kx in 0..k {
-                                let iy = (oy * s + ky) as isize - pad[0] as isize;
-                                let ix = (ox * s + kx) as isize - pad[1] as isize;
-                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd {
-                                    let v =
-                                        i32::from(x[ch * h * wd + iy as usize * wd + ix as usize])
-                                            - 9;
+                                if let Some(at) = source(&win, (oy, ox), (ky, kx)) {
+                                    let v = i32::from(x[ch * h * wd + at]) - 9;
                                     acc += v * i32::from(w[ch * k * k + ky * k + kx]);
                                 }
                             }
