@@ -138,8 +138,8 @@ struct LoadArgs {
     /// Use this manifest instead of the sidecar or embedded one.
     #[arg(long)]
     manifest: Option<PathBuf>,
-    /// Run a QDQ model's quantized convolutions in float, as tract alone does, instead of
-    /// Ledge's int8 kernels (for comparison).
+    /// Run every operator with tract's own kernels, as tract alone does (QDQ convolutions in
+    /// float between quantization steps), instead of Ledge's (for comparison).
     #[arg(long)]
     tract_kernels: bool,
 }
