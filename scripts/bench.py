@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ledge vs onnxruntime on the same models and inputs, interleaved, single thread.
 
-Each round runs, for every model, `ledge bench --json` (a subprocess; for quantized models a
+Each round runs, for every model, `ledge bench --json` (a subprocess; then a
 second time with `--tract-kernels`, i.e. tract alone, the "before") and then onnxruntime (in this
 process: 1 intra-op thread, ORT_ENABLE_ALL) for the same number of iterations on the same
 image-derived tensor. Medians over rounds are written as a Markdown table and an SVG plot
@@ -80,18 +80,18 @@ def svg_plot(rows: list[tuple[str, float, float | None, float]]) -> str:
     """Grouped horizontal bars, one group per model: Ledge, tract alone and onnxruntime, each as a
     multiple of onnxruntime's time (the ratio is what carries between machines), labelled in ms."""
     series = [("Ledge", "#2b6cb0"), ("tract alone (--tract-kernels)", "#a0aec0"), ("onnxruntime", "#dd6b20")]
-    bar, gap, left, width = 16, 18, 190, 470
+    bar, gap, left, width = 16, 18, 190, 420
     top = 50
     longest = max(max(v for v in (l, t, o) if v is not None) / o for _, l, t, o in rows)
     scale = width / max(longest, 1.0)
     height = top + len(rows) * (3 * bar + gap) + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 90}" height="{height}" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 160}" height="{height}" '
            'font-family="sans-serif" font-size="12">',
            f'<text x="{left}" y="18" font-weight="bold">Latency, one core, as a multiple of onnxruntime '
            '(labels: median ms)</text>']
     for i, (name, color) in enumerate(series):
-        out.append(f'<rect x="{left + i * 170}" y="28" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{left + i * 170 + 14}" y="37">{name}</text>')
+        out.append(f'<rect x="{left + i * 210}" y="28" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{left + i * 210 + 14}" y="37">{name}</text>')
     y = top
     for label, ledge, tract, ort_ms in rows:
         out.append(f'<text x="{left - 8}" y="{y + 1.5 * bar + 4}" text-anchor="end">{label}</text>')
@@ -136,9 +136,8 @@ def main() -> int:
     for r in range(args.rounds):
         for label, path, manifest, image, tensor in models:
             raw[label]["ledge"].append(ledge_bench(args.ledge, path, manifest, image, args.iters))
-            if "int8" in label:
-                raw[label]["tract"].append(
-                    ledge_bench(args.ledge, path, manifest, image, args.iters, tract_kernels=True))
+            raw[label]["tract"].append(
+                ledge_bench(args.ledge, path, manifest, image, args.iters, tract_kernels=True))
             raw[label]["ort"].append(ort_bench(path, np.load(tensor), args.iters))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
@@ -172,7 +171,7 @@ def main() -> int:
         web = web_bench(max(args.rounds * 4, 11))["node"]
         ratio = web["classifyTensorMs"] / web["ortRunMs"]
         web_section = f"""
-## WebAssembly, Node {web.get("engine", "")}
+## WebAssembly ({web.get("engine", "Node")})
 
 `node scripts/bench-web.mjs --no-browser` on web/dist (the shipped build of `scripts/build-wasm.sh`)
 next to onnxruntime-web (npm, wasm backend, 1 thread) on EfficientNet-Lite0 int8, interleaved:
@@ -194,8 +193,8 @@ next to onnxruntime-web (npm, wasm backend, 1 thread) on EfficientNet-Lite0 int8
     doc = f"""# Benchmarks
 
 `scripts/bench` — Ledge (`ledge bench --json`, dist build), the same binary with `--tract-kernels`
-("tract alone": QDQ convolutions in float, as tract 0.23.9 runs them, i.e. before Ledge's int8
-kernels) and onnxruntime {ort.__version__} (Python, 1 intra-op thread, `ORT_ENABLE_ALL`) on the same
+("tract alone": every operator on tract 0.23.9's own kernels, QDQ convolutions in float, i.e.
+before Ledge's kernels) and onnxruntime {ort.__version__} (Python, 1 intra-op thread, `ORT_ENABLE_ALL`) on the same
 models and the same input, interleaved over {args.rounds} rounds of {args.iters} timed runs each (after 5
 warm-up runs); every number is the median over rounds of each round's median. Single thread,
 {meta['cpus']}-core shared machine ({meta['machine']}): compare ratios, not absolute times. Raw numbers:
