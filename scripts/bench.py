@@ -53,8 +53,9 @@ def ledge_bench(ledge: Path, model: Path, manifest: Path | None, image: Path, it
         cmd += ["--manifest", str(manifest)]
     if tract_kernels:
         cmd.append("--tract-kernels")
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    out["model"] = model.name if not model.is_relative_to(REPO) else str(model.relative_to(REPO))
+    return out
 
 
 def ort_bench(model: Path, tensor: np.ndarray, iters: int) -> dict:
@@ -205,6 +206,8 @@ warm-up runs); every number is the median over rounds of each round's median. Si
 ![Latency relative to onnxruntime](benchmarks.svg)
 
 Load is `Model::from_path` (parse, pin shapes, repair, optimize, plan) against `InferenceSession(...)`.
+Reproduce: `LEDGE_SHARED_MODELS=DIR scripts/bench --rounds {args.rounds} --iters {args.iters}{" --web" if args.web else ""}`
+(DIR holds the fp32 sources named in demo-models/README.md; without it, the int8 rows only).
 {web_section}"""
     (args.out / "benchmarks.md").write_text(doc)
     return 0
