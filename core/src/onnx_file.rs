@@ -262,6 +262,7 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Result<Option<(Str
         return Ok(None);
     };
     let mut constants: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    let mut float_constants: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
     let mut largest: Option<(String, u64)> = None;
     let mut note = |name: &str, elements: u64| {
         if largest.as_ref().is_none_or(|(_, e)| elements > *e) {
@@ -273,6 +274,9 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Result<Option<(Str
         if let Some(values) = int_values(t) {
             constants.insert(&t.name, values);
         }
+        if let Some(values) = float_values(t) {
+            float_constants.insert(&t.name, values);
+        }
     }
     for n in &graph.node {
         let name = n.output.first().map_or(n.name.as_str(), String::as_str);
@@ -282,8 +286,33 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Result<Option<(Str
                 if let Some(values) = int_values(t) {
                     constants.insert(name, values);
                 }
+                if let Some(values) = float_values(t) {
+                    float_constants.insert(name, values);
+                }
             }
             continue;
+        }
+        // Resize/Upsample scales: a 5e16 up-scale or a 6e-39 down-scale (which empties a
+        // dimension) sends tract's shape arithmetic past usize (fuzz finding).
+        let scales_at = match n.op_type.as_str() {
+            "Resize" => Some(2),
+            "Upsample" => Some(1),
+            _ => None,
+        };
+        if let Some(scales) = scales_at
+            .and_then(|i| n.input.get(i))
+            .and_then(|s| float_constants.get(s.as_str()))
+        {
+            const MAX_SCALE: f32 = 65536.0;
+            if let Some(bad) = scales
+                .iter()
+                .find(|s| !(s.is_finite() && (1.0 / MAX_SCALE..=MAX_SCALE).contains(*s)))
+            {
+                return Err(Error::ModelFormat(format!(
+                    "{} '{name}': scale {bad:e} is outside [1/{MAX_SCALE}, {MAX_SCALE}]",
+                    n.op_type
+                )));
+            }
         }
         let input = |i: usize| n.input.get(i).and_then(|x| constants.get(x.as_str()));
         let sizes = |v: &Vec<i64>| -> Result<u64> {
@@ -323,6 +352,24 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Result<Option<(Str
 fn product(dims: &[i64]) -> u64 {
     dims.iter()
         .fold(1u64, |n, &d| n.saturating_mul(d.max(1) as u64))
+}
+
+/// The values of a small float tensor (scales), from its typed or raw data.
+fn float_values(t: &tract_onnx::pb::TensorProto) -> Option<Vec<f32>> {
+    use tract_onnx::pb::tensor_proto::DataType;
+    const MAX: usize = 64;
+    if DataType::try_from(t.data_type).ok()? != DataType::Float {
+        return None;
+    }
+    if !t.float_data.is_empty() {
+        return (t.float_data.len() <= MAX).then(|| t.float_data.clone());
+    }
+    (t.raw_data.len() <= 4 * MAX).then(|| {
+        t.raw_data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    })
 }
 
 /// The values of a small integer tensor (shapes, sizes), from its typed or raw data.

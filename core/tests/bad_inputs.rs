@@ -409,6 +409,17 @@ fn a_negative_constant_shape_is_refused() {
 }
 
 #[test]
+fn an_absurd_resize_scale_is_refused() {
+    // Found by the load_model fuzz target: Resize scales [1, 1, 5.9e-39, 5.4e16] empty one
+    // dimension and blow up another; tract's MaxPool shape arithmetic then asked for 5e18 bytes.
+    assert_msg(
+        &load_err(&load_model_regression("resize-scale-5e16-huge-alloc.onnx")),
+        "ModelFormat",
+        &["Resize 'r': scale 5.877472e-39 is outside [1/65536, 65536]"],
+    );
+}
+
+#[test]
 fn hostile_npy_headers_fail_fast() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/npy");
     // Found by the npy fuzz target: nested brackets made the header parser run for minutes.
