@@ -218,10 +218,7 @@ impl Model {
             manifest.as_ref().and_then(|m| m.sha256.clone()),
         ) {
             let actual = if source == Some(ManifestSource::Embedded) {
-                match packed_base {
-                    Some(base) => base?,
-                    None => onnx_file::packed_base_sha256(bytes, m)?,
-                }
+                packed_base.unwrap_or_else(|| onnx_file::packed_base_sha256(bytes, m))?
             } else {
                 sha256.clone()
             };
