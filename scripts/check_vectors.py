@@ -29,8 +29,12 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
-def check_vectors(ledge: list[str]) -> tuple[int, list[str], float]:
+def check_vectors(ledge: list[str], models: list[str]) -> tuple[int, list[str], float]:
     cases = json.loads((DEMO / "vectors/cases.json").read_text(encoding="utf-8"))["cases"]
+    if models:
+        cases = [c for c in cases if c["model"] in models]
+        if not cases:
+            raise SystemExit(f"check_vectors: no case uses any of {models}")
     groups: dict[tuple[str, str | None], list[dict]] = defaultdict(list)
     for case in cases:
         groups[(case["model"], case.get("manifest"))].append(case)
@@ -87,13 +91,15 @@ def bad_inputs(tmp: Path) -> list[tuple[str, list[str]]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reference", help="command of the reference ledge binary for the bad inputs")
+    ap.add_argument("--model", action="append", default=[],
+                    help="only the cases of this model (demo-models/ relative path; repeatable)")
     ap.add_argument("ledge", nargs=argparse.REMAINDER, help="command prefix that runs ledge")
     args = ap.parse_args()
     ledge = [a for a in args.ledge if a != "--"]
     if not ledge:
         ap.error("give the ledge command after --")
 
-    passed, failures, worst = check_vectors(ledge)
+    passed, failures, worst = check_vectors(ledge, args.model)
     print(f"vectors: {passed} passed, {len(failures)} failed (max tensor-level |Δscore| {worst:.5f})")
     with tempfile.TemporaryDirectory() as tmp:
         for name, cmd in bad_inputs(Path(tmp)):

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Runs the `ledge` CLI over every shared vector and the bad-input catalogue under valgrind's
-# memcheck: zero errors and no definite leaks, or it fails (valgrind's exit code 99 and its report
-# make scripts/check_vectors.py count the case as failed). The release build keeps symbol names,
-# so a report points at the code.
+# Runs the `ledge` CLI over shared vectors and the bad-input catalogue under valgrind's memcheck:
+# zero errors and no definite leaks, or it fails (valgrind's exit code 99 and its report make
+# scripts/check_vectors.py count the case as failed). The release build keeps symbol names, so a
+# report points at the code.
 #
+# By default the PP-OCR vectors (both demo graphs' code paths: image decode, every preprocessing
+# step, the int8 and depthwise kernels, the Softmax repair fixture) and every bad input; `--all`
+# adds the EfficientNet vectors, which exercise the same code on larger tensors at ~5x the time
+# (README, "Testing").
+#
+# Usage: scripts/memcheck.sh [--all]
 # Environment: CARGO_TARGET_DIR (cargo's build folder, default ./target).
 set -euo pipefail
 
@@ -20,6 +26,8 @@ cargo build --release --locked -p ledge-cli --bin ledge
 ledge="${CARGO_TARGET_DIR:-${repo}/target}/release/ledge"
 valgrind --version >&2
 started="${SECONDS}"
-python3 scripts/check_vectors.py -- valgrind --quiet --error-exitcode=99 --leak-check=full \
+models=(--model ppocr-cls/model.onnx --model fixtures/ppocr-cls-softmax-qdq.onnx)
+[[ "${1:-}" != --all ]] || models=()
+python3 scripts/check_vectors.py "${models[@]}" -- valgrind --quiet --error-exitcode=99 --leak-check=full \
   --errors-for-leak-kinds=definite --show-leak-kinds=definite "${ledge}"
 echo "memcheck: clean in $((SECONDS - started)) s" >&2

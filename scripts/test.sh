@@ -2,59 +2,87 @@
 # Runs every test of the project: formatting, lints, the size budget, and all test suites.
 # This is README's test command and what CI runs (.ci/run). It installs what it needs.
 #
+# Every step is timed: a table of step durations closes the run (also on failure) and is written
+# as JSON to $CARGO_TARGET_DIR/test-times.json, so every note can say where CI time goes.
+#
 # Environment:
 #   CARGO_TARGET_DIR   cargo's build folder (CI points it outside the clone to reuse builds)
+#   LEDGE_FUZZ_SMOKE   1 adds a 30 s AddressSanitizer fuzz run per target (a full ASan compile of
+#                      tract: ~31 min cold). Off by default: every fuzz finding and seed is a plain
+#                      cargo test (core/tests/fuzz_regressions.rs); campaigns are scripts/fuzz.sh.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
+target_dir="${CARGO_TARGET_DIR:-${repo}/target}"
+mkdir -p "${target_dir}"
+times_json="$(cd "${target_dir}" && pwd)/test-times.json"
 
-step() { printf '\n== %s\n' "$*" >&2; }
+names=()
+secs=()
+started_all=${SECONDS}
+current=""
+current_started=0
 
-step "tools"
-"${repo}/scripts/install-deps.sh"
+# step NAME COMMAND...: runs one timed step.
+step() {
+  local name="$1"
+  shift
+  printf '\n== %s\n' "${name}" >&2
+  current="${name}"
+  current_started=${SECONDS}
+  "$@"
+  names+=("${name}")
+  secs+=($((SECONDS - current_started)))
+  current=""
+  printf '== %s: %d s\n' "${name}" "${secs[-1]}" >&2
+}
+
+summary() {
+  local status=$?
+  if [[ -n "${current}" ]]; then
+    names+=("${current} (FAILED)")
+    secs+=($((SECONDS - current_started)))
+  fi
+  local total=$((SECONDS - started_all)) i json="" sep=""
+  {
+    printf '\n== step times (exit %d)\n' "${status}"
+    printf '%8s  %s\n' "seconds" "step"
+    for i in "${!names[@]}"; do
+      printf '%8d  %s\n' "${secs[i]}" "${names[i]}"
+      json+="${sep}{\"step\": \"${names[i]//\"/\\\"}\", \"seconds\": ${secs[i]}}"
+      sep=", "
+    done
+    printf '%8d  %s\n' "${total}" "total ($((total / 60)) min)"
+  } >&2
+  printf '{"exit": %d, "total_seconds": %d, "steps": [%s]}\n' "${status}" "${total}" "${json}" \
+    >"${times_json}"
+  echo "step times written to ${times_json}" >&2
+}
+trap summary EXIT
+
+rust_tests() {
+  cargo test --workspace --all-features --release --locked --lib --bins --tests
+  # Doc tests last: only the core has them, so CI's closing line counts real tests.
+  cargo test --release --locked --doc -p ledge
+}
+
+step "tools" "${repo}/scripts/install-deps.sh"
 cargo --version >&2
-
-step "format (cargo fmt --check)"
-cargo fmt --all -- --check
-
-step "lints (cargo clippy -D warnings, every feature)"
-cargo clippy --workspace --all-targets --all-features --release --locked -- -D warnings
-
-step "shell scripts (shellcheck)"
-shellcheck scripts/*.sh scripts/bench .ci/run
-
-step "uniffi bindings (committed Swift sources are current)"
-"${repo}/scripts/gen-bindings.sh" --check
-
-step "Raspberry Pi cross builds (aarch64, armv7: CLI, library, Python wheel)"
-"${repo}/scripts/build-pi.sh"
-
-step "WebAssembly build (ledge-wasm for wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)"
-"${repo}/scripts/build-wasm.sh"
-
-step "size budget (dist build + ledge budget check)"
-"${repo}/scripts/size-budget.sh"
-
-step "Raspberry Pi: every vector and bad input under qemu"
-"${repo}/scripts/test-pi.sh"
-
-step "valgrind memcheck: the CLI over every vector and bad input, zero errors, no leaks"
-"${repo}/scripts/memcheck.sh"
-
-step "Python binding (wheel, fresh venv, pytest)"
-"${repo}/scripts/test-python.sh"
-
-step "Kotlin library (ledge-jni + mvn test in android/)"
-"${repo}/scripts/test-kotlin.sh"
-
-step "JavaScript (node --test over web/dist) and the demo page in headless Chromium"
-"${repo}/scripts/test-web.sh"
-
-step "fuzz smoke run (30 s per target; scripts/fuzz.sh --runs N for campaigns)"
-"${repo}/scripts/fuzz.sh" --seconds 30
-
-step "Rust tests (cargo test)"
-cargo test --workspace --all-features --release --locked --lib --bins --tests
-# Doc tests last: only the core has them, so CI's closing line counts real tests.
-cargo test --release --locked --doc -p ledge
+step "format (cargo fmt --check)" cargo fmt --all -- --check
+step "lints (cargo clippy -D warnings, every feature)" \
+  cargo clippy --workspace --all-targets --all-features --release --locked -- -D warnings
+step "shell scripts (shellcheck)" shellcheck scripts/*.sh scripts/bench .ci/run
+step "uniffi bindings (committed Swift sources are current)" "${repo}/scripts/gen-bindings.sh" --check
+step "Raspberry Pi cross builds (aarch64, armv7: CLI, library, Python wheel)" "${repo}/scripts/build-pi.sh"
+step "WebAssembly build (wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)" "${repo}/scripts/build-wasm.sh"
+step "size budget (dist build + ledge budget check)" "${repo}/scripts/size-budget.sh"
+step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh"
+step "valgrind memcheck (CLI, PP-OCR vectors and every bad input)" "${repo}/scripts/memcheck.sh"
+step "Python binding (wheel, fresh venv, pytest)" "${repo}/scripts/test-python.sh"
+step "Kotlin library (ledge-jni + mvn test in android/)" "${repo}/scripts/test-kotlin.sh"
+step "JavaScript (node --test over web/dist, headless Chromium)" "${repo}/scripts/test-web.sh"
+if [[ "${LEDGE_FUZZ_SMOKE:-0}" == 1 ]]; then
+  step "fuzz smoke run (30 s per target)" "${repo}/scripts/fuzz.sh" --seconds 30
+fi
+step "Rust tests (cargo test)" rust_tests
