@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::tensor::DType;
+use crate::dtype::DType;
 
 /// Result alias used across Ledge.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -64,6 +64,11 @@ pub enum Error {
     #[error("cannot decode image: {0}")]
     ImageDecode(String),
 
+    /// A decoded image or frame could not be turned into the model's input (crop, resize or
+    /// colour conversion failed).
+    #[error("cannot preprocess image: {0}")]
+    Preprocess(String),
+
     /// An argument is out of its documented range (e.g. `k = 0`, a pixel buffer of the wrong length,
     /// a malformed `.npy` file).
     #[error("invalid argument: {0}")]
@@ -72,6 +77,16 @@ pub enum Error {
     /// The manifest is missing where it is needed, malformed, or does not fit the model.
     #[error("manifest: {0}")]
     Manifest(String),
+
+    /// The model's inputs or outputs do not fit the task asked of it (e.g. `classify` on a model
+    /// with two inputs, or on a batch of more than one row).
+    #[error("this model cannot {task}: {reason}")]
+    TaskMismatch {
+        /// The task asked for, e.g. `classify`.
+        task: &'static str,
+        /// What about the model or the call does not fit, and what to do instead.
+        reason: String,
+    },
 
     /// The model bytes do not match the sha256 its manifest records.
     #[error("integrity check failed: manifest says sha256 {expected}, model has {actual}")]
@@ -93,27 +108,69 @@ pub enum Error {
     },
 
     /// An input is larger than a configured limit; refused before any large allocation.
-    #[error("limit exceeded: {limit} is {value}, the maximum is {max}")]
+    #[error("limit exceeded: {limit} is {value}, the maximum is {max} (raise Limits::{limit} if the input is trusted)")]
     LimitExceeded {
-        /// Name of the limit, as in [`crate::Limits`].
-        limit: &'static str,
+        /// Which limit of [`crate::Limits`].
+        limit: Limit,
         /// The offending value.
         value: u64,
         /// The configured maximum.
         max: u64,
     },
 
-    /// A size-budget file is malformed or its artifacts cannot be measured.
-    #[error("budget: {0}")]
-    Budget(String),
+    /// The engine could not prepare (type, optimize or plan) a model that parsed: a load-time
+    /// failure, reported at load.
+    #[error("cannot prepare the model: {0}")]
+    Optimization(String),
 
-    /// The engine failed while optimizing or running a model that passed every check.
+    /// The engine failed while running a loaded model on inputs that passed every check.
     #[error("inference failed: {0}")]
     Inference(String),
 }
 
+/// The resource limits of [`crate::Limits`], named as its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// [`crate::Limits::max_model_bytes`].
+    MaxModelBytes,
+    /// [`crate::Limits::max_image_pixels`].
+    MaxImagePixels,
+    /// [`crate::Limits::max_tensor_elements`].
+    MaxTensorElements,
+    /// [`crate::Limits::max_plan_bytes`].
+    MaxPlanBytes,
+}
+
+impl Limit {
+    /// The field name in [`crate::Limits`] (`"max_image_pixels"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::MaxModelBytes => "max_model_bytes",
+            Limit::MaxImagePixels => "max_image_pixels",
+            Limit::MaxTensorElements => "max_tensor_elements",
+            Limit::MaxPlanBytes => "max_plan_bytes",
+        }
+    }
+
+    /// Every limit, in declaration order.
+    pub const ALL: [Limit; 4] = [
+        Limit::MaxModelBytes,
+        Limit::MaxImagePixels,
+        Limit::MaxTensorElements,
+        Limit::MaxPlanBytes,
+    ];
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
@@ -147,8 +204,13 @@ impl Error {
                 got: DType::U8,
             },
             Error::ImageDecode("sample image decode".into()),
+            Error::Preprocess("sample preprocess".into()),
             Error::InvalidArgument("sample invalid argument".into()),
             Error::Manifest("sample manifest".into()),
+            Error::TaskMismatch {
+                task: "classify",
+                reason: "sample task mismatch".into(),
+            },
             Error::Integrity {
                 expected: "0".repeat(64),
                 actual: "f".repeat(64),
@@ -158,11 +220,11 @@ impl Error {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "sample io"),
             },
             Error::LimitExceeded {
-                limit: "max_image_pixels",
+                limit: Limit::MaxImagePixels,
                 value: 10,
                 max: 5,
             },
-            Error::Budget("sample budget".into()),
+            Error::Optimization("sample optimization".into()),
             Error::Inference("sample inference".into()),
         ]
     }
@@ -177,34 +239,26 @@ impl Error {
             Error::InputShape { .. } => "InputShape",
             Error::InputType { .. } => "InputType",
             Error::ImageDecode(_) => "ImageDecode",
+            Error::Preprocess(_) => "Preprocess",
             Error::InvalidArgument(_) => "InvalidArgument",
             Error::Manifest(_) => "Manifest",
+            Error::TaskMismatch { .. } => "TaskMismatch",
             Error::Integrity { .. } => "Integrity",
             Error::Io { .. } => "Io",
             Error::LimitExceeded { .. } => "LimitExceeded",
-            Error::Budget(_) => "Budget",
+            Error::Optimization(_) => "Optimization",
             Error::Inference(_) => "Inference",
         }
     }
 }
 
-/// Renders a tract error with its whole context chain on one line.
-pub(crate) fn tract_chain(e: &tract_onnx::prelude::TractError) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
-/// A TOML error on one line: `line L, column C: message`.
-pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {}", e.message().trim())
-        }
-        None => e.message().trim().to_string(),
-    }
+/// The text of a panic payload (`panic!` with a literal or a formatted message). The bindings
+/// use it where they catch a panic at the FFI boundary, the core where it catches an engine
+/// panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_string())
 }

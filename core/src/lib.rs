@@ -1,6 +1,6 @@
 //! # Ledge
 //!
-//! On-device inference for quantized image classifiers, on top of the
+//! On-device inference for quantized image models, on top of the
 //! [tract](https://github.com/sonos/tract) ONNX engine: load a model once, share it across
 //! threads, and classify encoded images or camera frames with the preprocessing its
 //! [`Manifest`] describes.
@@ -8,10 +8,10 @@
 //! ```
 //! # fn main() -> ledge::Result<()> {
 //! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap();
-//! use ledge::{LoadOptions, Model};
+//! use ledge::{ClassifyOptions, LoadOptions, Model};
 //!
 //! let model = Model::from_path("demo-models/efficientnet-lite0/model.onnx", &LoadOptions::default())?;
-//! let top3 = model.classify_path("demo-models/images/chelsea.png", 3)?;
+//! let top3 = model.classify_path("demo-models/images/chelsea.png", &ClassifyOptions::top(3))?;
 //! for p in &top3 {
 //!     println!("{:>5.1}%  {}", p.score * 100.0, p.label.as_deref().unwrap_or("?"));
 //! }
@@ -19,30 +19,43 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Layout (dependencies point one way, down this list)
+//! - [`Model`] (`model.rs`): ties the layers together.
+//! - [`serving`]: usage statistics.
+//! - [`tasks`]: what outputs mean (classification).
+//! - [`vision`]: image bytes and frames → input tensors, and the geometry back.
+//! - `engine` (private): the only code that touches tract — loading, limits, graph passes,
+//!   planning, running, profiling.
+//! - `kernels` (private): pure compute (the int8 kernels), no tract.
+//! - Base types: [`Tensor`], [`DType`], [`Error`], [`LoadOptions`], [`Manifest`].
+//!
 //! The core has no FFI: the Swift/Python (uniffi), Kotlin (JNI), JavaScript (wasm-bindgen) and
 //! CLI faces in `bindings/` only convert types and map [`Error`].
 
-pub mod budget;
 mod clock;
+mod dtype;
+mod engine;
 mod error;
-mod int8;
+mod kernels;
 pub mod manifest;
 mod model;
-mod onnx_file;
-pub mod postprocess;
-pub mod preprocess;
-mod profile;
-mod repair;
-mod stats;
+mod options;
+pub mod serving;
+pub mod tasks;
 mod tensor;
+pub mod vision;
 
 pub use clock::set_clock;
-pub use error::{Error, Result};
-pub use int8::int8_matmul_kernel;
+pub use dtype::DType;
+pub use engine::{
+    pack, selected_isa, sha256_hex, supported_isas, ManifestSource, ModelInfo, OpProfile, Profile,
+    TensorSpec, ISA_ENV,
+};
+pub use error::{panic_message, Error, Limit, Result};
+pub use kernels::int8::fast_gemm as int8_matmul_kernel;
 pub use manifest::Manifest;
-pub use model::{Limits, LoadOptions, ManifestSource, Model, ModelInfo, TensorSpec};
-pub use onnx_file::{pack, sha256_hex};
-pub use postprocess::Prediction;
-pub use profile::{OpProfile, Profile};
-pub use stats::{percentile, Stats, LATENCY_WINDOW};
-pub use tensor::{DType, Tensor, TensorData};
+pub use model::Model;
+pub use options::{Limits, LoadOptions};
+pub use serving::Stats;
+pub use tasks::{ClassifyOptions, Prediction};
+pub use tensor::{Tensor, TensorData};

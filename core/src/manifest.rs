@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{toml_error, Error, Result};
+use crate::error::{Error, Result};
 
 /// The ONNX `metadata_props` key that holds an embedded manifest (TOML text, labels inlined).
 pub const METADATA_KEY: &str = "ledge.manifest";
@@ -132,15 +132,33 @@ pub enum Normalize {
 
 impl Normalize {
     /// Per-channel `(scale, offset)` so that `y = x · scale + offset`.
+    ///
+    /// # Errors
+    /// [`Error::Manifest`] when a list has neither one value nor `channels` values (never for a
+    /// validated manifest and 3 channels).
     pub fn affine(&self, channels: usize) -> Result<Vec<(f32, f32)>> {
-        let pick = |v: &[f32], c: usize| if v.len() == 1 { v[0] } else { v[c] };
+        let pick = |v: &[f32], name: &str, c: usize| match v {
+            [one] => Ok(*one),
+            _ => v
+                .get(c)
+                .copied()
+                .filter(|_| v.len() == channels)
+                .ok_or_else(|| {
+                    Error::Manifest(format!(
+                        "normalize.{name} needs 1 or {channels} values, got {}",
+                        v.len()
+                    ))
+                }),
+        };
         (0..channels)
             .map(|c| match self {
                 Normalize::MeanStd { mean, std } => {
-                    let s = pick(std, c);
-                    Ok((1.0 / s, -pick(mean, c) / s))
+                    let s = pick(std, "std", c)?;
+                    Ok((1.0 / s, -pick(mean, "mean", c)? / s))
                 }
-                Normalize::ScaleOffset { scale, offset } => Ok((pick(scale, c), pick(offset, c))),
+                Normalize::ScaleOffset { scale, offset } => {
+                    Ok((pick(scale, "scale", c)?, pick(offset, "offset", c)?))
+                }
             })
             .collect()
     }
@@ -256,6 +274,21 @@ fn strip_prefix(e: &Error) -> String {
     }
 }
 
+/// A TOML error on one line: `line L, column C: message` (for every TOML file Ledge reads:
+/// manifests here, budgets in the CLI).
+#[doc(hidden)]
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", e.message().trim())
+        }
+        None => e.message().trim().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +357,7 @@ labels = ["a", "b"]
     fn rejects_bad_values_with_a_message_naming_the_field() {
         for (from, to, needle) in [
             ("0.875", "1.5", "crop_fraction"),
+            ("mean = [127.0]", "mean = []", "normalize.mean needs 1 or 3"),
             ("std = [128.0]", "std = [0.0]", "std must not be 0"),
             (
                 "mean = [127.0]",
@@ -345,6 +379,15 @@ labels = ["a", "b"]
                 "{e} should mention {needle}"
             );
         }
+    }
+
+    #[test]
+    fn affine_refuses_lists_that_do_not_fit_instead_of_panicking() {
+        let n = Normalize::MeanStd {
+            mean: vec![],
+            std: vec![1.0],
+        };
+        assert_eq!(n.affine(3).unwrap_err().kind(), "Manifest");
     }
 
     #[test]

@@ -109,25 +109,31 @@ fn wrong_input_shape_count_and_dtype() {
 fn undecodable_and_truncated_images() {
     let model = load("ppocr-cls/model.onnx");
     assert_msg(
-        &model.classify_encoded(b"GIF89a nope", 1).unwrap_err(),
+        &model
+            .classify_encoded(b"GIF89a nope", &ledge::ClassifyOptions::top(1))
+            .unwrap_err(),
         "ImageDecode",
         &[],
     );
     assert_msg(
-        &model.classify_encoded(b"", 1).unwrap_err(),
+        &model
+            .classify_encoded(b"", &ledge::ClassifyOptions::top(1))
+            .unwrap_err(),
         "ImageDecode",
         &["empty"],
     );
     let png = read("images/line0_0.png");
     assert_eq!(
         model
-            .classify_encoded(&png[..png.len() / 2], 1)
+            .classify_encoded(&png[..png.len() / 2], &ledge::ClassifyOptions::top(1))
             .unwrap_err()
             .kind(),
         "ImageDecode"
     );
     assert_msg(
-        &model.classify_encoded(b"\x00\x01\x02\x03", 1).unwrap_err(),
+        &model
+            .classify_encoded(b"\x00\x01\x02\x03", &ledge::ClassifyOptions::top(1))
+            .unwrap_err(),
         "ImageDecode",
         &["JPEG or PNG"],
     );
@@ -137,13 +143,15 @@ fn undecodable_and_truncated_images() {
 fn zero_sized_images() {
     let model = load("ppocr-cls/model.onnx");
     assert_msg(
-        &model.classify_rgba(&[], 0, 10, 1).unwrap_err(),
+        &model
+            .classify_rgba(&[], 0, 10, &ledge::ClassifyOptions::top(1))
+            .unwrap_err(),
         "ImageDecode",
         &["0×10", "no pixels"],
     );
     assert_eq!(
         model
-            .classify_encoded(&png_header(0, 5), 1)
+            .classify_encoded(&png_header(0, 5), &ledge::ClassifyOptions::top(1))
             .unwrap_err()
             .kind(),
         "ImageDecode"
@@ -155,20 +163,25 @@ fn oversize_dimensions_are_refused_before_allocating() {
     let model = load("ppocr-cls/model.onnx");
     // 100 000 × 100 000 RGB would need 30 GB: refused from the 33-byte header alone.
     let e = model
-        .classify_encoded(&png_header(100_000, 100_000), 1)
+        .classify_encoded(
+            &png_header(100_000, 100_000),
+            &ledge::ClassifyOptions::top(1),
+        )
         .unwrap_err();
     assert!(
         matches!(
             e,
             Error::LimitExceeded {
-                limit: "max_image_pixels",
+                limit: ledge::Limit::MaxImagePixels,
                 value: 10_000_000_000,
                 ..
             }
         ),
         "{e}"
     );
-    let e = model.classify_rgba(&[0; 4], 70_000, 70_000, 1).unwrap_err();
+    let e = model
+        .classify_rgba(&[0; 4], 70_000, 70_000, &ledge::ClassifyOptions::top(1))
+        .unwrap_err();
     assert_msg(&e, "LimitExceeded", &["max_image_pixels is 4900000000"]);
 
     let mut options = LoadOptions::default();
@@ -191,17 +204,24 @@ fn bad_arguments() {
     let model = load("ppocr-cls/model.onnx");
     let png = read("images/line0_0.png");
     assert_msg(
-        &model.classify_encoded(&png, 0).unwrap_err(),
+        &model
+            .classify_encoded(&png, &ledge::ClassifyOptions::top(0))
+            .unwrap_err(),
         "InvalidArgument",
         &["k ≥ 1"],
     );
     assert_msg(
-        &model.classify_rgba(&[0; 15], 2, 2, 1).unwrap_err(),
+        &model
+            .classify_rgba(&[0; 15], 2, 2, &ledge::ClassifyOptions::top(1))
+            .unwrap_err(),
         "InvalidArgument",
         &["needs 16 bytes, got 15"],
     );
     assert_eq!(
-        model.classify_encoded(&png, 100).unwrap().len(),
+        model
+            .classify_encoded(&png, &ledge::ClassifyOptions::top(100))
+            .unwrap()
+            .len(),
         2,
         "k is capped at the class count"
     );
@@ -225,7 +245,7 @@ fn classify_without_a_manifest_says_how_to_add_one() {
     .unwrap();
     assert!(model.info().manifest.is_none());
     let e = model
-        .classify_encoded(&read("images/line0_0.png"), 1)
+        .classify_encoded(&read("images/line0_0.png"), &ledge::ClassifyOptions::top(1))
         .unwrap_err();
     assert_msg(&e, "Manifest", &["no manifest", "ledge pack"]);
 }
@@ -343,7 +363,7 @@ fn a_graph_that_plans_terabytes_is_refused_before_allocating() {
         matches!(
             e,
             Error::LimitExceeded {
-                limit: "max_plan_bytes",
+                limit: ledge::Limit::MaxPlanBytes,
                 ..
             }
         ),
@@ -426,14 +446,14 @@ fn hostile_npy_headers_fail_fast() {
     let started = std::time::Instant::now();
     let hang = std::fs::read(dir.join("nested-brackets-hang.npy")).unwrap();
     assert_msg(
-        &Tensor::from_npy(&hang).unwrap_err(),
+        &ledge_cli::npy::read(&hang).unwrap_err(),
         "InvalidArgument",
         &["structured"],
     );
     // A 2^40-element shape over 16 bytes of data: refused before allocating for it.
     let huge = std::fs::read(dir.join("terabyte-shape-16-bytes.npy")).unwrap();
     assert_msg(
-        &Tensor::from_npy(&huge).unwrap_err(),
+        &ledge_cli::npy::read(&huge).unwrap_err(),
         "InvalidArgument",
         &["needs 4398046511104 bytes of data, the file has 16"],
     );

@@ -1,33 +1,110 @@
 //! Every input the fuzzers ever found a problem with (fuzz/regressions/TARGET/), and the fuzz
-//! seeds, through the same public calls as the fuzz targets: each must end in `Ok` or a typed
-//! error, never a panic. A new finding is added by copying its reproducer into the folder.
+//! seeds, through the same public calls as the fuzz targets. Each file's exact outcome is listed
+//! below (`Ok` or the error kind and a phrase of its message); a file without an entry, an
+//! entry without a file, and a missing folder all fail, so the list and the folders stay one.
+//! A new finding: copy its reproducer into the folder and add its line here.
+//! (The `.npy` regressions live with the `.npy` reader, in `bindings/cli/tests/`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ledge::budget::Budget;
-use ledge::{LoadOptions, Manifest, Model, Tensor};
+use ledge::{ClassifyOptions, LoadOptions, Manifest, Model, Tensor};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
-/// The files of `fuzz/<sub>`, but not `.gitkeep`.
-fn files(sub: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let Ok(dir) = std::fs::read_dir(fuzz_dir().join(sub)) else {
-        return vec![];
-    };
-    let mut out: Vec<_> = dir
+/// The files of `fuzz/<sub>` by name (`.gitkeep` aside); a missing or empty folder fails.
+fn files(sub: &str) -> BTreeMap<String, Vec<u8>> {
+    let dir = fuzz_dir().join(sub);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let out: BTreeMap<_, _> = entries
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file() && p.file_name().unwrap() != ".gitkeep")
         .map(|p| {
-            let bytes = std::fs::read(&p).unwrap();
-            (p, bytes)
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
         })
         .collect();
-    out.sort();
+    assert!(!out.is_empty(), "{} holds no input", dir.display());
     out
+}
+
+/// Checks that `expected` names exactly the files of `sub`, and each file's outcome.
+fn check(sub: &str, expected: &[(&str, Outcome)], outcome: impl Fn(&[u8]) -> ledge::Result<()>) {
+    let found = files(sub);
+    let listed: Vec<&str> = expected.iter().map(|(f, _)| *f).collect();
+    let present: Vec<&str> = found.keys().map(String::as_str).collect();
+    assert_eq!(
+        present, listed,
+        "fuzz/{sub}: the files and this test's list differ"
+    );
+    for (name, want) in expected {
+        let got = outcome(&found[*name]);
+        match (want, &got) {
+            (Outcome::Ok, Ok(())) => {}
+            (Outcome::Err(kind, phrase), Err(e)) if e.kind() == *kind => assert!(
+                e.to_string().contains(phrase),
+                "fuzz/{sub}/{name}: {e} should say {phrase:?}"
+            ),
+            _ => panic!("fuzz/{sub}/{name}: expected {want:?}, got {got:?}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Outcome {
+    Ok,
+    Err(&'static str, &'static str),
+}
+
+fn load_and_run(bytes: &[u8]) -> ledge::Result<()> {
+    let mut options = LoadOptions::default();
+    options.limits.max_plan_bytes = 64 << 20;
+    let model = Model::from_bytes(bytes, &options)?;
+    let inputs: Vec<Tensor> = model
+        .info()
+        .inputs
+        .iter()
+        .map(|spec| Tensor::zeros(spec.dtype, spec.dims()).unwrap())
+        .collect();
+    model.run(&inputs).map(drop)
+}
+
+#[test]
+fn model_regressions_and_seeds_end_as_recorded() {
+    use Outcome::*;
+    check(
+        "regressions/load_model",
+        &[
+            (
+                "negative-constant-shape-timeout.onnx",
+                Err("ModelFormat", "negative"),
+            ),
+            (
+                "resize-scale-5e16-huge-alloc.onnx",
+                Err("ModelFormat", "scale"),
+            ),
+            ("tract-padding-rank-panic.onnx", Err("ModelFormat", "")),
+            (
+                "transpose-perm-not-permutation-oom.onnx",
+                Err("ModelFormat", "is not a permutation"),
+            ),
+        ],
+        load_and_run,
+    );
+    check(
+        "seeds/models",
+        &[
+            ("tiny_classifier.onnx", Ok),
+            ("tiny_qdq.onnx", Ok),
+            ("tiny_resize.onnx", Ok),
+            ("tiny_shapes.onnx", Ok),
+        ],
+        load_and_run,
+    );
 }
 
 fn tiny_classifier() -> Model {
@@ -44,111 +121,60 @@ fn tiny_classifier() -> Model {
 }
 
 #[test]
-fn model_bytes_load_or_fail_typed() {
-    let mut seen = 0;
-    for (path, bytes) in files("regressions/load_model")
-        .into_iter()
-        .chain(files("seeds/models"))
-    {
-        let mut options = LoadOptions::default();
-        options.limits.max_plan_bytes = 64 << 20;
-        match Model::from_bytes(&bytes, &options) {
-            Ok(model) => {
-                let inputs: Vec<Tensor> = model
-                    .info()
-                    .inputs
-                    .iter()
-                    .map(|spec| {
-                        let shape = spec.shape.iter().map(|&d| d as usize).collect();
-                        Tensor::zeros(spec.dtype, shape).unwrap()
-                    })
-                    .collect();
-                if let Err(e) = model.run(&inputs) {
-                    assert_eq!(e.kind(), "Inference", "{}: {e}", path.display());
-                }
-            }
-            Err(e) => assert_ne!(e.kind(), "Io", "{}: {e}", path.display()),
-        }
-        seen += 1;
-    }
-    assert!(seen >= 4, "the tiny seed models are there");
-}
-
-#[test]
-fn the_tiny_seeds_are_real_models() {
+fn the_tiny_classifier_is_a_real_model() {
     let model = tiny_classifier();
     let png = std::fs::read(fuzz_dir().join("seeds/images/rgb.png")).unwrap();
-    let top = model.classify_encoded(&png, 3).unwrap();
+    let top = model
+        .classify_encoded(&png, &ClassifyOptions::top(3))
+        .unwrap();
     assert_eq!(top.len(), 3);
     let sum: f32 = top.iter().map(|p| p.score).sum();
     assert!((sum - 1.0).abs() < 1e-4, "softmax over 3 classes: {sum}");
-    for name in ["tiny_qdq", "tiny_shapes", "tiny_resize"] {
-        let path = fuzz_dir().join(format!("seeds/models/{name}.onnx"));
-        Model::from_path(&path, &LoadOptions::default()).unwrap();
-    }
 }
 
 #[test]
-fn images_classify_or_fail_typed() {
+fn image_regressions_and_seeds_end_as_recorded() {
+    use Outcome::*;
     let model = tiny_classifier();
-    for (path, bytes) in files("regressions/classify_image")
-        .into_iter()
-        .chain(files("seeds/images"))
-    {
-        if let Err(e) = model.classify_encoded(&bytes, 3) {
-            assert!(
-                ["ImageDecode", "LimitExceeded"].contains(&e.kind()),
-                "{}: {e}",
-                path.display()
-            );
-        }
-        if let [w, h, rest @ ..] = bytes.as_slice() {
-            let _ = model.classify_rgba(rest, u32::from(*w), u32::from(*h), 2);
-        }
-    }
-}
-
-#[test]
-fn manifests_parse_or_fail_typed() {
-    for (path, bytes) in files("regressions/manifest") {
-        let text = String::from_utf8_lossy(&bytes);
-        if let Ok(m) = Manifest::from_toml(&text) {
-            let _ = m.validate();
-            Manifest::from_toml(&m.to_toml()).unwrap();
-        } else {
-            eprintln!("{}: refused", path.display());
-        }
-    }
-}
-
-#[test]
-fn npy_files_round_trip_or_fail_typed() {
-    for (path, bytes) in files("regressions/npy")
-        .into_iter()
-        .chain(files("seeds/npy"))
-    {
-        match Tensor::from_npy(&bytes) {
-            Ok(t) => assert_eq!(Tensor::from_npy(&t.to_npy()).unwrap().to_npy(), t.to_npy()),
-            Err(e) => eprintln!("{}: {e}", path.display()),
-        }
-    }
-}
-
-#[test]
-fn budgets_parse_or_fail_typed() {
-    for (path, bytes) in files("regressions/budget") {
-        let text = String::from_utf8_lossy(&bytes);
-        if let Ok(b) = Budget::from_toml(&text) {
-            // As the fuzz target: absolute paths and `..` are legal but would glob the disk.
-            if b.artifacts
-                .iter()
-                .any(|a| a.path.starts_with('/') || a.path.contains(".."))
-            {
-                continue;
-            }
-            let _ = b.check(Path::new("/nonexistent-ledge-fuzz"));
-        } else {
-            eprintln!("{}: refused", path.display());
-        }
-    }
+    let classify = |bytes: &[u8]| {
+        model
+            .classify_encoded(bytes, &ClassifyOptions::top(3))
+            .map(drop)
+    };
+    check(
+        "regressions/classify_image",
+        &[("jpeg-debug-assertion-panic.jpg", Err("ImageDecode", ""))],
+        classify,
+    );
+    check(
+        "seeds/images",
+        &[
+            ("grey.png", Ok),
+            ("progressive.jpg", Ok),
+            ("rgb.jpg", Ok),
+            ("rgb.png", Ok),
+            ("rgba.png", Ok),
+        ],
+        classify,
+    );
+    // The fuzz target also reads its input as an RGBA frame: width, height, pixels.
+    let frame = |bytes: &[u8]| {
+        let [w, h, rest @ ..] = bytes else {
+            return Result::Ok(());
+        };
+        model
+            .classify_rgba(rest, u32::from(*w), u32::from(*h), &ClassifyOptions::top(2))
+            .map(drop)
+    };
+    check(
+        "seeds/images",
+        &[
+            ("grey.png", Err("InvalidArgument", "RGBA frame")),
+            ("progressive.jpg", Err("InvalidArgument", "RGBA frame")),
+            ("rgb.jpg", Err("InvalidArgument", "RGBA frame")),
+            ("rgb.png", Err("InvalidArgument", "RGBA frame")),
+            ("rgba.png", Err("InvalidArgument", "RGBA frame")),
+        ],
+        frame,
+    );
 }

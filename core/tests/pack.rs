@@ -63,7 +63,10 @@ fn the_options_manifest_wins_over_the_embedded_one() {
     let model = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options).unwrap();
     assert_eq!(model.info().manifest_source, Some(ManifestSource::Options));
     let top = model
-        .classify_path(demo().join("images/line2_180.png"), 1)
+        .classify_path(
+            demo().join("images/line2_180.png"),
+            &ledge::ClassifyOptions::top(1),
+        )
         .unwrap();
     assert_eq!(top[0].label.as_deref(), Some("upside down"));
 }

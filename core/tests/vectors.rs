@@ -10,7 +10,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::{cases, demo, load, read};
-use ledge::{LoadOptions, Model, Tensor};
+use ledge::{LoadOptions, Model};
 
 #[test]
 fn every_vector_matches_the_reference() {
@@ -45,15 +45,18 @@ fn check_every_vector(options: &LoadOptions) {
         let classes = model.info().outputs[0].shape.iter().product::<i64>() as usize;
         let got = match case.level.as_str() {
             "tensor" => {
-                let t = Tensor::from_npy(&read(&case.tensor)).unwrap();
-                model.classify_tensor(&t, classes)
+                let t = ledge_cli::npy::read(&read(&case.tensor)).unwrap();
+                model.classify_tensor(&t, &ledge::ClassifyOptions::top(classes as u32))
             }
-            "image" => model.classify_encoded(&read(&case.image), classes),
+            "image" => model.classify_encoded(
+                &read(&case.image),
+                &ledge::ClassifyOptions::top(classes as u32),
+            ),
             other => panic!("unknown level {other}"),
         }
         .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let score: HashMap<usize, f32> = got.iter().map(|p| (p.index, p.score)).collect();
-        if got[0].index != case.expected[0].index {
+        let score: HashMap<usize, f32> = got.iter().map(|p| (p.index as usize, p.score)).collect();
+        if got[0].index as usize != case.expected[0].index {
             failures.push(format!(
                 "{}: top-1 {} != {}",
                 case.name, got[0].index, case.expected[0].index
@@ -106,7 +109,7 @@ fn preprocessing_matches_the_python_reference() {
             ledge::manifest::Normalize::ScaleOffset { scale, .. } => 1.0 / scale[0],
         };
         let ours = model.preprocess_encoded(&read(&case.image)).unwrap();
-        let reference = Tensor::from_npy(&read(&case.tensor)).unwrap();
+        let reference = ledge_cli::npy::read(&read(&case.tensor)).unwrap();
         assert_eq!(ours.shape(), reference.shape(), "{}", case.name);
         let (a, b) = (ours.as_f32().unwrap(), reference.as_f32().unwrap());
         let diffs: Vec<f32> = a.iter().zip(b).map(|(x, y)| (x - y).abs() * std).collect();
@@ -134,7 +137,8 @@ fn preprocessing_matches_the_python_reference() {
 #[test]
 fn concurrent_runs_on_one_model_are_identical() {
     let model = load("efficientnet-lite0/model.onnx");
-    let tensor = Tensor::from_npy(&read("vectors/tensors/efficientnet-lite0_chelsea.npy")).unwrap();
+    let tensor =
+        ledge_cli::npy::read(&read("vectors/tensors/efficientnet-lite0_chelsea.npy")).unwrap();
     let reference = model.run(std::slice::from_ref(&tensor)).unwrap();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
@@ -159,7 +163,10 @@ fn stats_track_runs_latency_and_confidence() {
     assert_eq!(model.stats().mean_top1_score, None);
     for line in ["line0_0", "line0_180"] {
         model
-            .classify_path(demo().join(format!("images/{line}.png")), 1)
+            .classify_path(
+                demo().join(format!("images/{line}.png")),
+                &ledge::ClassifyOptions::top(1),
+            )
             .unwrap();
     }
     let stats = model.stats();

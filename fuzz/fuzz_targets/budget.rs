@@ -3,7 +3,7 @@
 //! fuzzer glob the whole disk, so those budgets are only parsed.
 #![no_main]
 
-use ledge::budget::Budget;
+use ledge_cli::budget::Budget;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

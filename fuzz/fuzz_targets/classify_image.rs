@@ -26,8 +26,8 @@ fn model() -> &'static Model {
 fuzz_target!(|bytes: &[u8]| {
     ledge_fuzz::quiet_caught_panics();
     let model = model();
-    let _ = model.classify_encoded(bytes, 3);
+    let _ = model.classify_encoded(bytes, &ledge::ClassifyOptions::top(3));
     if let [w, h, rest @ ..] = bytes {
-        let _ = model.classify_rgba(rest, u32::from(*w), u32::from(*h), 2);
+        let _ = model.classify_rgba(rest, u32::from(*w), u32::from(*h), &ledge::ClassifyOptions::top(2));
     }
 });

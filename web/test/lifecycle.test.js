@@ -54,14 +54,16 @@ test('every core error kind maps to a LedgeError of that kind', async () => {
   await init();
   const kinds = [
     'ModelFormat', 'UnsupportedOperator', 'InputCount', 'InputShape', 'InputType', 'ImageDecode',
-    'InvalidArgument', 'Manifest', 'Integrity', 'Io', 'LimitExceeded', 'Budget', 'Inference',
+    'Preprocess', 'InvalidArgument', 'Manifest', 'TaskMismatch', 'Integrity', 'Io', 'LimitExceeded',
+    'Optimization', 'Inference',
   ];
   for (const kind of kinds) throwsKind(() => _testing.error(kind), kind);
   assert.equal(throwsKind(() => _testing.error('UnsupportedOperator'), 'UnsupportedOperator').others, 2);
   assert.deepEqual(throwsKind(() => _testing.error('InputShape'), 'InputShape').got, [1, 3, 48, 190]);
   assert.equal(throwsKind(() => _testing.error('LimitExceeded'), 'LimitExceeded').max, 5);
   assert.equal(throwsKind(() => _testing.error('Io'), 'Io').path, '/sample/missing.onnx');
-  const e = throwsKind(() => _testing.error('Budget'), 'Budget');
+  assert.equal(throwsKind(() => _testing.error('TaskMismatch'), 'TaskMismatch').task, 'classify');
+  const e = throwsKind(() => _testing.error('Optimization'), 'Optimization');
   assert.ok(e.stack.includes('LedgeError'), 'a real stack trace');
 });
 

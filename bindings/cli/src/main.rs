@@ -5,9 +5,19 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use ledge::budget::Budget;
-use ledge::{LoadOptions, Manifest, Model, Tensor};
+use ledge::{ClassifyOptions, LoadOptions, Manifest, Model, Tensor};
+use ledge_cli::budget::{Budget, BudgetError};
+use ledge_cli::npy;
 use serde_json::json;
+
+/// What a command can fail with: the core's errors, and the budget checker's.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Ledge(#[from] ledge::Error),
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
+}
 
 #[derive(Parser)]
 #[command(
@@ -29,9 +39,8 @@ enum Command {
         /// JPEG or PNG files, or already preprocessed input tensors (`.npy`).
         #[arg(required = true)]
         images: Vec<PathBuf>,
-        /// How many classes to show.
-        #[arg(long = "top", short = 'k', default_value_t = 5)]
-        top: usize,
+        #[command(flatten)]
+        classify: ClassifyArgs,
         /// One JSON object per image instead of a table.
         #[arg(long)]
         json: bool,
@@ -134,6 +143,33 @@ enum BudgetCommand {
 }
 
 #[derive(Args)]
+struct ClassifyArgs {
+    /// How many classes to show, best first.
+    #[arg(long = "max-results", visible_alias = "top", short = 'k', default_value_t = ledge::tasks::classify::DEFAULT_MAX_RESULTS)]
+    max_results: u32,
+    /// Only classes scoring at least this probability (0–1).
+    #[arg(long, default_value_t = 0.0)]
+    score_threshold: f32,
+    /// Only these classes (label or index; repeatable).
+    #[arg(long = "allow", value_name = "LABEL")]
+    allowlist: Vec<String>,
+    /// Never these classes (label or index; repeatable).
+    #[arg(long = "deny", value_name = "LABEL")]
+    denylist: Vec<String>,
+}
+
+impl ClassifyArgs {
+    fn options(&self) -> ClassifyOptions {
+        ClassifyOptions {
+            max_results: self.max_results,
+            score_threshold: self.score_threshold,
+            allowlist: self.allowlist.clone(),
+            denylist: self.denylist.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
 struct LoadArgs {
     /// Use this manifest instead of the sidecar or embedded one.
     #[arg(long)]
@@ -142,6 +178,21 @@ struct LoadArgs {
     /// float between quantization steps), instead of Ledge's (for comparison).
     #[arg(long)]
     tract_kernels: bool,
+    /// Batch size pinned into the model's first dimension.
+    #[arg(long, default_value_t = 1)]
+    batch: u32,
+    /// Largest model file accepted, in bytes.
+    #[arg(long, value_name = "BYTES")]
+    max_model_bytes: Option<u64>,
+    /// Largest image accepted, in pixels.
+    #[arg(long, value_name = "PIXELS")]
+    max_image_pixels: Option<u64>,
+    /// Largest input tensor accepted, in elements.
+    #[arg(long, value_name = "ELEMENTS")]
+    max_tensor_elements: Option<u64>,
+    /// Largest total the model may plan to allocate, in bytes.
+    #[arg(long, value_name = "BYTES")]
+    max_plan_bytes: Option<u64>,
 }
 
 impl LoadArgs {
@@ -151,11 +202,19 @@ impl LoadArgs {
             .as_ref()
             .map(Manifest::from_path)
             .transpose()?;
+        let mut limits = ledge::Limits::default();
+        let set = |field: &mut u64, flag: Option<u64>| *field = flag.unwrap_or(*field);
+        set(&mut limits.max_model_bytes, self.max_model_bytes);
+        set(&mut limits.max_image_pixels, self.max_image_pixels);
+        set(&mut limits.max_tensor_elements, self.max_tensor_elements);
+        set(&mut limits.max_plan_bytes, self.max_plan_bytes);
         Model::from_path(
             model,
             &LoadOptions {
                 manifest,
                 ledge_kernels: !self.tract_kernels,
+                batch: self.batch,
+                limits,
                 ..LoadOptions::default()
             },
         )
@@ -174,22 +233,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> ledge::Result<ExitCode> {
+fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Classify {
             model,
             images,
-            top,
+            classify,
             json,
             load,
         } => {
             let model = load.load(&model)?;
+            let top = classify.options();
             for image in images {
                 let started = Instant::now();
                 let predictions = if image.extension().is_some_and(|e| e == "npy") {
-                    model.classify_tensor(&read_npy(&image)?, top)?
+                    model.classify_tensor(&read_npy(&image)?, &top)?
                 } else {
-                    model.classify_path(&image, top)?
+                    model.classify_path(&image, &top)?
                 };
                 let ms = started.elapsed().as_secs_f64() * 1e3;
                 if json {
@@ -225,15 +285,17 @@ fn run(command: Command) -> ledge::Result<ExitCode> {
             let results = model.run(&tensors)?;
             if !outputs.is_empty() && outputs.len() != results.len() {
                 return Err(ledge::Error::InvalidArgument(format!(
-                    "the model has {} output(s) but {} --output path(s) were given",
+                    "the model has {} output(s) but {} --output path(s) were given: give one \
+                     per output, or none to print them",
                     results.len(),
                     outputs.len()
-                )));
+                ))
+                .into());
             }
             for (ix, t) in results.iter().enumerate() {
                 match outputs.get(ix) {
                     Some(path) => {
-                        std::fs::write(path, t.to_npy()).map_err(|e| ledge::Error::Io {
+                        std::fs::write(path, npy::write(t)).map_err(|e| ledge::Error::Io {
                             path: path.clone(),
                             source: e,
                         })?
@@ -254,7 +316,7 @@ fn run(command: Command) -> ledge::Result<ExitCode> {
                 source: e,
             })?;
             let tensor = model.preprocess_encoded(&bytes)?;
-            std::fs::write(&output, tensor.to_npy()).map_err(|e| ledge::Error::Io {
+            std::fs::write(&output, npy::write(&tensor)).map_err(|e| ledge::Error::Io {
                 path: output.clone(),
                 source: e,
             })?;
@@ -384,7 +446,7 @@ fn read_npy(path: &Path) -> ledge::Result<Tensor> {
         path: path.to_owned(),
         source: e,
     })?;
-    Tensor::from_npy(&bytes).map_err(|e| match e {
+    npy::read(&bytes).map_err(|e| match e {
         ledge::Error::InvalidArgument(m) => {
             ledge::Error::InvalidArgument(format!("{}: {m}", path.display()))
         }
@@ -491,7 +553,7 @@ fn bench(
         .map(|_| time_run())
         .collect::<ledge::Result<Vec<_>>>()?;
     times.sort_by(f64::total_cmp);
-    let pct = |p| ledge::percentile(&times, p);
+    let pct = |p| ledge::serving::percentile(&times, p);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     let rss = peak_rss_bytes();
     let profile = profile.then(|| model.profile(&inputs, iters)).transpose()?;

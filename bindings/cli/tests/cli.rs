@@ -140,7 +140,7 @@ fn run_reads_and_writes_npy() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let t = ledge::Tensor::from_npy(&std::fs::read(&out).unwrap()).unwrap();
+    let t = ledge_cli::npy::read(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(t.shape(), &[1, 2]);
     let p = t.as_f32().unwrap();
     assert!(p[1] > 0.9, "upside-down line: {p:?}");

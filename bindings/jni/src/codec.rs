@@ -201,10 +201,13 @@ fn dtype_code(d: DType) -> u8 {
 /// `verify_integrity: u8`, and the four limits as `u64`.
 pub(crate) fn decode_options(bytes: &[u8]) -> Result<LoadOptions> {
     let mut r = Reader { buf: bytes };
-    let batch = r.u32()?;
+    let batch = u32::try_from(r.u32()?).map_err(|_| bad("batch"))?;
     let input_shapes = if r.flag()? {
         let n = r.u32()?;
-        Some((0..n).map(|_| r.dims()).collect::<Result<Vec<_>>>()?)
+        let dims = |r: &mut Reader| -> Result<Vec<u64>> {
+            Ok(r.dims()?.into_iter().map(|d| d as u64).collect())
+        };
+        Some((0..n).map(|_| dims(&mut r)).collect::<Result<Vec<_>>>()?)
     } else {
         None
     };
@@ -254,7 +257,7 @@ pub(crate) fn encode_predictions(predictions: &[Prediction]) -> Vec<u8> {
     let mut w = Writer::default();
     w.u32(predictions.len());
     for p in predictions {
-        w.u32(p.index);
+        w.u32(p.index as usize);
         w.f32(p.score);
         w.opt_string(p.label.as_deref());
     }
@@ -277,13 +280,13 @@ pub(crate) fn encode_info(info: &ModelInfo) -> Vec<u8> {
     w.u32(info.op_histogram.len());
     for (op, n) in &info.op_histogram {
         w.string(op);
-        w.u64(*n as u64);
+        w.u64(*n);
     }
     w.u64(info.parameters);
     w.u64(info.macs);
     w.u64(info.quantized_macs);
-    w.u64(info.compute_nodes as u64);
-    w.u64(info.quantized_compute_nodes as u64);
+    w.u64(info.compute_nodes);
+    w.u64(info.quantized_compute_nodes);
     match &info.manifest {
         Some(m) => {
             w.u8(1);

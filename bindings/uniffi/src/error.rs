@@ -67,6 +67,22 @@ pub enum LedgeError {
         /// The full message.
         message: String,
     },
+    /// A decoded image could not be turned into the model's input (resize failed).
+    #[error("{message}")]
+    Preprocess {
+        /// The full message.
+        message: String,
+    },
+    /// The model does not fit the task asked of it (e.g. classify on a two-input model).
+    #[error("{message}")]
+    TaskMismatch {
+        /// The task, e.g. `classify`.
+        task: String,
+        /// What does not fit, and what to do.
+        reason: String,
+        /// The full message.
+        message: String,
+    },
     /// An argument is out of its documented range.
     #[error("{message}")]
     InvalidArgument {
@@ -109,9 +125,9 @@ pub enum LedgeError {
         /// The full message.
         message: String,
     },
-    /// A size-budget file is malformed.
+    /// The engine could not prepare (optimize, plan) a model that parsed.
     #[error("{message}")]
-    Budget {
+    Optimization {
         /// The full message.
         message: String,
     },
@@ -177,8 +193,14 @@ impl From<ledge::Error> for LedgeError {
                 message,
             },
             E::ImageDecode(_) => LedgeError::ImageDecode { message },
+            E::Preprocess(_) => LedgeError::Preprocess { message },
             E::InvalidArgument(_) => LedgeError::InvalidArgument { message },
             E::Manifest(_) => LedgeError::Manifest { message },
+            E::TaskMismatch { task, reason } => LedgeError::TaskMismatch {
+                task: task.to_string(),
+                reason,
+                message,
+            },
             E::Integrity { expected, actual } => LedgeError::Integrity {
                 expected,
                 actual,
@@ -189,12 +211,12 @@ impl From<ledge::Error> for LedgeError {
                 message,
             },
             E::LimitExceeded { limit, value, max } => LedgeError::LimitExceeded {
-                limit: limit.to_string(),
+                limit: limit.name().to_string(),
                 value,
                 max,
                 message,
             },
-            E::Budget(_) => LedgeError::Budget { message },
+            E::Optimization(_) => LedgeError::Optimization { message },
             E::Inference(_) => LedgeError::Inference { message },
         }
     }
@@ -210,26 +232,23 @@ impl LedgeError {
             LedgeError::InputShape { .. } => "InputShape",
             LedgeError::InputType { .. } => "InputType",
             LedgeError::ImageDecode { .. } => "ImageDecode",
+            LedgeError::Preprocess { .. } => "Preprocess",
             LedgeError::InvalidArgument { .. } => "InvalidArgument",
             LedgeError::Manifest { .. } => "Manifest",
+            LedgeError::TaskMismatch { .. } => "TaskMismatch",
             LedgeError::Integrity { .. } => "Integrity",
             LedgeError::Io { .. } => "Io",
             LedgeError::LimitExceeded { .. } => "LimitExceeded",
-            LedgeError::Budget { .. } => "Budget",
+            LedgeError::Optimization { .. } => "Optimization",
             LedgeError::Inference { .. } => "Inference",
             LedgeError::Panic { .. } => "Panic",
         }
     }
 }
 
-/// The text of a panic payload (`panic!` with a literal or a formatted message).
+/// The text of a panic payload, marked as a Rust panic.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic payload".to_string());
-    format!("Rust panic: {text}")
+    format!("Rust panic: {}", ledge::panic_message(payload))
 }
 
 #[cfg(test)]

@@ -39,9 +39,8 @@ pub fn ffi<T>(f: impl FnOnce() -> ledge::Result<T>) -> Result<T, LedgeError> {
     }
 }
 
-fn usize_from(k: u32) -> usize {
-    // u32 always fits in usize on the 32- and 64-bit targets Ledge supports.
-    k as usize
+fn top(k: u32) -> ledge::ClassifyOptions {
+    ledge::ClassifyOptions::top(k)
 }
 
 /// A loaded and optimized model (core [`ledge::Model`]). Thread-safe: load once and call it
@@ -83,7 +82,7 @@ impl Model {
     /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
     /// the `k` best classes, best first (`k` is capped at the class count).
     pub fn classify_encoded(&self, bytes: Vec<u8>, k: u32) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_encoded(&bytes, usize_from(k))?))
+        ffi(|| predictions(self.0.classify_encoded(&bytes, &top(k))?))
     }
 
     /// Like `classify_encoded` for a tightly packed RGBA frame of `width × height` pixels.
@@ -94,17 +93,17 @@ impl Model {
         height: u32,
         k: u32,
     ) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_rgba(&rgba, width, height, usize_from(k))?))
+        ffi(|| predictions(self.0.classify_rgba(&rgba, width, height, &top(k))?))
     }
 
     /// Reads an image file and classifies it (see `classify_encoded`).
     pub fn classify_path(&self, path: String, k: u32) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_path(&path, usize_from(k))?))
+        ffi(|| predictions(self.0.classify_path(&path, &top(k))?))
     }
 
     /// Classifies an already preprocessed input tensor (softmax for logits, labels).
     pub fn classify_tensor(&self, tensor: Tensor, k: u32) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_tensor(&tensor.try_into()?, usize_from(k))?))
+        ffi(|| predictions(self.0.classify_tensor(&tensor.try_into()?, &top(k))?))
     }
 
     /// Runs the model on raw tensors, one per input in order; count, shapes and dtypes are
@@ -127,18 +126,6 @@ impl Model {
 
 fn predictions(p: Vec<ledge::Prediction>) -> ledge::Result<Vec<Prediction>> {
     Ok(p.into_iter().map(Prediction::from).collect())
-}
-
-/// Parses a NumPy `.npy` file (C order; f32, i8, u8, i32 or i64) into a [`Tensor`].
-#[uniffi::export]
-pub fn tensor_from_npy(npy: Vec<u8>) -> Result<Tensor, LedgeError> {
-    ffi(|| Ok(Tensor::from(&ledge::Tensor::from_npy(&npy)?)))
-}
-
-/// Serializes a [`Tensor`] to NumPy `.npy` bytes.
-#[uniffi::export]
-pub fn tensor_to_npy(tensor: Tensor) -> Result<Vec<u8>, LedgeError> {
-    ffi(|| Ok(ledge::Tensor::try_from(tensor)?.to_npy()))
 }
 
 /// Parses manifest TOML (`labels_file` stays unresolved).

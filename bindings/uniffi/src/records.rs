@@ -129,7 +129,7 @@ pub struct Prediction {
 impl From<ledge::Prediction> for Prediction {
     fn from(p: ledge::Prediction) -> Self {
         Prediction {
-            index: u64_from(p.index),
+            index: u64::from(p.index),
             label: p.label,
             score: p.score,
         }
@@ -251,14 +251,14 @@ impl From<&ledge::ModelInfo> for ModelInfo {
             op_histogram: i
                 .op_histogram
                 .iter()
-                .map(|(k, v)| (k.clone(), u64_from(*v)))
+                .map(|(k, v)| (k.clone(), *v))
                 .collect(),
             parameters: i.parameters,
             macs: i.macs,
             quantized_macs: i.quantized_macs,
             quantized_mac_fraction: i.quantized_mac_fraction(),
-            compute_nodes: u64_from(i.compute_nodes),
-            quantized_compute_nodes: u64_from(i.quantized_compute_nodes),
+            compute_nodes: i.compute_nodes,
+            quantized_compute_nodes: i.quantized_compute_nodes,
             manifest: i.manifest.clone().map(Manifest::from),
             manifest_source: i.manifest_source.map(ManifestSource::from),
             repairs: i.repairs.clone(),
@@ -325,20 +325,29 @@ pub struct LoadOptions {
     /// Resource limits.
     #[uniffi(default)]
     pub limits: Limits,
+    /// Class labels replacing the manifest's (e.g. for a `labels_file` not readable here).
+    #[uniffi(default = None)]
+    pub labels: Option<Vec<String>>,
+    /// Use Ledge's int8 and depthwise kernels (default true); false runs tract alone.
+    #[uniffi(default = true)]
+    pub ledge_kernels: bool,
+    /// Force the int8 kernels' instruction set by name (`portable`, `avx2`, ...); `None` or
+    /// `"auto"` picks the best this CPU runs.
+    #[uniffi(default = None)]
+    pub isa: Option<String>,
 }
 
 impl From<&ledge::LoadOptions> for LoadOptions {
     fn from(o: &ledge::LoadOptions) -> Self {
         LoadOptions {
-            batch: u64_from(o.batch),
-            input_shapes: o.input_shapes.as_ref().map(|s| {
-                s.iter()
-                    .map(|d| d.iter().copied().map(u64_from).collect())
-                    .collect()
-            }),
+            batch: u64::from(o.batch),
+            input_shapes: o.input_shapes.clone(),
             manifest: o.manifest.clone().map(Manifest::from),
             verify_integrity: o.verify_integrity,
             limits: (&o.limits).into(),
+            labels: o.labels.clone(),
+            ledge_kernels: o.ledge_kernels,
+            isa: o.isa.clone(),
         }
     }
 }
@@ -348,15 +357,16 @@ impl TryFrom<LoadOptions> for ledge::LoadOptions {
 
     fn try_from(o: LoadOptions) -> ledge::Result<ledge::LoadOptions> {
         Ok(ledge::LoadOptions {
-            batch: usize_from(o.batch)?,
-            input_shapes: o
-                .input_shapes
-                .map(|s| s.iter().map(|d| dims_from(d)).collect())
-                .transpose()?,
+            batch: u32::try_from(o.batch).map_err(|_| {
+                ledge::Error::InvalidArgument(format!("batch {} is too large", o.batch))
+            })?,
+            input_shapes: o.input_shapes,
             manifest: o.manifest.map(ledge::Manifest::try_from).transpose()?,
             verify_integrity: o.verify_integrity,
             limits: o.limits.into(),
-            ..ledge::LoadOptions::default()
+            labels: o.labels,
+            ledge_kernels: o.ledge_kernels,
+            isa: o.isa,
         })
     }
 }

@@ -28,10 +28,12 @@ fn details(e: ledge::Error) -> Value {
     match e {
         E::ModelFormat(_)
         | E::ImageDecode(_)
+        | E::Preprocess(_)
         | E::InvalidArgument(_)
         | E::Manifest(_)
-        | E::Budget(_)
+        | E::Optimization(_)
         | E::Inference(_) => json!({}),
+        E::TaskMismatch { task, reason } => json!({ "task": task, "reason": reason }),
         E::UnsupportedOperator { op, node, others } => {
             json!({ "op": op, "node": node, "others": others })
         }
@@ -49,7 +51,7 @@ fn details(e: ledge::Error) -> Value {
         E::Integrity { expected, actual } => json!({ "expected": expected, "actual": actual }),
         E::Io { path, .. } => json!({ "path": path.display().to_string() }),
         E::LimitExceeded { limit, value, max } => {
-            json!({ "limit": limit, "value": value, "max": max })
+            json!({ "limit": limit.name(), "value": value, "max": max })
         }
     }
 }

@@ -15,7 +15,6 @@
 //! marks every model of the aborted instance unusable (kind `"ModelFreed"` on later use).
 
 use js_sys::{Array, Float32Array, Int32Array, Int8Array, Object, Reflect, Uint8Array};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -23,9 +22,6 @@ use wasm_bindgen::JsCast;
 mod error;
 
 use error::{invalid, to_js};
-
-/// Top-k used when the caller passes none.
-pub const DEFAULT_TOP_K: usize = 5;
 
 #[wasm_bindgen(raw_module = "./ledge_error.js")]
 extern "C" {
@@ -71,89 +67,24 @@ pub fn memory_bytes() -> f64 {
 #[wasm_bindgen]
 pub struct Model(ledge::Model);
 
-/// `LoadOptions` as JavaScript passes them (camelCase; unknown keys are an error).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsLoadOptions {
-    manifest: Option<String>,
-    labels: Option<Labels>,
-    batch: Option<usize>,
-    input_shapes: Option<Vec<Vec<usize>>>,
-    verify_integrity: Option<bool>,
-    limits: Option<JsLimits>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Labels {
-    List(Vec<String>),
-    Text(String),
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsLimits {
-    max_model_bytes: Option<u64>,
-    max_image_pixels: Option<u64>,
-    max_tensor_elements: Option<u64>,
-    max_plan_bytes: Option<u64>,
-}
-
-impl JsLoadOptions {
-    fn parse(options: &JsValue) -> Result<JsLoadOptions, JsValue> {
-        if options.is_undefined() || options.is_null() {
-            return Ok(JsLoadOptions::default());
-        }
-        let text = js_sys::JSON::stringify(options)
-            .map_err(|_| invalid("options must be a plain object"))?;
-        let text = String::from(text);
-        serde_json::from_str(&text).map_err(|e| invalid(format!("options: {e}")))
+/// The core's `LoadOptions` from a JavaScript object (camelCase keys, every field optional,
+/// unknown keys refused: the core's serde derive, so a new option needs no code here).
+fn load_options(options: &JsValue) -> Result<ledge::LoadOptions, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(ledge::LoadOptions::default());
     }
-
-    fn into_core(self) -> ledge::Result<ledge::LoadOptions> {
-        let mut o = ledge::LoadOptions::default();
-        let mut manifest = self
-            .manifest
-            .as_deref()
-            .map(ledge::Manifest::from_toml)
-            .transpose()?;
-        match (&mut manifest, self.labels) {
-            (Some(m), Some(labels)) => {
-                m.output.labels = match labels {
-                    Labels::List(l) => l,
-                    Labels::Text(t) => ledge::manifest::parse_labels(&t),
-                };
-                m.output.labels_file = None;
-            }
-            (None, Some(_)) => {
-                return Err(ledge::Error::InvalidArgument(
-                    "options.labels needs options.manifest".into(),
-                ))
-            }
-            (Some(m), None) => {
-                if let Some(file) = &m.output.labels_file {
-                    return Err(ledge::Error::Manifest(format!(
-                        "labels_file = \"{file}\" cannot be read from JavaScript: pass the \
-                         file's text (or an array of labels) as options.labels"
-                    )));
-                }
-            }
-            (None, None) => {}
+    let text =
+        js_sys::JSON::stringify(options).map_err(|_| invalid("options must be a plain object"))?;
+    let o = ledge::LoadOptions::from_json(&String::from(text)).map_err(to_js)?;
+    if let (Some(m), None) = (&o.manifest, &o.labels) {
+        if let Some(file) = &m.output.labels_file {
+            return Err(to_js(ledge::Error::Manifest(format!(
+                "labels_file = \"{file}\" cannot be read from JavaScript: pass the file's text \
+                 (or an array of labels) as options.labels"
+            ))));
         }
-        o.manifest = manifest;
-        o.batch = self.batch.unwrap_or(o.batch);
-        o.input_shapes = self.input_shapes;
-        o.verify_integrity = self.verify_integrity.unwrap_or(o.verify_integrity);
-        if let Some(l) = self.limits {
-            o.limits.max_model_bytes = l.max_model_bytes.unwrap_or(o.limits.max_model_bytes);
-            o.limits.max_image_pixels = l.max_image_pixels.unwrap_or(o.limits.max_image_pixels);
-            o.limits.max_tensor_elements = l
-                .max_tensor_elements
-                .unwrap_or(o.limits.max_tensor_elements);
-            o.limits.max_plan_bytes = l.max_plan_bytes.unwrap_or(o.limits.max_plan_bytes);
-        }
-        Ok(o)
     }
+    Ok(o)
 }
 
 #[wasm_bindgen]
@@ -164,7 +95,7 @@ impl Model {
     /// `maxImagePixels`, `maxTensorElements`, `maxPlanBytes`).
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &[u8], options: JsValue) -> Result<Model, JsValue> {
-        let options = JsLoadOptions::parse(&options)?.into_core().map_err(to_js)?;
+        let options = load_options(&options)?;
         Ok(Model(
             ledge::Model::from_bytes(bytes, &options).map_err(to_js)?,
         ))
@@ -175,7 +106,7 @@ impl Model {
     /// `{index, label, score}` objects, best first.
     pub fn classify(&self, encoded: &[u8], top_k: Option<f64>) -> Result<Array, JsValue> {
         let k = top_k_arg(top_k)?;
-        predictions(self.0.classify_encoded(encoded, k))
+        predictions(self.0.classify_encoded(encoded, &k))
     }
 
     /// Like `classify` for a tightly packed RGBA frame of `width × height` pixels (the `data`
@@ -189,7 +120,7 @@ impl Model {
         top_k: Option<f64>,
     ) -> Result<Array, JsValue> {
         let k = top_k_arg(top_k)?;
-        predictions(self.0.classify_rgba(rgba, width, height, k))
+        predictions(self.0.classify_rgba(rgba, width, height, &k))
     }
 
     /// Classifies an already preprocessed input tensor `{data, shape}`.
@@ -197,7 +128,7 @@ impl Model {
     pub fn classify_tensor(&self, tensor: JsValue, top_k: Option<f64>) -> Result<Array, JsValue> {
         let k = top_k_arg(top_k)?;
         let tensor = tensor_from_js(&tensor)?;
-        predictions(self.0.classify_tensor(&tensor, k))
+        predictions(self.0.classify_tensor(&tensor, &k))
     }
 
     /// Runs the model on raw tensors (`[{data: Float32Array | Int8Array | Uint8Array |
@@ -249,10 +180,12 @@ impl Model {
     }
 }
 
-fn top_k_arg(k: Option<f64>) -> Result<usize, JsValue> {
+fn top_k_arg(k: Option<f64>) -> Result<ledge::ClassifyOptions, JsValue> {
     match k {
-        None => Ok(DEFAULT_TOP_K),
-        Some(k) if k.is_finite() && k >= 0.0 && k.fract() == 0.0 => Ok(k.min(1e9) as usize),
+        None => Ok(ledge::ClassifyOptions::default()),
+        Some(k) if k.is_finite() && k >= 0.0 && k.fract() == 0.0 => {
+            Ok(ledge::ClassifyOptions::top(k.min(1e9) as u32))
+        }
         Some(k) => Err(invalid(format!("topK must be a whole number ≥ 1, got {k}"))),
     }
 }

@@ -81,9 +81,42 @@ extension Tensor {
         self.init(shape: shape.map { UInt64($0) }, dtype: .f32, data: data)
     }
 
-    /// Parses NumPy `.npy` bytes.
+    /// Parses NumPy `.npy` bytes (versions 1–3, C order, little-endian f4, i1, u1, i4, i8).
+    /// Written in Swift: the native library carries no `.npy` code (a tools format).
     public init(npy: Data) throws {
-        self = try tensorFromNpy(npy: npy)
+        let bytes = [UInt8](npy)
+        func bad(_ what: String) -> LedgeError {
+            .InvalidArgument(message: "invalid argument: not a usable .npy file: \(what)")
+        }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw bad("no .npy header")
+        }
+        let wide = bytes[6] >= 2
+        let fixed = wide ? 12 : 10
+        guard bytes.count >= fixed else { throw bad("truncated header") }
+        let headerLength = wide
+            ? Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            : Int(bytes[8]) | Int(bytes[9]) << 8
+        guard bytes.count >= fixed + headerLength,
+              let header = String(bytes: bytes[fixed ..< fixed + headerLength], encoding: .utf8)
+        else { throw bad("truncated header") }
+        guard !header.contains("'fortran_order': True") else { throw bad("Fortran order") }
+        let kinds: [(String, DType, Int)] = [("<f4", .f32, 4), ("|i1", .i8, 1), ("|u1", .u8, 1),
+                                             ("<i4", .i32, 4), ("<i8", .i64, 8)]
+        guard let (_, dtype, width) = kinds.first(where: { header.contains("'\($0.0)'") }) else {
+            throw bad("dtype is not one of <f4 |i1 |u1 <i4 <i8")
+        }
+        guard let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
+            throw bad("no shape")
+        }
+        let shape = header[header.index(after: open) ..< close].split(separator: ",")
+            .compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        let count = shape.reduce(UInt64(1), *)
+        let body = bytes[(fixed + headerLength)...]
+        guard UInt64(body.count) == count * UInt64(width) else {
+            throw bad("shape \(shape) needs \(count * UInt64(width)) bytes of data, the file has \(body.count)")
+        }
+        self.init(shape: shape, dtype: dtype, data: Data(body))
     }
 
     /// The elements as floats, for an `f32` tensor.
@@ -109,12 +142,14 @@ extension LedgeError {
         case .InputShape: return "InputShape"
         case .InputType: return "InputType"
         case .ImageDecode: return "ImageDecode"
+        case .Preprocess: return "Preprocess"
         case .InvalidArgument: return "InvalidArgument"
         case .Manifest: return "Manifest"
+        case .TaskMismatch: return "TaskMismatch"
         case .Integrity: return "Integrity"
         case .Io: return "Io"
         case .LimitExceeded: return "LimitExceeded"
-        case .Budget: return "Budget"
+        case .Optimization: return "Optimization"
         case .Inference: return "Inference"
         case .Panic: return "Panic"
         }
@@ -124,8 +159,10 @@ extension LedgeError {
     public var message: String {
         switch self {
         case let .ModelFormat(message), let .ImageDecode(message), let .InvalidArgument(message),
-             let .Manifest(message), let .Budget(message), let .Inference(message), let .Panic(message):
+             let .Manifest(message), let .Preprocess(message), let .Optimization(message),
+             let .Inference(message), let .Panic(message):
             return message
+        case let .TaskMismatch(_, _, message): return message
         case let .UnsupportedOperator(_, _, _, message): return message
         case let .InputCount(_, _, message): return message
         case let .InputShape(_, _, _, message): return message

@@ -170,12 +170,23 @@ class Tensor(_native.Tensor):
 
     @classmethod
     def from_npy(cls, npy: bytes) -> "Tensor":
-        """Parses NumPy ``.npy`` bytes (C order; f32, i8, u8, i32 or i64), without NumPy."""
-        return cls._wrap(_native.tensor_from_npy(bytes(npy)))
+        """Parses NumPy ``.npy`` bytes (f32, i8, u8, i32 or i64) with NumPy. (The native
+        library carries no ``.npy`` code: it is a tools format, NumPy reads it better.)"""
+        import io
+
+        import numpy as np
+
+        return cls.from_numpy(np.load(io.BytesIO(bytes(npy)), allow_pickle=False))
 
     def to_npy(self) -> bytes:
-        """Serializes to NumPy ``.npy`` bytes."""
-        return _native.tensor_to_npy(self)
+        """Serializes to NumPy ``.npy`` bytes with NumPy."""
+        import io
+
+        import numpy as np
+
+        out = io.BytesIO()
+        np.save(out, self.numpy(), allow_pickle=False)
+        return out.getvalue()
 
 
 def _k(top_k: Optional[int]) -> int:

@@ -34,7 +34,7 @@ def test_a_panic_is_an_exception_not_a_crash(models):
 
 
 def test_every_error_kind_has_its_exception():
-    assert len(ALL_KINDS) == 14 and "Panic" in ALL_KINDS, ALL_KINDS
+    assert len(ALL_KINDS) == 16 and "Panic" in ALL_KINDS, ALL_KINDS
     kinds = _native.testing_error_kinds()
     assert set(kinds) | {"Panic"} == ALL_KINDS
     for kind in kinds:

@@ -30,6 +30,12 @@ sealed class LedgeException(message: String) : Exception(message) {
     /** Undecodable, truncated or zero-sized images. */
     class ImageDecode(message: String) : LedgeException(message)
 
+    /** A decoded image could not be turned into the model's input (resizing failed). */
+    class Preprocess(message: String) : LedgeException(message)
+
+    /** The model does not fit the task asked of it: `classify` on a two-input model, or on a batch. */
+    class TaskMismatch(message: String) : LedgeException(message)
+
     /** An argument out of range: `topK < 1`, an RGBA buffer of the wrong length, a tensor whose data does not fit its shape. */
     class InvalidArgument(message: String) : LedgeException(message)
 
@@ -45,8 +51,8 @@ sealed class LedgeException(message: String) : Exception(message) {
     /** An input is over one of the [Limits]; refused before any large allocation. */
     class LimitExceeded(message: String) : LedgeException(message)
 
-    /** A malformed size-budget file (not produced by this library's calls; kept for the exhaustive mapping). */
-    class Budget(message: String) : LedgeException(message)
+    /** The engine could not prepare (optimize, plan) a model that parsed; reported at load. */
+    class Optimization(message: String) : LedgeException(message)
 
     /** The engine failed on a model that passed every check. */
     class Inference(message: String) : LedgeException(message)

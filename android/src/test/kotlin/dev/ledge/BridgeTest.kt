@@ -27,12 +27,14 @@ class BridgeTest {
             "InputShape" to "input 'x': expected shape [1, 3, 48, 192], got [1, 3, 48, 190]",
             "InputType" to "input 'x': expected dtype f32, got u8",
             "ImageDecode" to "cannot decode image: sample image decode",
+            "Preprocess" to "cannot preprocess image: sample preprocess",
             "InvalidArgument" to "invalid argument: sample invalid argument",
             "Manifest" to "manifest: sample manifest",
+            "TaskMismatch" to "this model cannot classify: sample task mismatch",
             "Integrity" to "manifest says sha256 ${"0".repeat(64)}, model has ${"f".repeat(64)}",
             "Io" to "/sample/missing.onnx: sample io",
             "LimitExceeded" to "limit exceeded: max_image_pixels is 10, the maximum is 5",
-            "Budget" to "budget: sample budget",
+            "Optimization" to "cannot prepare the model: sample optimization",
             "Inference" to "inference failed: sample inference",
         )
     }

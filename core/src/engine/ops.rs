@@ -3,7 +3,9 @@
 
 use tract_core::internal::*;
 
-use super::kernels::{self, FloatEnds, GemmWeights, QuantEnds, Requant, Window};
+use crate::kernels::int8::{
+    self as kernels, FloatEnds, GemmWeights, Isa, QuantEnds, Requant, Window,
+};
 
 /// The shape of a 2-D NCHW convolution.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +89,8 @@ pub(crate) enum Method {
 /// its requantization fused.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct QConv {
+    /// The instruction set of the matrix product (checked as supported at load).
+    pub isa: Isa,
     pub geo: Geometry,
     pub x_zero: u8,
     pub method: Arc<Method>,
@@ -146,13 +150,13 @@ impl QConv {
                 Method::Gemm {
                     weights,
                     im2col: false,
-                } => kernels::gemm(weights, x, win.h * win.w, &self.requant, out),
+                } => kernels::gemm(self.isa, weights, x, win.h * win.w, &self.requant, out),
                 Method::Gemm {
                     weights,
                     im2col: true,
                 } => {
                     kernels::im2col(x, cin, win, self.x_zero, &mut col);
-                    kernels::gemm(weights, &col, oh * ow, &self.requant, out)
+                    kernels::gemm(self.isa, weights, &col, oh * ow, &self.requant, out)
                 }
                 Method::Depthwise { weights } => {
                     let ends = QuantEnds {

@@ -97,7 +97,7 @@ fn folded_culprit(model: &TypedModel, dq: usize) -> TractResult<Option<String>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Tensor;
+    use crate::engine::testing::{from_tract, npy_f32, to_tract};
 
     /// Runs the real fixture (a QDQ PP-OCR classifier whose Softmax was quantized) on an
     /// upright text line, with or without the repair.
@@ -117,9 +117,9 @@ mod tests {
         };
         let plan = model.into_optimized().unwrap().into_runnable().unwrap();
         let npy = std::fs::read(demo.join("vectors/tensors/ppocr-cls_line0_0.npy")).unwrap();
-        let input = Tensor::from_npy(&npy).unwrap().to_tract().unwrap();
+        let input = to_tract(&npy_f32(&npy)).unwrap();
         let out = plan.run(tvec![input.into_tvalue()]).unwrap();
-        let out = Tensor::from_tract(&out[0]).unwrap();
+        let out = from_tract(&out[0]).unwrap();
         (out.as_f32().unwrap().to_vec(), repaired)
     }
 

@@ -17,7 +17,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{toml_error, Error, Result};
+/// A budget file that is malformed, or an artifact that cannot be measured.
+#[derive(Debug, thiserror::Error)]
+#[error("budget: {0}")]
+pub struct BudgetError(pub String);
+
+type Result<T> = std::result::Result<T, BudgetError>;
+
+fn io_error(path: &Path, e: std::io::Error) -> BudgetError {
+    BudgetError(format!("{}: {e}", path.display()))
+}
 
 /// A parsed budget file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -200,20 +209,18 @@ pub fn human(bytes: u64) -> String {
 impl Budget {
     /// Parses budget TOML.
     pub fn from_toml(text: &str) -> Result<Budget> {
-        let b: Budget = toml::from_str(text).map_err(|e| Error::Budget(toml_error(text, &e)))?;
+        let b: Budget =
+            toml::from_str(text).map_err(|e| BudgetError(ledge::manifest::toml_error(text, &e)))?;
         if b.artifacts.is_empty() {
-            return Err(Error::Budget("no [[artifact]] entries".into()));
+            return Err(BudgetError("no [[artifact]] entries".into()));
         }
         for a in &b.artifacts {
             if a.path.is_empty() {
-                return Err(Error::Budget("an artifact has an empty path".into()));
+                return Err(BudgetError("an artifact has an empty path".into()));
             }
             if a.max_bytes.is_none() && a.max_gzip_bytes.is_none() && a.max_stripped_bytes.is_none()
             {
-                return Err(Error::Budget(format!(
-                    "artifact '{}' sets no limit",
-                    a.path
-                )));
+                return Err(BudgetError(format!("artifact '{}' sets no limit", a.path)));
             }
         }
         Ok(b)
@@ -222,9 +229,9 @@ impl Budget {
     /// Reads and checks a budget file; paths are relative to its folder.
     pub fn check_file(path: impl AsRef<Path>) -> Result<Report> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
         let budget = Budget::from_toml(&text).map_err(|e| {
-            Error::Budget(format!(
+            BudgetError(format!(
                 "{}: {}",
                 path.display(),
                 e.to_string().trim_start_matches("budget: ")
@@ -240,7 +247,7 @@ impl Budget {
             let pattern = root.join(&a.path);
             let pattern = pattern.to_string_lossy();
             let files: Vec<PathBuf> = glob::glob(&pattern)
-                .map_err(|e| Error::Budget(format!("bad pattern '{}': {e}", a.path)))?
+                .map_err(|e| BudgetError(format!("bad pattern '{}': {e}", a.path)))?
                 .filter_map(|p| p.ok())
                 .filter(|p| p.is_file())
                 .collect();
@@ -268,7 +275,7 @@ impl Budget {
 }
 
 fn measure(a: &Artifact, root: &Path, file: &Path) -> Result<Row> {
-    let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    let bytes = std::fs::read(file).map_err(|e| io_error(file, e))?;
     let raw = bytes.len() as u64;
     let gzip = a.max_gzip_bytes.map(|_| gzip_len(&bytes)).transpose()?;
     let stripped = a
@@ -310,7 +317,7 @@ pub fn gzip_len(bytes: &[u8]) -> Result<u64> {
     enc.write_all(bytes)
         .and_then(|_| enc.finish())
         .map(|v| v.len() as u64)
-        .map_err(|e| Error::Budget(format!("gzip: {e}")))
+        .map_err(|e| BudgetError(format!("gzip: {e}")))
 }
 
 fn stripped_len(file: &Path) -> Result<u64> {
@@ -327,7 +334,7 @@ fn stripped_len(file: &Path) -> Result<u64> {
         .arg(file)
         .status()
         .map_err(|e| {
-            Error::Budget(format!(
+            BudgetError(format!(
                 "cannot run '{tool}' to measure the stripped size: {e}"
             ))
         })?;
@@ -335,7 +342,7 @@ fn stripped_len(file: &Path) -> Result<u64> {
     let _ = std::fs::remove_file(&out);
     match (status.success(), len) {
         (true, Ok(len)) => Ok(len),
-        _ => Err(Error::Budget(format!(
+        _ => Err(BudgetError(format!(
             "'{tool} --strip-all' failed on {}",
             file.display()
         ))),
@@ -398,11 +405,8 @@ mod tests {
             "[[artifact]]\npath=\"x\"\nmax_byte = 1\n",
             "[[artifact]]\npath = \"\"\nmax_bytes = 1\n",
         ] {
-            assert_eq!(
-                Budget::from_toml(text).unwrap_err().kind(),
-                "Budget",
-                "{text:?}"
-            );
+            let e = Budget::from_toml(text).unwrap_err();
+            assert!(e.to_string().starts_with("budget: "), "{text:?}: {e}");
         }
     }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use tract_onnx::pb::{ModelProto, StringStringEntryProto};
+use tract_onnx::pb::tensor_proto::DataType;
+use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto};
 
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, METADATA_KEY};
@@ -189,7 +190,7 @@ pub(crate) fn check_attributes(proto: &ModelProto) -> Result<()> {
 }
 
 /// Number of nodes per ONNX operator type.
-pub(crate) fn op_histogram(proto: &ModelProto) -> BTreeMap<String, usize> {
+pub(crate) fn op_histogram(proto: &ModelProto) -> BTreeMap<String, u64> {
     let mut h = BTreeMap::new();
     for n in proto.graph.iter().flat_map(|g| g.node.iter()) {
         *h.entry(n.op_type.clone()).or_insert(0) += 1;
@@ -215,15 +216,7 @@ pub(crate) fn quantized_compute_nodes(proto: &ModelProto) -> (Vec<String>, Vec<S
     let Some(graph) = &proto.graph else {
         return (vec![], vec![]);
     };
-    let producer: BTreeMap<&str, &str> = graph
-        .node
-        .iter()
-        .flat_map(|n| {
-            n.output
-                .iter()
-                .map(move |o| (o.as_str(), n.op_type.as_str()))
-        })
-        .collect();
+    let producer = producers(graph);
     let mut quantized = vec![];
     let mut all = vec![];
     for n in &graph.node {
@@ -239,7 +232,7 @@ pub(crate) fn quantized_compute_nodes(proto: &ModelProto) -> (Vec<String>, Vec<S
                 .input
                 .iter()
                 .take(2)
-                .all(|i| producer.get(i.as_str()) == Some(&"DequantizeLinear")),
+                .all(|i| dequantized_by(&producer, i).is_some()),
             _ => continue,
         };
         if is_q {
@@ -271,10 +264,10 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Result<Option<(Str
     };
     for t in &graph.initializer {
         note(&t.name, product(&t.dims));
-        if let Some(values) = int_values(t) {
+        if let Some(values) = ints(t, 64) {
             constants.insert(&t.name, values);
         }
-        if let Some(values) = float_values(t) {
+        if let Some(values) = floats(t, 64) {
             float_constants.insert(&t.name, values);
         }
     }
@@ -283,10 +276,10 @@ pub(crate) fn largest_constant_request(proto: &ModelProto) -> Result<Option<(Str
         if n.op_type == "Constant" {
             if let Some(t) = n.attribute.iter().find_map(|a| a.t.as_ref()) {
                 note(name, product(&t.dims));
-                if let Some(values) = int_values(t) {
+                if let Some(values) = ints(t, 64) {
                     constants.insert(name, values);
                 }
-                if let Some(values) = float_values(t) {
+                if let Some(values) = floats(t, 64) {
                     float_constants.insert(name, values);
                 }
             }
@@ -354,49 +347,83 @@ fn product(dims: &[i64]) -> u64 {
         .fold(1u64, |n, &d| n.saturating_mul(d.max(1) as u64))
 }
 
-/// The values of a small float tensor (scales), from its typed or raw data.
-fn float_values(t: &tract_onnx::pb::TensorProto) -> Option<Vec<f32>> {
-    use tract_onnx::pb::tensor_proto::DataType;
-    const MAX: usize = 64;
+/// The float values of an initializer or constant (typed or raw data), when it holds at most
+/// `max` elements and its data matches its dims. One decoder for every reader of the file.
+pub(crate) fn floats(t: &TensorProto, max: usize) -> Option<Vec<f32>> {
     if DataType::try_from(t.data_type).ok()? != DataType::Float {
         return None;
     }
-    if !t.float_data.is_empty() {
-        return (t.float_data.len() <= MAX).then(|| t.float_data.clone());
+    let n = declared_elements(t)?;
+    if n > max {
+        return None;
     }
-    (t.raw_data.len() <= 4 * MAX).then(|| {
+    let values: Vec<f32> = if t.raw_data.is_empty() {
+        t.float_data.clone()
+    } else {
         t.raw_data
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect()
-    })
+    };
+    (values.len() == n).then_some(values)
 }
 
-/// The values of a small integer tensor (shapes, sizes), from its typed or raw data.
-fn int_values(t: &tract_onnx::pb::TensorProto) -> Option<Vec<i64>> {
-    use tract_onnx::pb::tensor_proto::DataType;
-    const MAX: usize = 64; // shape-like tensors are short; weights are not looked at
+/// The integer values of an INT8, UINT8, INT32 or INT64 initializer or constant (typed or raw
+/// data), when it holds at most `max` elements and its data matches its dims.
+pub(crate) fn ints(t: &TensorProto, max: usize) -> Option<Vec<i64>> {
     let dtype = DataType::try_from(t.data_type).ok()?;
-    match dtype {
-        DataType::Int64 if !t.int64_data.is_empty() => {
-            (t.int64_data.len() <= MAX).then(|| t.int64_data.clone())
-        }
-        DataType::Int32 if !t.int32_data.is_empty() => (t.int32_data.len() <= MAX)
-            .then(|| t.int32_data.iter().map(|&v| i64::from(v)).collect()),
-        DataType::Int64 if t.raw_data.len() <= 8 * MAX => Some(
-            t.raw_data
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect(),
-        ),
-        DataType::Int32 if t.raw_data.len() <= 4 * MAX => Some(
-            t.raw_data
-                .chunks_exact(4)
-                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
-                .collect(),
-        ),
-        _ => None,
+    let n = declared_elements(t)?;
+    if n > max {
+        return None;
     }
+    let raw = &t.raw_data;
+    let values: Vec<i64> = match dtype {
+        DataType::Int8 if !raw.is_empty() => raw.iter().map(|&b| i64::from(b as i8)).collect(),
+        DataType::Uint8 if !raw.is_empty() => raw.iter().map(|&b| i64::from(b)).collect(),
+        DataType::Int32 if !raw.is_empty() => raw
+            .chunks_exact(4)
+            .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect(),
+        DataType::Int64 if !raw.is_empty() => raw
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect(),
+        DataType::Int8 | DataType::Uint8 | DataType::Int32 => {
+            t.int32_data.iter().map(|&v| i64::from(v)).collect()
+        }
+        DataType::Int64 => t.int64_data.clone(),
+        _ => return None,
+    };
+    (values.len() == n).then_some(values)
+}
+
+/// Elements a tensor declares by its dims (`None` for a negative or overflowing size; a scalar
+/// has one).
+fn declared_elements(t: &TensorProto) -> Option<usize> {
+    t.dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))
+}
+
+/// The `DequantizeLinear` node that produces `name`, if one does: the one test of "this
+/// operand is quantized" for every reader of the file.
+pub(crate) fn dequantized_by<'a>(
+    producer: &std::collections::HashMap<&str, &'a NodeProto>,
+    name: &str,
+) -> Option<&'a NodeProto> {
+    producer
+        .get(name)
+        .copied()
+        .filter(|n| n.op_type == "DequantizeLinear")
+}
+
+/// Each output name of the graph → the node that produces it.
+pub(crate) fn producers(graph: &GraphProto) -> std::collections::HashMap<&str, &NodeProto> {
+    graph
+        .node
+        .iter()
+        .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
+        .collect()
 }
 
 #[cfg(test)]

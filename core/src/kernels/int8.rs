@@ -59,7 +59,112 @@ fn quantize_portable(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
     }
 }
 
-/// Weights of a matrix product `out[co][p] = Σ_k w[co][k] · x[k][p]`, in two layouts.
+/// An instruction set for the int8 matrix product ([`gemm`]).
+///
+/// [`Isa::supported`] says whether this CPU runs it; [`gemm`] panics on one it does not, so a
+/// forced choice (an option, an environment variable, a test) must be checked first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Isa {
+    /// Plain Rust, on every target (auto-vectorized for the target's baseline only).
+    Portable,
+    /// x86_64 AVX2: u8 and i8 widened to i16, pairs of k multiplied and summed exactly into
+    /// i32 by `vpmaddwd`.
+    Avx2,
+    /// x86_64 AVX-512 VNNI: `vpdpbusd`, four u8 × i8 products summed into i32.
+    Avx512Vnni,
+    /// aarch64 NEON (reserved: no kernel yet, so never supported).
+    Neon,
+    /// aarch64 NEON with the dot-product extension (reserved: no kernel yet, never supported).
+    NeonDot,
+    /// wasm32 SIMD128 (reserved: no kernel yet, never supported).
+    Simd128,
+}
+
+impl Isa {
+    /// Every instruction set, from the most portable to the fastest of each family.
+    pub fn all() -> &'static [Isa] {
+        &[
+            Isa::Portable,
+            Isa::Avx2,
+            Isa::Avx512Vnni,
+            Isa::Neon,
+            Isa::NeonDot,
+            Isa::Simd128,
+        ]
+    }
+
+    /// The name [`Isa::parse`] reads: `portable`, `avx2`, `avx512vnni`, `neon`, `neon-dot`,
+    /// `simd128`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Portable => "portable",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512Vnni => "avx512vnni",
+            Isa::Neon => "neon",
+            Isa::NeonDot => "neon-dot",
+            Isa::Simd128 => "simd128",
+        }
+    }
+
+    /// The instruction set named `name` (see [`Isa::name`]; ASCII case is ignored), whether or
+    /// not this CPU supports it.
+    pub fn parse(name: &str) -> Option<Isa> {
+        Isa::all()
+            .iter()
+            .copied()
+            .find(|isa| isa.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether this CPU runs the instruction set's kernels (detected at run time). Only a
+    /// supported instruction set may be passed to [`gemm`].
+    pub fn supported(self) -> bool {
+        match self {
+            Isa::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::has_avx2(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => x86::has_vnni(),
+            _ => false,
+        }
+    }
+
+    /// The fastest supported instruction set.
+    pub fn detect() -> Isa {
+        [Isa::Avx512Vnni, Isa::Avx2]
+            .into_iter()
+            .find(|isa| isa.supported())
+            .unwrap_or(Isa::Portable)
+    }
+}
+
+impl std::fmt::Display for Isa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether `isa`'s int8 matrix product beats tract's float kernels (~40 GFLOP/s on x86_64), so
+/// that 1×1 and regular convolutions are worth running in integers with it. Measured on one
+/// core of an AMD EPYC (Zen 5) over EfficientNet-Lite0's 1×1 shapes: AVX2 55–98 GMAC/s,
+/// AVX-512 VNNI 97–370 GMAC/s, the portable product 3–8 GMAC/s (a float f32 sgemm of the same
+/// shapes: 57–103 GMAC/s). False for the portable product and for an unsupported `isa`.
+pub fn int8_gemm_worthwhile(isa: Isa) -> bool {
+    matches!(isa, Isa::Avx2 | Isa::Avx512Vnni) && isa.supported()
+}
+
+/// The instruction set of the fast int8 matrix product on this CPU, if there is one: the name
+/// of [`Isa::detect`] when [`int8_gemm_worthwhile`]. Without one the portable product is slower
+/// than tract's float kernels, so the int8 pass leaves 1×1 and regular convolutions in float.
+pub fn fast_gemm() -> Option<&'static str> {
+    let isa = Isa::detect();
+    int8_gemm_worthwhile(isa).then(|| isa.name())
+}
+
+/// Output channels per register tile of the AVX2 product, the row count of
+/// [`GemmWeights::pairs`] panels.
+const PAIR_ROWS: usize = 4;
+
+/// Weights of a matrix product `out[co][p] = Σ_k w[co][k] · x[k][p]`, in three layouts.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct GemmWeights {
     pub cout: usize,
@@ -68,6 +173,10 @@ pub(crate) struct GemmWeights {
     pub plain: Vec<i8>,
     /// `[cout][k/4 rounded up]`, four consecutive k as the bytes of one i32 (zero-padded).
     pub k4: Vec<i32>,
+    /// Panels of [`PAIR_ROWS`] output channels, `[cout/PAIR_ROWS][k/2][PAIR_ROWS]` (both
+    /// rounded up, zero-padded): two consecutive k as the i16 halves of one i32 (low half
+    /// first), what `vpmaddwd` multiplies with a pair of widened inputs.
+    pub pairs: Vec<i32>,
 }
 
 impl GemmWeights {
@@ -85,7 +194,25 @@ impl GemmWeights {
                 k4[co * k4n + q] = i32::from_le_bytes(b);
             }
         }
-        GemmWeights { cout, k, plain, k4 }
+        let k2n = k.div_ceil(2);
+        let mut pairs = vec![0i32; cout.div_ceil(PAIR_ROWS) * k2n * PAIR_ROWS];
+        for co in 0..cout {
+            let (panel, r) = (co / PAIR_ROWS, co % PAIR_ROWS);
+            for q in 0..k2n {
+                let half = |kk: usize| {
+                    let w = plain.get(co * k + kk).filter(|_| kk < k).copied();
+                    i32::from(w.unwrap_or(0) as i16 as u16)
+                };
+                pairs[(panel * k2n + q) * PAIR_ROWS + r] = half(2 * q) | half(2 * q + 1) << 16;
+            }
+        }
+        GemmWeights {
+            cout,
+            k,
+            plain,
+            k4,
+            pairs,
+        }
     }
 
     /// Σ_k w[co][k], for folding the input zero point into the bias.
@@ -97,30 +224,46 @@ impl GemmWeights {
     }
 }
 
-/// The instruction set of the fast int8 matrix product on this CPU, if there is one. Without
-/// it the portable product (5–9 GMAC/s on x86_64) is slower than tract's float kernels
-/// (~40 GFLOP/s), so the int8 pass leaves 1×1 and regular convolutions in float there.
-pub fn fast_gemm() -> Option<&'static str> {
-    #[cfg(target_arch = "x86_64")]
-    if x86::has_vnni() {
-        return Some("AVX-512 VNNI");
-    }
-    None
-}
-
-/// `out[co][p]` (u8, `[cout][p]`) from `x` (u8, `[k][p]`).
-pub(crate) fn gemm(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut [u8]) {
-    debug_assert_eq!(x.len(), w.k * p);
-    debug_assert_eq!(out.len(), w.cout * p);
-    #[cfg(target_arch = "x86_64")]
-    {
-        if x86::has_vnni() {
-            // SAFETY: the CPU has the features the function is compiled for.
+/// `out[co][p]` (u8, `[cout][p]`) from `x` (u8, `[k][p]`), with the kernel of `isa`.
+///
+/// Every instruction set gives the same bits (exact i32 accumulation, then [`Requant`]).
+///
+/// # Panics
+/// When `isa` is not [`Isa::supported`] on this CPU (callers check that first; forcing it is
+/// never undefined behaviour), or when the lengths do not fit the geometry: `x.len() != w.k · p`,
+/// `out.len() != w.cout · p`, `rq` has not one bias and scale per output channel, or `w`'s packed
+/// layouts do not match its shape. Checked once per call, since the SIMD paths read through raw
+/// pointers sized by them.
+pub(crate) fn gemm(isa: Isa, w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut [u8]) {
+    assert_eq!(x.len(), w.k * p, "gemm: input length");
+    assert_eq!(out.len(), w.cout * p, "gemm: output length");
+    assert!(
+        rq.bias.len() == w.cout && rq.scale.len() == w.cout,
+        "gemm: requantization per output channel"
+    );
+    assert_eq!(w.plain.len(), w.cout * w.k, "gemm: weights");
+    assert_eq!(w.k4.len(), w.cout * w.k.div_ceil(4), "gemm: packed weights");
+    assert_eq!(
+        w.pairs.len(),
+        w.cout.div_ceil(PAIR_ROWS) * w.k.div_ceil(2) * PAIR_ROWS,
+        "gemm: paired weights"
+    );
+    assert!(isa.supported(), "gemm: {isa} is not supported by this CPU");
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512Vnni => {
+            // SAFETY: the CPU has the features the function is compiled for (checked above),
+            // and the lengths fit the geometry.
             unsafe { x86::gemm_vnni(w, x, p, rq, out) };
-            return;
         }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            // SAFETY: as above.
+            unsafe { x86::gemm_avx2(w, x, p, rq, out) };
+        }
+        // Only the portable product is left supported (see `Isa::supported`).
+        _ => gemm_portable(w, x, p, rq, out),
     }
-    gemm_portable(w, x, p, rq, out);
 }
 
 /// Output channels and pixels of one register tile of the portable matrix product.
@@ -254,9 +397,10 @@ impl DwEnds for QuantEnds<'_> {
     }
     #[inline(always)]
     fn store((bias, scale, zero): (i32, f32, i32), acc: f32) -> u8 {
-        // SAFETY: acc is an exact integer below 2^24 in magnitude (DW_MAX_TAPS).
-        let acc: i32 = unsafe { acc.to_int_unchecked() };
-        requant(acc + bias, scale, zero)
+        // acc is an exact integer below 2^24 in magnitude while the window has at most
+        // DW_MAX_TAPS taps; `as` is a checked (saturating) conversion, so a caller that breaks
+        // that bound gets a wrong value, never undefined behaviour.
+        requant((acc as i32).saturating_add(bias), scale, zero)
     }
 }
 
@@ -433,6 +577,181 @@ mod x86 {
             && std::arch::is_x86_feature_detected!("avx512vnni")
     }
 
+    pub(super) fn has_avx2() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    /// Pixels per register tile of the AVX2 product, in vectors of 8 i32.
+    const NV2: usize = 2;
+    const NR2: usize = 8 * NV2;
+
+    /// The matrix product with AVX2 `vpmaddwd`: u8 inputs and i8 weights widened to i16, each
+    /// i32 lane holding a pair of consecutive k, so one instruction forms `w0·x0 + w1·x1` in
+    /// i32, exactly (unlike `vpmaddubsw`, whose i16 pair sum saturates: 2 · 255 · 128 > 2^15).
+    ///
+    /// Tiles of [`PAIR_ROWS`] channels × 16 pixels, accumulated over the whole of k in eight
+    /// registers. The inputs are packed one 16-pixel panel at a time (`[k/2][16]` pairs, from
+    /// the caller's `[k][p]` rows), which all the channel panels then read from L1.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2, and the lengths must fit the geometry as [`gemm`] asserts
+    /// (`x`: `k · p`, `out`: `cout · p`, `w.pairs`: every panel, `rq`: one per channel).
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn gemm_avx2(
+        w: &GemmWeights,
+        x: &[u8],
+        p: usize,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        let k2n = w.k.div_ceil(2);
+        let panels = w.cout.div_ceil(PAIR_ROWS);
+        let mut xp = vec![0i32; k2n * NR2];
+        for p0 in (0..p).step_by(NR2) {
+            let n = (p - p0).min(NR2);
+            // Lanes past n keep the previous panel's values: computed, never stored.
+            for (q, dst) in xp.chunks_exact_mut(NR2).enumerate() {
+                let r0 = &x[2 * q * p + p0..][..n];
+                match x.get((2 * q + 1) * p + p0..).filter(|_| 2 * q + 1 < w.k) {
+                    Some(r1) => {
+                        for ((d, &a), &b) in dst.iter_mut().zip(r0).zip(&r1[..n]) {
+                            *d = i32::from(a) | i32::from(b) << 16;
+                        }
+                    }
+                    None => {
+                        for (d, &a) in dst.iter_mut().zip(r0) {
+                            *d = i32::from(a);
+                        }
+                    }
+                }
+            }
+            for panel in 0..panels {
+                let co0 = panel * PAIR_ROWS;
+                let rows = (w.cout - co0).min(PAIR_ROWS);
+                let wp = &w.pairs[panel * k2n * PAIR_ROWS..(panel + 1) * k2n * PAIR_ROWS];
+                let mut bias = [0i32; PAIR_ROWS];
+                bias[..rows].copy_from_slice(&rq.bias[co0..co0 + rows]);
+                let mut bytes = [0u8; NR2];
+                if n > 8 {
+                    // SAFETY: wp and xp hold k2n groups of PAIR_ROWS and NR2 values (just
+                    // sliced and allocated so), all the tile reads.
+                    let acc = unsafe { tile_avx2::<PAIR_ROWS, NV2>(wp, &xp, k2n, bias) };
+                    for (r, acc) in acc.iter().enumerate().take(rows) {
+                        let co = co0 + r;
+                        // SAFETY: AVX2 is enabled in this function.
+                        unsafe { requant_avx2(acc, rq.scale[co], rq.zero, &mut bytes) };
+                        let dst = &mut out[co * p + p0..co * p + p0 + n];
+                        // A constant length (the usual case) is stored inline, not by a call.
+                        match <&mut [u8; NR2]>::try_from(&mut *dst) {
+                            Ok(full) => *full = bytes,
+                            Err(_) => dst.copy_from_slice(&bytes[..n]),
+                        }
+                    }
+                } else {
+                    // At most 8 pixels left (49 = 3 · 16 + 1 on 7×7 layers): one vector.
+                    // SAFETY: as above.
+                    let acc = unsafe { tile_avx2::<PAIR_ROWS, 1>(wp, &xp, k2n, bias) };
+                    for (r, acc) in acc.iter().enumerate().take(rows) {
+                        let co = co0 + r;
+                        // SAFETY: AVX2 is enabled in this function.
+                        unsafe { requant_avx2(acc, rq.scale[co], rq.zero, &mut bytes) };
+                        out[co * p + p0..co * p + p0 + n].copy_from_slice(&bytes[..n]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One register tile: `acc[r][v]` = `bias[r]` + Σ_q `vpmaddwd(x[q][8v..8v + 8], w[q][r])`,
+    /// the pixels of `x` in groups of [`NR2`] (of which the first `8 · V` are used).
+    ///
+    /// # Panics
+    /// When `w` holds fewer than `k2n · R` values, `x` fewer than `k2n · NR2`, or `V > NV2`.
+    ///
+    /// # Safety
+    /// AVX2 must be enabled in the caller.
+    #[inline(always)]
+    unsafe fn tile_avx2<const R: usize, const V: usize>(
+        w: &[i32],
+        x: &[i32],
+        k2n: usize,
+        bias: [i32; R],
+    ) -> [[__m256i; V]; R] {
+        assert!(
+            w.len() >= k2n * R && x.len() >= k2n * NR2 && V <= NV2,
+            "tile_avx2: lengths"
+        );
+        // SAFETY: the reads stay within the lengths above.
+        unsafe {
+            let mut acc = bias.map(|b| [_mm256_set1_epi32(b); V]);
+            let (wp, xp) = (w.as_ptr(), x.as_ptr());
+            for q in 0..k2n {
+                let mut xv = [_mm256_setzero_si256(); V];
+                for (v, xv) in xv.iter_mut().enumerate() {
+                    *xv = _mm256_loadu_si256(xp.add(q * NR2 + v * 8) as *const __m256i);
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let b = _mm256_set1_epi32(*wp.add(q * R + r));
+                    for (a, &xv) in acc.iter_mut().zip(&xv) {
+                        *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, b));
+                    }
+                }
+            }
+            acc
+        }
+    }
+
+    /// `out[i] = requant(acc[i], scale, zero)` for the `8 · V` lanes of `acc` (bias included),
+    /// as the portable `requant`: f32 product, rounded half to even (the default MXCSR mode),
+    /// clamped.
+    ///
+    /// # Panics
+    /// When `out` is shorter than `8 · V`.
+    ///
+    /// # Safety
+    /// AVX2 must be enabled in the caller.
+    #[inline(always)]
+    unsafe fn requant_avx2<const V: usize>(
+        acc: &[__m256i; V],
+        scale: f32,
+        zero: u8,
+        out: &mut [u8],
+    ) {
+        assert!(out.len() >= 8 * V, "requant_avx2: output length");
+        // SAFETY: register operations, and 16- or 8-byte stores inside `out`.
+        unsafe {
+            let scale = _mm256_set1_ps(scale);
+            let zero = _mm256_set1_epi32(i32::from(zero));
+            let hi = _mm256_set1_ps(1024.0);
+            let one = |a: __m256i| {
+                let v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), scale);
+                // Only the upper clamp: `vminps(hi, v)` keeps a NaN, which like anything below
+                // -2^31 converts to i32::MIN, and so saturates to 0 below; the portable kernel
+                // clamps those to -1024, which gives 0 as well.
+                let v = _mm256_min_ps(hi, v);
+                _mm256_add_epi32(_mm256_cvtps_epi32(v), zero)
+            };
+            for (i, pair) in acc.chunks(2).enumerate() {
+                let a = one(pair[0]);
+                let b = pair.get(1).map_or(a, |&b| one(b));
+                // Saturating packs clamp to 0..=255 (values are i32::MIN + zero or -2^31..=1279).
+                let s = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(a, b));
+                let u =
+                    _mm_packus_epi16(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+                let dst = out.as_mut_ptr().add(16 * i) as *mut __m128i;
+                if pair.len() == 2 {
+                    _mm_storeu_si128(dst, u);
+                } else {
+                    _mm_storel_epi64(dst, u);
+                }
+            }
+        }
+    }
+
+    /// [`depthwise_portable`] compiled for AVX2 and FMA.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn depthwise_avx2<E: DwEnds>(
         x: &[E::In],
@@ -445,6 +764,10 @@ mod x86 {
         depthwise_portable::<true, E>(x, c, win, w, ends, out)
     }
 
+    /// [`depthwise_portable`] compiled for AVX-512.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F and BW, AVX2 and FMA.
     #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
     pub(super) unsafe fn depthwise_avx512<E: DwEnds>(
         x: &[E::In],
@@ -457,11 +780,19 @@ mod x86 {
         depthwise_portable::<true, E>(x, c, win, w, ends, out)
     }
 
+    /// [`quantize_portable`] compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn quantize_avx2(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
         quantize_portable(x, scale_recip, zero, out)
     }
 
+    /// [`quantize_portable`] compiled for AVX-512.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F and BW, AVX2 and FMA.
     #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
     pub(super) unsafe fn quantize_avx512(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
         quantize_portable(x, scale_recip, zero, out)
@@ -473,6 +804,10 @@ mod x86 {
     const NR: usize = 32;
 
     /// The matrix product with `vpdpbusd` (u8 × i8 → i32, four k at a time).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F, BW and VNNI, and the lengths must fit the geometry as
+    /// [`gemm`] asserts (the tiles write `out` through raw pointers).
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     pub(super) unsafe fn gemm_vnni(
         w: &GemmWeights,
@@ -482,7 +817,6 @@ mod x86 {
         out: &mut [u8],
     ) {
         let k4n = w.k.div_ceil(4);
-        // x as [k/4][p][4]: the four bytes vpdpbusd multiplies with one weight word.
         // x as [k/4][p] words of four k: the bytes vpdpbusd multiplies with one weight word.
         // Built word by word (zero-extend, shift, or), which the compiler vectorizes; a byte
         // scatter cost as much as the product itself on the wide layers.
@@ -517,6 +851,12 @@ mod x86 {
         }
     }
 
+    /// `R` channels from `co0` × up to 32 pixels from `p0` (lanes chosen by `m0` and `m1`).
+    ///
+    /// # Safety
+    /// AVX-512 F, BW and VNNI must be enabled in the caller; `xp` must be `[k4n][p]`, `w.k4`
+    /// `[cout][k4n]`, `out` `[cout][p]`, `rq` one per channel, `co0 + R ≤ cout`, and the masks
+    /// must select only pixels below `p`.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn tile<const R: usize>(
@@ -531,6 +871,7 @@ mod x86 {
         rq: &Requant,
         out: &mut [u8],
     ) {
+        // SAFETY: the caller's contract keeps every unmasked lane inside xp, w.k4 and out.
         unsafe {
             let mut acc = [[_mm512_setzero_si512(); 2]; R];
             let xbase = xp.as_ptr().add(p0);
@@ -602,9 +943,35 @@ mod tests {
         (*seed >> 33) as u32
     }
 
-    /// Every dispatch choice gives the portable kernel's bits, on odd sizes (tails everywhere).
+    /// `requant(Σ_k w·x + bias)` computed directly, in i64 (asserted to fit i32).
+    fn definition(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant) -> Vec<u8> {
+        let (k, zero) = (w.k, i32::from(rq.zero));
+        let mut out = vec![0; w.cout * p];
+        for co in 0..w.cout {
+            for i in 0..p {
+                let acc: i64 = (0..k)
+                    .map(|kk| i64::from(w.plain[co * k + kk]) * i64::from(x[kk * p + i]))
+                    .sum::<i64>()
+                    + i64::from(rq.bias[co]);
+                let acc = i32::try_from(acc).unwrap();
+                out[co * p + i] = requant(acc, rq.scale[co], zero);
+            }
+        }
+        out
+    }
+
+    fn supported() -> Vec<Isa> {
+        Isa::all()
+            .iter()
+            .copied()
+            .filter(|i| i.supported())
+            .collect()
+    }
+
+    /// Every supported instruction set, forced, gives the definition's bits (and so the
+    /// portable kernel's) on odd sizes: tails of channels, pixels and k everywhere.
     #[test]
-    fn gemm_versions_agree_with_the_portable_one() {
+    fn gemm_every_isa_matches_the_definition() {
         let mut seed = 7;
         for (cout, k, p) in [
             (8, 16, 32),
@@ -612,6 +979,11 @@ mod tests {
             (1, 1, 1),
             (24, 96, 196),
             (9, 5, 17),
+            (5, 3, 15),
+            (7, 2, 33),
+            (3, 1, 7),
+            (17, 33, 100),
+            (40, 144, 49),
         ] {
             let plain: Vec<i8> = (0..cout * k).map(|_| lcg(&mut seed) as i8).collect();
             let x: Vec<u8> = (0..k * p).map(|_| lcg(&mut seed) as u8).collect();
@@ -621,22 +993,128 @@ mod tests {
                 scale: (0..cout).map(|i| 0.0007 + i as f32 * 1e-5).collect(),
                 zero: 3,
             };
-            let mut expected = vec![0; cout * p];
-            gemm_portable(&w, &x, p, &rq, &mut expected);
-            let mut got = vec![0; cout * p];
-            gemm(&w, &x, p, &rq, &mut got);
-            assert_eq!(got, expected, "cout {cout} k {k} p {p}");
-            // And the portable kernel against the definition.
-            for co in 0..cout {
-                for i in 0..p {
-                    let acc: i32 = (0..k)
-                        .map(|kk| i32::from(w.plain[co * k + kk]) * i32::from(x[kk * p + i]))
-                        .sum::<i32>()
-                        + rq.bias[co];
-                    assert_eq!(expected[co * p + i], requant(acc, rq.scale[co], 3));
+            let expected = definition(&w, &x, p, &rq);
+            let mut portable = vec![0; cout * p];
+            gemm_portable(&w, &x, p, &rq, &mut portable);
+            assert_eq!(
+                portable, expected,
+                "unforced portable, cout {cout} k {k} p {p}"
+            );
+            for isa in supported() {
+                let mut got = vec![0xAA; cout * p];
+                gemm(isa, &w, &x, p, &rq, &mut got);
+                assert_eq!(got, expected, "{isa}: cout {cout} k {k} p {p}");
+            }
+        }
+    }
+
+    /// The products that overflow a saturating i16 pair sum (`vpmaddubsw`): weights −128 and
+    /// 127 against inputs 255 and 0, over reductions long enough (k = 4096) to overflow any
+    /// i16 partial sum. The bias cancels the exact sum and the scale is 1, so an error of one
+    /// in any accumulator changes the output.
+    #[test]
+    fn gemm_is_exact_at_the_extremes() {
+        let mut seed = 3;
+        for (cout, k, p) in [(6, 4096, 19), (9, 4095, 8), (4, 2, 16), (3, 1023, 33)] {
+            for pattern in 0..4 {
+                let plain: Vec<i8> = (0..cout * k)
+                    .map(|i| match pattern {
+                        0 => -128,
+                        1 => 127,
+                        2 => [-128, 127][i % 2],
+                        _ => [-128, 127][(lcg(&mut seed) & 1) as usize],
+                    })
+                    .collect();
+                let x: Vec<u8> = (0..k * p)
+                    .map(|i| match pattern {
+                        0 | 1 => 255,
+                        2 => [255, 255, 0][i % 3],
+                        _ => [0, 255][(lcg(&mut seed) & 1) as usize],
+                    })
+                    .collect();
+                let w = GemmWeights::new(cout, k, plain);
+                // The exact sum of each channel's first pixel, cancelled by the bias.
+                let bias = (0..cout)
+                    .map(|co| {
+                        let sum: i64 = (0..k)
+                            .map(|kk| i64::from(w.plain[co * k + kk]) * i64::from(x[kk * p]))
+                            .sum();
+                        i32::try_from(-sum).unwrap() + co as i32
+                    })
+                    .collect();
+                let rq = Requant {
+                    bias,
+                    scale: vec![1.0; cout],
+                    zero: 100,
+                };
+                let expected = definition(&w, &x, p, &rq);
+                for co in 0..cout {
+                    assert_eq!(expected[co * p], 100 + co as u8);
+                }
+                for isa in supported() {
+                    let mut got = vec![0; cout * p];
+                    gemm(isa, &w, &x, p, &rq, &mut got);
+                    assert_eq!(
+                        got, expected,
+                        "{isa}: pattern {pattern} cout {cout} k {k} p {p}"
+                    );
                 }
             }
         }
+    }
+
+    /// Requantization edges agree too: outputs clamped at 0 and 255, ties, a NaN scale.
+    #[test]
+    fn gemm_requantization_edges_agree() {
+        let (cout, k, p) = (8, 3, 21);
+        let plain: Vec<i8> = (0..cout * k).map(|i| (i as i8).wrapping_mul(37)).collect();
+        let x: Vec<u8> = (0..k * p).map(|i| (i * 61) as u8).collect();
+        let w = GemmWeights::new(cout, k, plain);
+        let rq = Requant {
+            bias: vec![0, 1, -1, 1 << 20, -(1 << 20), 7, 0, 0],
+            scale: vec![0.5, 0.5, 1.5, 1.0, 1.0, f32::NAN, f32::INFINITY, -0.25],
+            zero: 128,
+        };
+        let expected = definition(&w, &x, p, &rq);
+        for isa in supported() {
+            let mut got = vec![0; cout * p];
+            gemm(isa, &w, &x, p, &rq, &mut got);
+            assert_eq!(got, expected, "{isa}");
+        }
+    }
+
+    #[test]
+    fn isa_names_parse_back_and_detection_is_supported() {
+        for &isa in Isa::all() {
+            assert_eq!(Isa::parse(isa.name()), Some(isa));
+            assert_eq!(Isa::parse(&isa.name().to_uppercase()), Some(isa));
+        }
+        assert_eq!(Isa::parse("sse2"), None);
+        assert!(Isa::Portable.supported());
+        assert!(Isa::detect().supported());
+        assert_eq!(
+            fast_gemm(),
+            int8_gemm_worthwhile(Isa::detect()).then(|| Isa::detect().name())
+        );
+        assert!(!int8_gemm_worthwhile(Isa::Portable));
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            assert!(Isa::Avx2.supported() && int8_gemm_worthwhile(Isa::Avx2));
+        }
+    }
+
+    /// Forcing an instruction set the CPU lacks panics (never undefined behaviour).
+    #[test]
+    fn forcing_an_unsupported_isa_panics() {
+        let isa = Isa::all().iter().copied().find(|i| !i.supported()).unwrap();
+        let w = GemmWeights::new(1, 1, vec![1]);
+        let rq = Requant {
+            bias: vec![0],
+            scale: vec![1.0],
+            zero: 0,
+        };
+        let result = std::panic::catch_unwind(|| gemm(isa, &w, &[1], 1, &rq, &mut [0]));
+        assert!(result.is_err(), "{isa}");
     }
 
     #[test]

@@ -9,12 +9,7 @@
 //!
 //! Depthwise convolutions always take the integer path (its kernel is portable and beats tract's
 //! float one); 1×1 and regular convolutions only where a fast int8 matrix product exists
-//! ([`int8_matmul_kernel`]), since tract's float kernels beat the portable one.
-
-mod kernels;
-mod op;
-
-pub use kernels::fast_gemm as int8_matmul_kernel;
+//! ([`crate::int8_matmul_kernel`]), since tract's float kernels beat the portable one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,11 +18,13 @@ use tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
 use tract_core::ops::element_wise::ElementWiseOp;
 use tract_core::ops::nn::DataFormat;
 use tract_core::ops::quant::{DequantizeLinearF32, QuantizeLinearU8};
+use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
 use tract_onnx::prelude::*;
 
-use kernels::{GemmWeights, Requant};
-use op::{Geometry, Method, QConv};
+use super::onnx;
+use super::ops::{self as op, Geometry, Method, QConv};
+use crate::kernels::int8::{self as kernels, GemmWeights, Isa, Requant};
 
 /// What the ONNX file says about one quantized convolution.
 #[derive(Debug)]
@@ -106,10 +103,10 @@ fn dequantize(
     scale: &TensorProto,
     zero: Option<&&TensorProto>,
 ) -> Option<TensorProto> {
-    let values = ints(x)?;
-    let scales = floats(scale)?;
+    let values = onnx::ints(x, usize::MAX)?;
+    let scales = onnx::floats(scale, usize::MAX)?;
     let zeros = match zero {
-        Some(z) => ints(z)?,
+        Some(z) => onnx::ints(z, usize::MAX)?,
         None => vec![0],
     };
     let rank = x.dims.len() as i64;
@@ -133,15 +130,15 @@ fn dequantize(
     let mut raw = Vec::with_capacity(values.len() * 4);
     for (block, run) in values.chunks(inner.max(1)).enumerate() {
         let c = block % len;
-        let z = i64::from(zeros.get(c).or(zeros.first()).copied().unwrap_or(0));
+        let z = zeros.get(c).or(zeros.first()).copied().unwrap_or(0);
         for &q in run {
-            let v = (i64::from(q) - z) as f32 * scales[c];
+            let v = (q - z) as f32 * scales[c];
             raw.extend_from_slice(&v.to_le_bytes());
         }
     }
     Some(TensorProto {
         dims: x.dims.clone(),
-        data_type: 1,
+        data_type: DataType::Float as i32,
         raw_data: raw,
         ..TensorProto::default()
     })
@@ -151,7 +148,11 @@ fn dequantize(
 const MAX_SCRATCH_BYTES: usize = 64 << 20;
 
 /// Rewrites every quantized convolution it can into integer execution; returns how many.
-pub(crate) fn quantized_convs(model: &mut TypedModel, proto: &ModelProto) -> TractResult<usize> {
+pub(crate) fn quantized_convs(
+    model: &mut TypedModel,
+    proto: &ModelProto,
+    isa: Isa,
+) -> TractResult<usize> {
     let params = conv_quant_params(proto);
     let mut rewritten = 0;
     for id in model.eval_order()? {
@@ -159,7 +160,7 @@ pub(crate) fn quantized_convs(model: &mut TypedModel, proto: &ModelProto) -> Tra
         let (Some(conv), Some(q)) = (node.op_as::<Conv>(), params.get(node.name.as_str())) else {
             continue;
         };
-        let Some(replacement) = qconv_for(model, node, conv, q)? else {
+        let Some(replacement) = qconv_for(model, node, conv, q, isa)? else {
             log::debug!("conv '{}' stays in float", node.name);
             continue;
         };
@@ -350,6 +351,7 @@ fn qconv_for(
     node: &TypedNode,
     conv: &Conv,
     q: &ConvQuant,
+    isa: Isa,
 ) -> TractResult<Option<Replacement>> {
     let Some(geo) = geometry(conv) else {
         return Ok(None);
@@ -386,7 +388,7 @@ fn qconv_for(
     if q.weights.len() != cout * per_filter || q.w_scale.len() != cout {
         return Ok(None);
     }
-    let method = if group == 1 && kernels::fast_gemm().is_some() {
+    let method = if group == 1 && kernels::int8_gemm_worthwhile(isa) {
         let weights = GemmWeights::new(cout, per_filter, q.weights.clone());
         let im2col = (kh, kw, stride, pad) != (1, 1, (1, 1), [0; 4]);
         // The im2col scratch is per run and outside tract's plan: bound it like a tensor.
@@ -429,6 +431,7 @@ fn qconv_for(
     }
     let scale = q.w_scale.iter().map(|&w| x_scale * w / q.y_scale).collect();
     let op = QConv {
+        isa,
         geo,
         x_zero,
         method: Arc::new(method),
@@ -455,11 +458,7 @@ fn conv_quant_params(proto: &ModelProto) -> HashMap<&str, ConvQuant> {
         .iter()
         .map(|t| (t.name.as_str(), t))
         .collect();
-    let producer: HashMap<&str, &NodeProto> = graph
-        .node
-        .iter()
-        .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
-        .collect();
+    let producer = onnx::producers(graph);
     let mut consumers: HashMap<&str, Vec<&NodeProto>> = HashMap::new();
     for n in &graph.node {
         for i in &n.input {
@@ -469,12 +468,13 @@ fn conv_quant_params(proto: &ModelProto) -> HashMap<&str, ConvQuant> {
     // A DequantizeLinear of initializers: (values, per-channel scales, dims) when its zero
     // point is 0.
     let dequantized = |name: &str| -> Option<(Vec<i32>, Vec<f32>, Vec<i64>)> {
-        let dq = producer
-            .get(name)
-            .filter(|n| n.op_type == "DequantizeLinear")?;
+        let dq = onnx::dequantized_by(&producer, name)?;
         let data = inits.get(dq.input.first()?.as_str())?;
-        let values = ints(data)?;
-        let scales = floats(inits.get(dq.input.get(1)?.as_str())?)?;
+        let values = onnx::ints(data, usize::MAX)?
+            .into_iter()
+            .map(|v| i32::try_from(v).ok())
+            .collect::<Option<Vec<i32>>>()?;
+        let scales = onnx::floats(inits.get(dq.input.get(1)?.as_str())?, usize::MAX)?;
         let axis = dq
             .attribute
             .iter()
@@ -484,7 +484,10 @@ fn conv_quant_params(proto: &ModelProto) -> HashMap<&str, ConvQuant> {
             return None;
         }
         if let Some(zp) = dq.input.get(2).filter(|z| !z.is_empty()) {
-            if ints(inits.get(zp.as_str())?)?.iter().any(|&z| z != 0) {
+            if onnx::ints(inits.get(zp.as_str())?, usize::MAX)?
+                .iter()
+                .any(|&z| z != 0)
+            {
                 return None;
             }
         }
@@ -522,12 +525,12 @@ fn conv_quant_params(proto: &ModelProto) -> HashMap<&str, ConvQuant> {
             if q.op_type != "QuantizeLinear" {
                 return None;
             }
-            let y_scale = *floats(inits.get(q.input.get(1)?.as_str())?)?.first()?;
+            let y_scale = *onnx::floats(inits.get(q.input.get(1)?.as_str())?, 1)?.first()?;
             let zp = inits.get(q.input.get(2)?.as_str())?;
-            if zp.data_type != 2 {
-                return None; // not u8
+            if zp.data_type != DataType::Uint8 as i32 {
+                return None;
             }
-            let y_zero = u8::try_from(*ints(zp)?.first()?).ok()?;
+            let y_zero = u8::try_from(*onnx::ints(zp, 1)?.first()?).ok()?;
             Some(ConvQuant {
                 weights,
                 w_scale,
@@ -545,45 +548,6 @@ fn conv_quant_params(proto: &ModelProto) -> HashMap<&str, ConvQuant> {
         }
     }
     out
-}
-
-/// Elements of an initializer by its dims (`None` for a negative or overflowing size).
-fn elements(t: &TensorProto) -> Option<usize> {
-    t.dims
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))
-}
-
-/// Integer values of an INT8, UINT8 or INT32 initializer.
-fn ints(t: &TensorProto) -> Option<Vec<i32>> {
-    let n = elements(t)?;
-    let values: Vec<i32> = match t.data_type {
-        3 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| i32::from(b as i8)).collect(),
-        2 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| i32::from(b)).collect(),
-        6 if !t.raw_data.is_empty() => t
-            .raw_data
-            .chunks_exact(4)
-            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-        2 | 3 | 6 => t.int32_data.clone(),
-        _ => return None,
-    };
-    (values.len() == n).then_some(values)
-}
-
-/// Values of a FLOAT initializer.
-fn floats(t: &TensorProto) -> Option<Vec<f32>> {
-    let n = elements(t)?;
-    let values: Vec<f32> = match t.data_type {
-        1 if !t.raw_data.is_empty() => t
-            .raw_data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-        1 => t.float_data.clone(),
-        _ => return None,
-    };
-    (values.len() == n).then_some(values)
 }
 
 #[cfg(test)]
@@ -636,7 +600,12 @@ mod tests {
         let folded = dequantized_initializers(&proto).unwrap();
         let graph = folded.graph.unwrap();
         assert!(graph.node.is_empty());
-        let get = |name: &str| floats(graph.initializer.iter().find(|t| t.name == name).unwrap());
+        let get = |name: &str| {
+            onnx::floats(
+                graph.initializer.iter().find(|t| t.name == name).unwrap(),
+                usize::MAX,
+            )
+        };
         assert_eq!(
             get("per_axis").unwrap(),
             [0.5, -1.0, 1.5, -8.0, 10.0, -12.0]

@@ -1,0 +1,564 @@
+//! The engine: the only part of Ledge that touches tract.
+//!
+//! Loading (ONNX checks on the protobuf before tract sees the graph, the embedded manifest and
+//! its digest, resource limits, shape pinning), the graph passes (the Softmax repair, the int8
+//! rewrite onto [`crate::kernels`]), planning, running, and profiling. Everything above it
+//! (vision, tasks, serving, [`crate::Model`]) speaks Ledge's own [`Tensor`] and [`ModelInfo`].
+
+mod info;
+mod int8;
+mod onnx;
+mod ops;
+mod profile;
+mod repair;
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::*;
+
+pub use info::{ManifestSource, ModelInfo, TensorSpec};
+pub use onnx::{pack, sha256_hex};
+pub use profile::{OpProfile, Profile};
+
+use crate::clock::Instant;
+use crate::dtype::DType;
+use crate::error::{panic_message, Error, Limit, Result};
+use crate::kernels::int8::Isa;
+use crate::manifest::Manifest;
+use crate::options::{Limits, LoadOptions};
+use crate::tensor::{Tensor, TensorData};
+
+/// A planned model: tract's runnable plan and what was learned about the model while loading.
+pub(crate) struct Engine {
+    plan: Arc<TypedRunnableModel>,
+    inputs: Vec<TensorSpec>,
+    max_tensor_elements: u64,
+}
+
+fn onnx_front() -> &'static tract_onnx::Onnx {
+    static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
+    ONNX.get_or_init(tract_onnx::onnx)
+}
+
+/// Reads `dir/model.toml` for `dir/model.onnx`, when it exists.
+pub(crate) fn sidecar_manifest(model_path: &Path) -> Result<Option<Manifest>> {
+    let path = model_path.with_extension("toml");
+    if path.is_file() {
+        log::debug!("using sidecar manifest {}", path.display());
+        Manifest::from_path(&path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+impl Engine {
+    /// Loads and plans a model from ONNX bytes; `sidecar` is a manifest found beside the file.
+    /// A panic inside tract (an assertion a malformed graph trips) becomes
+    /// [`Error::ModelFormat`].
+    pub(crate) fn load(
+        bytes: &[u8],
+        options: &LoadOptions,
+        sidecar: Option<Manifest>,
+    ) -> Result<(Engine, ModelInfo)> {
+        guarded(Error::ModelFormat, || {
+            load_unguarded(bytes, options, sidecar)
+        })
+    }
+
+    /// The pinned input specs.
+    pub(crate) fn inputs(&self) -> &[TensorSpec] {
+        &self.inputs
+    }
+
+    /// Runs the plan on `inputs` (checked against the pinned specs first).
+    pub(crate) fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let values = self.tract_inputs(inputs)?;
+        let outputs = guarded(Error::Inference, || {
+            self.plan
+                .run(values)
+                .map_err(|e| Error::Inference(tract_chain(&e)))
+        })?;
+        outputs.iter().map(|v| from_tract(v)).collect()
+    }
+
+    /// Times every node of the plan over `runs` runs of `inputs` (see [`Profile`]).
+    pub(crate) fn profile(&self, inputs: &[Tensor], runs: usize) -> Result<Profile> {
+        let values = self.tract_inputs(inputs)?;
+        guarded(Error::Inference, || {
+            profile::profile(&self.plan, values, runs)
+        })
+    }
+
+    /// Checks `inputs` against the model's inputs and converts them for tract.
+    fn tract_inputs(&self, inputs: &[Tensor]) -> Result<TVec<TValue>> {
+        if inputs.len() != self.inputs.len() {
+            return Err(Error::InputCount {
+                expected: self.inputs.len(),
+                got: inputs.len(),
+            });
+        }
+        let limits = Limits {
+            max_tensor_elements: self.max_tensor_elements,
+            ..Limits::default()
+        };
+        let mut values = TVec::new();
+        for (spec, t) in self.inputs.iter().zip(inputs) {
+            limits.check(Limit::MaxTensorElements, t.len() as u64)?;
+            let expected = spec.dims();
+            if t.shape() != expected.as_slice() {
+                return Err(Error::InputShape {
+                    name: spec.name.clone(),
+                    expected,
+                    got: t.shape().to_vec(),
+                });
+            }
+            if t.dtype() != spec.dtype {
+                return Err(Error::InputType {
+                    name: spec.name.clone(),
+                    expected: spec.dtype,
+                    got: t.dtype(),
+                });
+            }
+            values.push(to_tract(t)?.into_tvalue());
+        }
+        Ok(values)
+    }
+}
+
+fn load_unguarded(
+    bytes: &[u8],
+    options: &LoadOptions,
+    sidecar: Option<Manifest>,
+) -> Result<(Engine, ModelInfo)> {
+    let started = Instant::now();
+    let isa = chosen_isa(options)?;
+    let limits = &options.limits;
+    limits.check(Limit::MaxModelBytes, bytes.len() as u64)?;
+    let proto = onnx::decode(bytes)?;
+    let embedded = onnx::embedded_manifest(&proto)?;
+    let (sha256, packed_base) = onnx::sha256_and_packed_base(bytes, embedded.as_ref());
+    let (manifest, source) = match (&options.manifest, sidecar, embedded) {
+        (Some(m), _, _) => (Some(m.clone()), Some(ManifestSource::Options)),
+        (None, Some(m), _) => (Some(m), Some(ManifestSource::Sidecar)),
+        (None, None, Some(m)) => (Some(m), Some(ManifestSource::Embedded)),
+        (None, None, None) => (None, None),
+    };
+    // Every manifest, wherever it came from, is validated here and only here.
+    let manifest = match manifest {
+        Some(mut m) => {
+            m.validate()?;
+            if let Some(labels) = &options.labels {
+                m.output.labels = labels.clone();
+                m.output.labels_file = None;
+            }
+            Some(m)
+        }
+        None if options.labels.is_some() => {
+            return Err(Error::InvalidArgument(
+                "labels were given but the model has no manifest to attach them to: pass a \
+                 manifest too"
+                    .into(),
+            ))
+        }
+        None => None,
+    };
+    if let (true, Some(expected)) = (
+        options.verify_integrity,
+        manifest.as_ref().and_then(|m| m.sha256.clone()),
+    ) {
+        // An embedded manifest records the digest of the model before packing.
+        let actual = match (source, packed_base) {
+            (Some(ManifestSource::Embedded), Some(base)) => base?,
+            _ => sha256.clone(),
+        };
+        if !actual.eq_ignore_ascii_case(&expected) {
+            return Err(Error::Integrity { expected, actual });
+        }
+    }
+    onnx::check_operators(&proto, |op| onnx_front().op_register.0.contains_key(op))?;
+    onnx::check_attributes(&proto)?;
+    if let Some((node, elements)) = onnx::largest_constant_request(&proto)? {
+        log::debug!("largest constant-sized tensor: {elements} elements at '{node}'");
+        // 4 bytes an element: the least any tensor tract allocates for it will take.
+        limits.check(Limit::MaxPlanBytes, elements.saturating_mul(4))?;
+    }
+
+    let dequantized = int8::dequantized_initializers(&proto);
+    let mut model = onnx_front()
+        .model_for_proto_model(dequantized.as_ref().unwrap_or(&proto))
+        .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
+    drop(dequantized);
+    let inputs = pin_inputs(&mut model, &proto, options)?;
+    let mut typed = model
+        .into_typed()
+        .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
+    check_plan(&typed, limits)?;
+    let optimization =
+        |what: &str, e: TractError| Error::Optimization(format!("{what}: {}", tract_chain(&e)));
+    let repairs = repair::quantized_non_elementwise_chains(&mut typed)
+        .map_err(|e| optimization("repairing the graph", e))?;
+    let (quantized, compute) = onnx::quantized_compute_nodes(&proto);
+    let (macs, quantized_macs) = mac_estimate(&typed, &quantized)?;
+    if options.ledge_kernels {
+        int8::quantized_convs(&mut typed, &proto, isa)
+            .and_then(|_| int8::fold_constants(&mut typed))
+            .and_then(|_| int8::float_depthwise(&mut typed))
+            .map_err(|e| optimization("int8 pass", e))?;
+    }
+    let mut optimized = typed
+        .into_optimized()
+        .map_err(|e| optimization("optimizing", e))?;
+    if options.ledge_kernels {
+        int8::vectorized_quantize(&mut optimized).map_err(|e| optimization("int8 pass", e))?;
+    }
+    let outputs = output_specs(&optimized, &proto)?;
+    let plan = optimized
+        .into_runnable()
+        .map_err(|e| optimization("planning", e))?;
+
+    let info = ModelInfo {
+        inputs: inputs.clone(),
+        outputs,
+        file_size: bytes.len() as u64,
+        sha256,
+        op_histogram: onnx::op_histogram(&proto),
+        parameters: onnx::parameter_count(&proto),
+        macs,
+        quantized_macs,
+        compute_nodes: compute.len() as u64,
+        quantized_compute_nodes: quantized.len() as u64,
+        manifest,
+        manifest_source: source,
+        repairs,
+    };
+    log::info!(
+        "loaded model {} ({} bytes, {} MACs) in {:.1} ms",
+        info.manifest
+            .as_ref()
+            .map_or("(no manifest)", |m| m.name.as_str()),
+        info.file_size,
+        info.macs,
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let engine = Engine {
+        plan,
+        inputs,
+        max_tensor_elements: limits.max_tensor_elements,
+    };
+    Ok((engine, info))
+}
+
+/// The environment variable that forces an instruction set when [`LoadOptions::isa`] is unset.
+pub const ISA_ENV: &str = "LEDGE_ISA";
+
+/// The int8 kernels' instruction set: [`LoadOptions::isa`], else `LEDGE_ISA`, else the best this
+/// CPU has.
+fn chosen_isa(options: &LoadOptions) -> Result<Isa> {
+    let from_env = std::env::var(ISA_ENV).ok().filter(|v| !v.is_empty());
+    let (name, source) = match (&options.isa, from_env) {
+        (Some(n), _) => (n.clone(), "LoadOptions::isa"),
+        (None, Some(n)) => (n, ISA_ENV),
+        (None, None) => return Ok(Isa::detect()),
+    };
+    if name == "auto" {
+        return Ok(Isa::detect());
+    }
+    let names = || {
+        Isa::all()
+            .iter()
+            .map(|i| i.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let isa = Isa::parse(&name).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "{source} = \"{name}\" is no instruction set Ledge knows: use auto or one of {}",
+            names()
+        ))
+    })?;
+    if !isa.supported() {
+        return Err(Error::InvalidArgument(format!(
+            "{source} = \"{name}\": this CPU cannot run it; it can run {} (or use auto)",
+            supported_isas().join(", ")
+        )));
+    }
+    Ok(isa)
+}
+
+/// The names of the int8 instruction sets this CPU runs, most portable first.
+pub fn supported_isas() -> Vec<&'static str> {
+    Isa::all()
+        .iter()
+        .filter(|i| i.supported())
+        .map(|i| i.name())
+        .collect()
+}
+
+/// The instruction set a load with these options would use (for `ledge inspect`).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a name Ledge does not know or this CPU cannot run.
+pub fn selected_isa(options: &LoadOptions) -> Result<&'static str> {
+    chosen_isa(options).map(Isa::name)
+}
+
+/// Runs `f`, turning a panic into the error `kind` makes of its message. tract asserts
+/// invariants that a malformed model can break; the caller gets an error, the app keeps running.
+/// (Needs `panic = "unwind"`, as on every target but wasm.)
+pub(crate) fn guarded<T>(kind: fn(String) -> Error, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        Err(kind(format!(
+            "the engine failed on this input: {}",
+            panic_message(panic.as_ref())
+        )))
+    })
+}
+
+/// Renders a tract error with its whole context chain on one line.
+pub(crate) fn tract_chain(e: &TractError) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn dtype_from_tract(dt: DatumType) -> Option<DType> {
+    match dt {
+        DatumType::F32 => Some(DType::F32),
+        DatumType::I8 => Some(DType::I8),
+        DatumType::U8 => Some(DType::U8),
+        DatumType::I32 => Some(DType::I32),
+        DatumType::I64 => Some(DType::I64),
+        _ => None,
+    }
+}
+
+pub(crate) fn to_tract(t: &Tensor) -> Result<tract_onnx::prelude::Tensor> {
+    fn build<T: Datum + Copy>(shape: &[usize], v: &[T]) -> Result<tract_onnx::prelude::Tensor> {
+        tract_onnx::prelude::Tensor::from_shape(shape, v)
+            .map_err(|e| Error::Inference(e.to_string()))
+    }
+    match t.data() {
+        TensorData::F32(v) => build(t.shape(), v),
+        TensorData::I8(v) => build(t.shape(), v),
+        TensorData::U8(v) => build(t.shape(), v),
+        TensorData::I32(v) => build(t.shape(), v),
+        TensorData::I64(v) => build(t.shape(), v),
+    }
+}
+
+pub(crate) fn from_tract(t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
+    fn elems<T: Datum + Copy>(t: &tract_onnx::prelude::Tensor) -> Result<Vec<T>> {
+        t.try_as_plain_ram()
+            .and_then(|view| view.as_slice::<T>().map(<[T]>::to_vec))
+            .map_err(|e| Error::Inference(e.to_string()))
+    }
+    let data = match t.datum_type() {
+        DatumType::F32 => TensorData::F32(elems(t)?),
+        DatumType::I8 => TensorData::I8(elems(t)?),
+        DatumType::U8 => TensorData::U8(elems(t)?),
+        DatumType::I32 => TensorData::I32(elems(t)?),
+        DatumType::I64 => TensorData::I64(elems(t)?),
+        other => {
+            let t = t.cast_to::<f32>().map_err(|_| {
+                Error::Inference(format!("output dtype {other:?} has no Ledge equivalent"))
+            })?;
+            TensorData::F32(elems(&t)?)
+        }
+    };
+    Tensor::new(t.shape().to_vec(), data)
+}
+
+/// Pins every input to a concrete shape and type before optimization.
+fn pin_inputs(
+    model: &mut InferenceModel,
+    proto: &ModelProto,
+    options: &LoadOptions,
+) -> Result<Vec<TensorSpec>> {
+    use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| Error::ModelFormat("no graph".into()))?;
+    let names: Vec<String> = model
+        .input_outlets()
+        .map_err(|e| Error::ModelFormat(tract_chain(&e)))?
+        .iter()
+        .map(|o| model.node(o.node).name.clone())
+        .collect();
+    if let Some(shapes) = &options.input_shapes {
+        if shapes.len() != names.len() {
+            return Err(Error::InputCount {
+                expected: names.len(),
+                got: shapes.len(),
+            });
+        }
+    }
+    if options.batch == 0 {
+        return Err(Error::InvalidArgument(
+            "batch must be at least 1, got 0".into(),
+        ));
+    }
+    let mut specs = vec![];
+    for (ix, name) in names.iter().enumerate() {
+        let value_info = graph.input.iter().find(|i| &i.name == name);
+        let tensor_type = value_info
+            .and_then(|v| v.r#type.as_ref())
+            .and_then(|t| match &t.value {
+                Some(tract_onnx::pb::type_proto::Value::TensorType(tt)) => Some(tt),
+                _ => None,
+            });
+        let tensor_type = tensor_type
+            .ok_or_else(|| Error::ModelFormat(format!("input '{name}' declares no tensor type")))?;
+        let datum = tract_onnx::pb::tensor_proto::DataType::try_from(tensor_type.elem_type)
+            .ok()
+            .and_then(|dt| DatumType::try_from(dt).ok());
+        let (datum, dtype) = match datum.and_then(|d| Some((d, dtype_from_tract(d)?))) {
+            Some(pair) => pair,
+            None => {
+                return Err(Error::ModelFormat(format!(
+                    "input '{name}' has element type #{} which Ledge does not support (f32, i8, \
+                     u8, i32, i64)",
+                    tensor_type.elem_type
+                )))
+            }
+        };
+        let shape: Vec<usize> = match &options.input_shapes {
+            Some(shapes) => shapes[ix]
+                .iter()
+                .map(|&d| {
+                    usize::try_from(d).map_err(|_| {
+                        Error::InvalidArgument(format!("input_shapes: {d} does not fit"))
+                    })
+                })
+                .collect::<Result<_>>()?,
+            None => {
+                let dims = tensor_type
+                    .shape
+                    .as_ref()
+                    .map(|s| s.dim.as_slice())
+                    .unwrap_or_default();
+                dims.iter()
+                    .enumerate()
+                    .map(|(axis, d)| match &d.value {
+                        Some(Dim::DimValue(v)) if *v > 0 => Ok(*v as usize),
+                        _ if axis == 0 => Ok(options.batch as usize),
+                        other => {
+                            let what = match other {
+                                Some(Dim::DimParam(p)) => format!("the symbol '{p}'"),
+                                _ => "unknown".to_string(),
+                            };
+                            Err(Error::ModelFormat(format!(
+                                "input '{name}' has a dynamic dimension {axis} ({what}): give \
+                                 the input shapes at load (LoadOptions::input_shapes)"
+                            )))
+                        }
+                    })
+                    .collect::<Result<_>>()?
+            }
+        };
+        let fact = InferenceFact::dt_shape(datum, shape.clone());
+        model
+            .set_input_fact(ix, fact)
+            .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
+        specs.push(TensorSpec {
+            name: name.clone(),
+            shape: shape.iter().map(|d| *d as i64).collect(),
+            dtype,
+        });
+    }
+    Ok(specs)
+}
+
+fn output_specs(model: &TypedModel, proto: &ModelProto) -> Result<Vec<TensorSpec>> {
+    let names: Vec<String> = proto
+        .graph
+        .iter()
+        .flat_map(|g| g.output.iter().map(|o| o.name.clone()))
+        .collect();
+    model
+        .output_outlets()
+        .map_err(|e| Error::ModelFormat(tract_chain(&e)))?
+        .iter()
+        .enumerate()
+        .map(|(ix, outlet)| {
+            let fact = model
+                .outlet_fact(*outlet)
+                .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
+            Ok(TensorSpec {
+                name: names
+                    .get(ix)
+                    .cloned()
+                    .unwrap_or_else(|| format!("output_{ix}")),
+                shape: fact
+                    .shape
+                    .iter()
+                    .map(|d| d.to_i64().unwrap_or(-1))
+                    .collect(),
+                dtype: dtype_from_tract(fact.datum_type).unwrap_or(DType::F32),
+            })
+        })
+        .collect()
+}
+
+/// Refuses a graph whose tensors, summed, exceed `max_plan_bytes`, before tract's optimizer
+/// folds constants or allocates anything.
+fn check_plan(model: &TypedModel, limits: &Limits) -> Result<()> {
+    let mut total = 0u64;
+    for node in model.nodes() {
+        for output in &node.outputs {
+            let fact = &output.fact;
+            let Some(shape) = fact.shape.as_concrete() else {
+                continue;
+            };
+            let elements = shape
+                .iter()
+                .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+                .unwrap_or(u64::MAX);
+            let bytes = elements.saturating_mul(fact.datum_type.size_of() as u64);
+            total = total.saturating_add(bytes);
+            limits.check(Limit::MaxPlanBytes, total)?;
+        }
+    }
+    log::debug!("the graph plans {total} bytes of tensors");
+    Ok(())
+}
+
+/// Total MACs per run from tract's cost model, and the MACs of the named quantized nodes.
+fn mac_estimate(model: &TypedModel, quantized: &[String]) -> Result<(u64, u64)> {
+    let mut total = 0u64;
+    let mut q = 0u64;
+    for node in model.nodes() {
+        let (macs, _) = profile::node_macs(model, node)?;
+        total += macs;
+        if quantized.contains(&node.name) {
+            q += macs;
+        }
+    }
+    Ok((total, q))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! tract conversions for the engine's own unit tests.
+    pub(crate) use super::{from_tract, to_tract};
+
+    /// The f32 tensor of a little-endian `.npy` file (version 1, C order) — enough for the
+    /// shared vectors; the full reader is the CLI's.
+    pub(crate) fn npy_f32(bytes: &[u8]) -> crate::Tensor {
+        let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+        let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+        let shape_text = &header[header.find('(').unwrap() + 1..header.find(')').unwrap()];
+        let shape: Vec<usize> = shape_text
+            .split(',')
+            .filter_map(|d| d.trim().parse().ok())
+            .collect();
+        let data = bytes[10 + header_len..]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        crate::Tensor::f32(shape, data).unwrap()
+    }
+}

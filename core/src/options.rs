@@ -1,0 +1,183 @@
+//! How to load a model: [`LoadOptions`] and its resource [`Limits`].
+//!
+//! Defined once here; every binding takes these (the CLI as flags, wasm and JNI as JSON through
+//! the serde derives, uniffi as records), so a field added here is one definition.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Limit, Result};
+use crate::manifest::Manifest;
+
+/// Size limits that protect the host app from hostile or accidental inputs. Each is checked
+/// before the corresponding allocation; exceeding one is [`Error::LimitExceeded`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Limits {
+    /// Largest model file accepted, in bytes (default 512 MiB).
+    pub max_model_bytes: u64,
+    /// Largest image accepted, in pixels, checked from the header before decoding
+    /// (default 2²⁶ ≈ 67 Mpx, above a 64 Mpx phone camera).
+    pub max_image_pixels: u64,
+    /// Largest tensor accepted by [`crate::Model::run`], in elements (default 2²⁶).
+    pub max_tensor_elements: u64,
+    /// Largest total a model may plan to allocate, in bytes: every tensor its graph produces,
+    /// weights and intermediate results, summed before optimization (default 1 GiB; the demo
+    /// EfficientNet-Lite0 plans 98 MB, the PP-OCR classifier 20 MB).
+    pub max_plan_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_model_bytes: 512 << 20,
+            max_image_pixels: 1 << 26,
+            max_tensor_elements: 1 << 26,
+            max_plan_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Limits {
+    /// The configured maximum of `limit`.
+    pub fn max(&self, limit: Limit) -> u64 {
+        match limit {
+            Limit::MaxModelBytes => self.max_model_bytes,
+            Limit::MaxImagePixels => self.max_image_pixels,
+            Limit::MaxTensorElements => self.max_tensor_elements,
+            Limit::MaxPlanBytes => self.max_plan_bytes,
+        }
+    }
+
+    /// Refuses `value` above the maximum of `limit`.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] when `value > self.max(limit)`.
+    pub fn check(&self, limit: Limit, value: u64) -> Result<()> {
+        let max = self.max(limit);
+        if value > max {
+            return Err(Error::LimitExceeded { limit, value, max });
+        }
+        Ok(())
+    }
+}
+
+/// How to load a model. Deserializes from JSON with camelCase keys (`verifyIntegrity`,
+/// `limits.maxImagePixels`, as JavaScript and Kotlin name them), every field optional (missing
+/// fields take their defaults; unknown fields are refused); `manifest` may be TOML text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadOptions {
+    /// Batch size pinned into a symbolic first dimension (default 1). Pinning matters: tract
+    /// runs a model with a symbolic batch 5–14× slower.
+    pub batch: u32,
+    /// Explicit shapes for every input, replacing the model's own (needed when a model has
+    /// symbolic dimensions besides the batch).
+    pub input_shapes: Option<Vec<Vec<u64>>>,
+    /// A manifest that overrides the sidecar and the embedded one; validated at load like any
+    /// other.
+    #[serde(deserialize_with = "manifest_text_or_table")]
+    pub manifest: Option<Manifest>,
+    /// Class labels that replace the manifest's (for a manifest whose `labels_file` cannot be
+    /// read where the model is loaded, e.g. in a browser or from bytes).
+    pub labels: Option<Vec<String>>,
+    /// Verify the manifest's sha256 against the model bytes (default true).
+    pub verify_integrity: bool,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Use Ledge's kernels (default true): the quantized convolutions of QDQ models
+    /// (`DequantizeLinear → Conv → QuantizeLinear`) in int8, float depthwise convolutions, and
+    /// vectorized quantization. `false` runs every operator as tract alone does (QDQ
+    /// convolutions in float between quantization steps): slower, for comparison.
+    pub ledge_kernels: bool,
+    /// The instruction set of the int8 kernels, by name (`portable`, `avx2`, `avx512vnni`,
+    /// ...; `ledge inspect` lists them), or `auto`/unset for the best this CPU runs. Forcing one
+    /// is for tests and benchmarks; one the CPU cannot run is refused at load. When unset, the
+    /// `LEDGE_ISA` environment variable is read.
+    pub isa: Option<String>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            batch: 1,
+            input_shapes: None,
+            manifest: None,
+            labels: None,
+            verify_integrity: true,
+            limits: Limits::default(),
+            ledge_kernels: true,
+            isa: None,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Parses options from JSON (the wasm and JNI faces pass them so). Missing fields take
+    /// their defaults.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the field that is unknown or of the wrong type.
+    pub fn from_json(json: &str) -> Result<LoadOptions> {
+        let options: LoadOptions = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidArgument(format!("load options: {e}")))?;
+        if let Some(m) = &options.manifest {
+            m.validate()?;
+        }
+        Ok(options)
+    }
+}
+
+/// A manifest given as TOML text (what the faces read from a file) or as a table.
+fn manifest_text_or_table<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Manifest>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Text(String),
+        Table(Box<Manifest>),
+    }
+    match Option::<Form>::deserialize(d)? {
+        None => Ok(None),
+        Some(Form::Table(m)) => Ok(Some(*m)),
+        Some(Form::Text(t)) => Manifest::from_toml(&t)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_fills_defaults_and_refuses_unknown_fields() {
+        let o = LoadOptions::from_json(r#"{"batch": 2, "limits": {"maxImagePixels": 9}}"#).unwrap();
+        assert_eq!(o.batch, 2);
+        assert_eq!(o.limits.max_image_pixels, 9);
+        assert_eq!(o.limits.max_plan_bytes, Limits::default().max_plan_bytes);
+        assert!(o.ledge_kernels && o.verify_integrity);
+        let e = LoadOptions::from_json(r#"{"ledge_kernels": false}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown field `ledge_kernels`"),
+            "{e}"
+        );
+        let e = LoadOptions::from_json(r#"{"manifest": "name = 1"}"#).unwrap_err();
+        assert!(e.to_string().contains("manifest"), "{e}");
+    }
+
+    #[test]
+    fn limits_check_names_the_limit() {
+        let e = Limits::default()
+            .check(Limit::MaxImagePixels, u64::MAX)
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                limit: Limit::MaxImagePixels,
+                ..
+            }
+        ));
+        assert!(e.to_string().contains("Limits::max_image_pixels"), "{e}");
+    }
+}

@@ -1,0 +1,106 @@
+//! Geometry: which part of the image lands where in the model's input, and the way back.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::manifest::{Filter, Resize};
+
+/// The map from the model input's pixel coordinates back to the original image's:
+/// `x_image = x_input · scale_x + offset_x` (and the same for y). Kept with every preprocessed
+/// input so that anything a task finds in input coordinates (a box, a keypoint) can be mapped
+/// back to the picture the user gave.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Transform {
+    /// Image pixels per input pixel, horizontally.
+    pub scale_x: f64,
+    /// Image pixels per input pixel, vertically.
+    pub scale_y: f64,
+    /// Image x of input x = 0.
+    pub offset_x: f64,
+    /// Image y of input y = 0.
+    pub offset_y: f64,
+}
+
+impl Transform {
+    /// The image point of input point `(x, y)`.
+    pub fn to_image(&self, x: f64, y: f64) -> (f64, f64) {
+        (
+            x * self.scale_x + self.offset_x,
+            y * self.scale_y + self.offset_y,
+        )
+    }
+}
+
+/// Where the image goes in a `th × tw` input: the crop box in image pixels
+/// `(left, top, width, height)`, the width it is resized to (≤ `tw`; the rest is padding), and
+/// the filter.
+pub(crate) struct Placement {
+    pub crop: (f64, f64, f64, f64),
+    pub resized_width: usize,
+    pub filter: Filter,
+}
+
+impl Placement {
+    /// The placement `resize` asks for, for an image of `w × h` pixels.
+    pub(crate) fn new(resize: &Resize, w: f64, h: f64, th: usize, tw: usize) -> Placement {
+        let (crop, resized_width, filter) = match *resize {
+            Resize::CenterCrop {
+                crop_fraction,
+                filter,
+            } => {
+                let cw = crop_fraction * w.min(h * tw as f64 / th as f64);
+                let ch = cw * th as f64 / tw as f64;
+                (((w - cw) / 2.0, (h - ch) / 2.0, cw, ch), tw, filter)
+            }
+            Resize::KeepAspectPad { filter, .. } => {
+                let rw = ((th as f64 * w / h).ceil() as usize).clamp(1, tw);
+                ((0.0, 0.0, w, h), rw, filter)
+            }
+            Resize::Stretch { filter } => ((0.0, 0.0, w, h), tw, filter),
+        };
+        Placement {
+            crop,
+            resized_width,
+            filter,
+        }
+    }
+
+    /// The way back from input pixels to image pixels.
+    pub(crate) fn transform(&self, th: usize) -> Transform {
+        let (left, top, cw, ch) = self.crop;
+        Transform {
+            scale_x: cw / self.resized_width as f64,
+            scale_y: ch / th as f64,
+            offset_x: left,
+            offset_y: top,
+        }
+    }
+}
+
+/// Resamples the `(left, top, width, height)` box of `img` to `dw × dh` RGB bytes.
+pub(crate) fn resize(
+    img: &RgbImage,
+    (left, top, cw, ch): (f64, f64, f64, f64),
+    dw: u32,
+    dh: u32,
+    filter: Filter,
+) -> Result<Vec<u8>> {
+    let alg = match filter {
+        Filter::Nearest => ResizeAlg::Nearest,
+        Filter::Bilinear => ResizeAlg::Convolution(FilterType::Bilinear),
+        Filter::Bicubic => ResizeAlg::Convolution(FilterType::CatmullRom),
+        Filter::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
+    };
+    let fail = |e: String| Error::Preprocess(format!("resizing failed: {e}"));
+    let src = ImageRef::new(img.width(), img.height(), img.as_raw(), PixelType::U8x3)
+        .map_err(|e| fail(e.to_string()))?;
+    let mut dst = Image::new(dw, dh, PixelType::U8x3);
+    let options = ResizeOptions::new().resize_alg(alg).crop(left, top, cw, ch);
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(dst.into_vec())
+}

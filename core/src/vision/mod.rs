@@ -1,0 +1,193 @@
+//! Vision: image bytes and frames → the model's input tensor, exactly as a
+//! [`Manifest`](crate::Manifest)'s `input` section says, with the geometry [`Transform`] that
+//! maps input coordinates back to the image.
+//!
+//! The reference implementation is Pillow + NumPy (`scripts/demo_models.py`); the shared test
+//! vectors hold its output tensors, and the tests compare against them.
+
+mod decode;
+mod geometry;
+
+use image::RgbImage;
+
+pub use decode::{check_dimensions, decode, rgba_to_rgb};
+pub use geometry::Transform;
+
+use crate::error::{Error, Result};
+use crate::manifest::{ColorOrder, InputSpec, Layout, Resize};
+use crate::tensor::Tensor;
+use geometry::{resize, Placement};
+
+/// Builds the input tensor (batch 1) of `shape` for an image, per `spec`, and the transform
+/// from input pixels back to image pixels.
+///
+/// # Errors
+/// [`Error::TaskMismatch`] when `shape` is not a batch-1, 3-channel image input in the
+/// manifest's layout; [`Error::Manifest`] for normalization values that do not fit 3 channels;
+/// [`Error::Preprocess`] when resizing fails.
+pub fn to_tensor(img: &RgbImage, spec: &InputSpec, shape: &[usize]) -> Result<(Tensor, Transform)> {
+    let (th, tw) = match (spec.layout, shape) {
+        (Layout::NCHW, [1, 3, h, w]) | (Layout::NHWC, [1, h, w, 3]) => (*h, *w),
+        _ => {
+            return Err(Error::TaskMismatch {
+                task: "take an image",
+                reason: format!(
+                    "the manifest's layout {:?} wants a [1, 3, H, W] (NCHW) or [1, H, W, 3] \
+                     (NHWC) input, the model's input is {shape:?}: fix input.layout in the \
+                     manifest, or pass tensors to run",
+                    spec.layout
+                ),
+            })
+        }
+    };
+    let placement = Placement::new(
+        &spec.resize,
+        f64::from(img.width()),
+        f64::from(img.height()),
+        th,
+        tw,
+    );
+    let rw = placement.resized_width;
+    let resized = resize(img, placement.crop, rw as u32, th as u32, placement.filter)?;
+    let pad = match spec.resize {
+        Resize::KeepAspectPad { pad_value, .. } => pad_value,
+        _ => 0.0,
+    };
+    let affine = spec.normalize.affine(3)?;
+    let channel_of = |c: usize| match spec.color {
+        ColorOrder::RGB => c,
+        ColorOrder::BGR => 2 - c,
+    };
+    let mut data = vec![pad; th * tw * 3];
+    for y in 0..th {
+        for x in 0..rw {
+            let px = &resized[(y * rw + x) * 3..][..3];
+            for (c, (scale, offset)) in affine.iter().enumerate() {
+                let v = f32::from(px[channel_of(c)]) * scale + offset;
+                let at = match spec.layout {
+                    Layout::NCHW => (c * th + y) * tw + x,
+                    Layout::NHWC => (y * tw + x) * 3 + c,
+                };
+                data[at] = v;
+            }
+        }
+    }
+    Ok((Tensor::f32(shape.to_vec(), data)?, placement.transform(th)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Filter, Normalize};
+    use std::io::Cursor;
+
+    fn spec(resize: Resize, color: ColorOrder) -> InputSpec {
+        InputSpec {
+            layout: Layout::NCHW,
+            color,
+            resize,
+            normalize: Normalize::ScaleOffset {
+                scale: vec![1.0],
+                offset: vec![0.0],
+            },
+        }
+    }
+
+    #[test]
+    fn keep_aspect_pad_fills_the_right_with_pad_value_and_swaps_to_bgr() {
+        // A 10×5 pure-red image into 48×192: resized to 96 wide, padded to 192.
+        let img = RgbImage::from_pixel(10, 5, image::Rgb([255, 0, 0]));
+        let resize = Resize::KeepAspectPad {
+            filter: Filter::Bilinear,
+            pad_value: -7.0,
+        };
+        let (t, tf) = to_tensor(&img, &spec(resize, ColorOrder::BGR), &[1, 3, 48, 192]).unwrap();
+        // 10×5 resized to 96×48: 10/96 image pixels per input pixel, no offset.
+        assert_eq!(tf.to_image(96.0, 48.0), (10.0, 5.0));
+        let v = t.as_f32().unwrap();
+        let at = |c: usize, y: usize, x: usize| v[(c * 48 + y) * 192 + x];
+        assert_eq!(
+            (at(0, 10, 0), at(2, 10, 0)),
+            (0.0, 255.0),
+            "channel 0 is blue in BGR"
+        );
+        assert_eq!(at(2, 47, 95), 255.0);
+        assert_eq!(at(2, 0, 96), -7.0);
+        assert_eq!(at(1, 20, 191), -7.0);
+    }
+
+    #[test]
+    fn center_crop_keeps_only_the_centre() {
+        // Left third black, middle white, right third black: a 0.33 crop sees only white.
+        let img = RgbImage::from_fn(300, 100, |x, _| {
+            if (100..200).contains(&x) {
+                image::Rgb([255; 3])
+            } else {
+                image::Rgb([0; 3])
+            }
+        });
+        let resize = Resize::CenterCrop {
+            crop_fraction: 0.9,
+            filter: Filter::Bicubic,
+        };
+        let (t, tf) = to_tensor(&img, &spec(resize, ColorOrder::RGB), &[1, 3, 8, 8]).unwrap();
+        // The 90×90 centre crop of 300×100 starts at (105, 5).
+        let (x0, y0) = tf.to_image(0.0, 0.0);
+        let (x1, y1) = tf.to_image(8.0, 8.0);
+        assert!(
+            (x0 - 105.0).abs() < 1e-9
+                && (y0 - 5.0).abs() < 1e-9
+                && (x1 - 195.0).abs() < 1e-9
+                && (y1 - 95.0).abs() < 1e-9
+        );
+        assert!(t.as_f32().unwrap().iter().all(|v| *v == 255.0));
+    }
+
+    #[test]
+    fn nhwc_layout_interleaves_channels() {
+        let img = RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3]));
+        let mut s = spec(
+            Resize::Stretch {
+                filter: Filter::Nearest,
+            },
+            ColorOrder::RGB,
+        );
+        s.layout = Layout::NHWC;
+        let (t, _) = to_tensor(&img, &s, &[1, 2, 2, 3]).unwrap();
+        assert_eq!(t.as_f32().unwrap(), &[1.0, 2.0, 3.0].repeat(4)[..]);
+    }
+
+    #[test]
+    fn oversize_images_are_refused_from_the_header() {
+        let img = RgbImage::new(64, 64);
+        let mut png = Vec::new();
+        img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let e = decode(&png, 64 * 63).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::LimitExceeded {
+                limit: crate::Limit::MaxImagePixels,
+                value: 4096,
+                ..
+            }
+        ));
+        assert_eq!(decode(&png, 64 * 64).unwrap().dimensions(), (64, 64));
+    }
+
+    #[test]
+    fn rgba_buffers_must_match_their_size() {
+        assert_eq!(
+            rgba_to_rgb(&[0; 16], 2, 2, 100).unwrap().as_raw(),
+            &vec![0u8; 12]
+        );
+        assert_eq!(
+            rgba_to_rgb(&[0; 15], 2, 2, 100).unwrap_err().kind(),
+            "InvalidArgument"
+        );
+        assert_eq!(
+            rgba_to_rgb(&[], 0, 2, 100).unwrap_err().kind(),
+            "ImageDecode"
+        );
+    }
+}
