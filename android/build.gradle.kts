@@ -5,6 +5,8 @@ import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.1.20"
+    // LoadOptions cross to the core as JSON (the core's serde derive reads it): no hand-written codec.
+    id("org.jetbrains.kotlin.plugin.serialization") version "2.1.20"
 }
 
 group = "dev.ledge"
@@ -64,4 +66,8 @@ tasks.named("preBuild") {
             throw GradleException("missing src/main/jniLibs/{${missing.joinToString(",")}}/libledge_jni.so: run ../scripts/build-android.sh first")
         }
     }
+}
+
+dependencies {
+    implementation("org.jetbrains.kotlinx:kotlinx-serialization-json:1.8.1")
 }

@@ -54,6 +54,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
 mkdir -p "${work}/headers" "${work}/ios-simulator" "${work}/macos"
 cp ios/Headers/LedgeFFI.h "${work}/headers/LedgeFFI.h"
+cp ios/Headers/LedgeCoreFFI.h "${work}/headers/LedgeCoreFFI.h"
 cp ios/Headers/module.modulemap "${work}/headers/module.modulemap"
 
 lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" \

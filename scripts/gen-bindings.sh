@@ -48,10 +48,22 @@ for language in swift python; do
 done
 
 # Where each generated Swift-side file lives in ios/.
+# Two uniffi components: the binding crate (Ledge.swift, LedgeFFI.h) and the core's derived
+# types (LedgeCore.swift, LedgeCoreFFI.h; core/uniffi.toml). Both Swift files build into the one
+# module `Ledge`; both headers belong to the one clang module `LedgeFFI`, whose module map is the
+# binding's with the core's header added.
+sed 's|^\(\s*\)header "LedgeFFI.h"|&\n\1header "LedgeCoreFFI.h"|' "${out}/swift/LedgeFFI.modulemap" \
+  >"${out}/swift/module.modulemap"
+grep -q 'header "LedgeCoreFFI.h"' "${out}/swift/module.modulemap" || {
+  echo "error: could not add LedgeCoreFFI.h to the module map" >&2
+  exit 1
+}
 swift_files=(
   "Ledge.swift:ios/Sources/Ledge/Ledge.swift"
+  "LedgeCore.swift:ios/Sources/Ledge/LedgeCore.swift"
   "LedgeFFI.h:ios/Headers/LedgeFFI.h"
-  "LedgeFFI.modulemap:ios/Headers/module.modulemap"
+  "LedgeCoreFFI.h:ios/Headers/LedgeCoreFFI.h"
+  "module.modulemap:ios/Headers/module.modulemap"
 )
 
 if ${check}; then

@@ -56,6 +56,8 @@ def main() -> int:
         "ledge/__init__.py": (REPO / "bindings/uniffi/python/ledge/__init__.py").read_bytes(),
         "ledge/_native/__init__.py": b"from .ledge_uniffi import *  # NOQA\n",
         "ledge/_native/ledge_uniffi.py": (args.generated / "ledge_uniffi.py").read_bytes(),
+        # The core's own types (its optional uniffi derives): a second generated module.
+        "ledge/_native/ledge.py": (args.generated / "ledge.py").read_bytes(),
         "ledge/_native/libledge_uniffi.so": args.lib.read_bytes(),
         f"{dist_info}/METADATA": metadata(args.version).encode(),
         f"{dist_info}/WHEEL": (

@@ -229,6 +229,47 @@ impl Error {
         ]
     }
 
+    /// The variant's fields as a JSON object, for the faces that carry them as data (the
+    /// JavaScript `LedgeError`'s properties, the Kotlin exceptions' fields): `expected`, `got`,
+    /// `op`, `node`, `others`, `task`, `reason`, `actual`, `path`, `limit` (its `Limits` field
+    /// name), `value`, `max`; an input's `name` is `input` (`name` is taken in both languages).
+    /// `{}` for variants that carry only their message. No `_ =>` arm: a new variant is mapped
+    /// here, once, for every face.
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Error::ModelFormat(_)
+            | Error::ImageDecode(_)
+            | Error::Preprocess(_)
+            | Error::InvalidArgument(_)
+            | Error::Manifest(_)
+            | Error::Optimization(_)
+            | Error::Inference(_) => json!({}),
+            Error::TaskMismatch { task, reason } => json!({ "task": task, "reason": reason }),
+            Error::UnsupportedOperator { op, node, others } => {
+                json!({ "op": op, "node": node, "others": others })
+            }
+            Error::InputCount { expected, got } => json!({ "expected": expected, "got": got }),
+            Error::InputShape {
+                name,
+                expected,
+                got,
+            } => json!({ "input": name, "expected": expected, "got": got }),
+            Error::InputType {
+                name,
+                expected,
+                got,
+            } => json!({ "input": name, "expected": expected.to_string(), "got": got.to_string() }),
+            Error::Integrity { expected, actual } => {
+                json!({ "expected": expected, "actual": actual })
+            }
+            Error::Io { path, .. } => json!({ "path": path.display().to_string() }),
+            Error::LimitExceeded { limit, value, max } => {
+                json!({ "limit": limit.name(), "value": value, "max": max })
+            }
+        }
+    }
+
     /// A short stable name for the variant (`"ModelFormat"`, `"InputShape"`, ...), used by
     /// bindings as an error `kind` and by the CLI's JSON output.
     pub fn kind(&self) -> &'static str {

@@ -32,6 +32,10 @@
 //! The core has no FFI: the Swift/Python (uniffi), Kotlin (JNI), JavaScript (wasm-bindgen) and
 //! CLI faces in `bindings/` only convert types and map [`Error`].
 
+// The one uniffi item the optional derives need: this crate's own scaffolding tag.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("ledge");
+
 mod clock;
 mod dtype;
 mod engine;

@@ -16,6 +16,7 @@ pub const METADATA_KEY: &str = "ledge.manifest";
 /// Everything Ledge needs besides the weights to use a classifier correctly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Manifest {
     /// Model name, e.g. `efficientnet-lite0`.
     pub name: String,
@@ -23,10 +24,12 @@ pub struct Manifest {
     pub version: String,
     /// One-line description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub description: Option<String>,
     /// Lower-case hex sha256 of the model bytes this manifest belongs to (see the README for
     /// what is hashed). Verified on load when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub sha256: Option<String>,
     /// How to turn an image into the input tensor.
     pub input: InputSpec,
@@ -37,6 +40,7 @@ pub struct Manifest {
 /// Input preprocessing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct InputSpec {
     /// Tensor layout.
     pub layout: Layout,
@@ -50,6 +54,7 @@ pub struct InputSpec {
 
 /// Tensor layout of an image input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Layout {
     /// `[batch, channels, height, width]`.
     NCHW,
@@ -59,6 +64,7 @@ pub enum Layout {
 
 /// Channel order the model expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ColorOrder {
     /// Red, green, blue.
     RGB,
@@ -70,6 +76,7 @@ pub enum ColorOrder {
 /// filters except `nearest` are antialiased when downscaling, as in Pillow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Filter {
     /// Nearest neighbour.
     Nearest,
@@ -84,6 +91,7 @@ pub enum Filter {
 /// How the image is mapped onto the input's height × width.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Resize {
     /// Crop the centred region with the target's aspect ratio whose size is `crop_fraction` of
     /// the largest such region, then resize it to the target (ImageNet style).
@@ -113,6 +121,7 @@ pub enum Resize {
 /// A list of one value applies to every channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Normalize {
     /// `y = (x − mean) / std`, mean and std in pixel units (TFLite Metadata convention).
     MeanStd {
@@ -167,21 +176,25 @@ impl Normalize {
 /// How to read the output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OutputSpec {
     /// Whether the first output holds logits or probabilities.
     pub kind: OutputKind,
     /// Class labels in index order (inlined when packed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = []))]
     pub labels: Vec<String>,
     /// A labels file (one per line), relative to the manifest file; read when the manifest is
     /// loaded from disk and replaced by `labels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub labels_file: Option<String>,
 }
 
 /// What the first output holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum OutputKind {
     /// Unnormalized scores: Ledge applies softmax.
     Logits,
@@ -191,6 +204,9 @@ pub enum OutputKind {
 
 impl Manifest {
     /// Parses manifest TOML. `labels_file` is kept unresolved (see [`Manifest::from_path`]).
+    ///
+    /// # Errors
+    /// [`Error::Manifest`] naming the line, column and field that is malformed or out of range.
     pub fn from_toml(text: &str) -> Result<Manifest> {
         let m: Manifest =
             toml::from_str(text).map_err(|e| Error::Manifest(toml_error(text, &e)))?;
@@ -199,6 +215,10 @@ impl Manifest {
     }
 
     /// Reads a manifest file and inlines its `labels_file`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the manifest or its labels file cannot be read; [`Error::Manifest`] as
+    /// [`Manifest::from_toml`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Manifest> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -220,6 +240,9 @@ impl Manifest {
     }
 
     /// Checks ranges that serde cannot express.
+    ///
+    /// # Errors
+    /// [`Error::Manifest`] naming the field out of range.
     pub fn validate(&self) -> Result<()> {
         let bad = |s: String| Err(Error::Manifest(s));
         if let Resize::CenterCrop { crop_fraction, .. } = self.input.resize {

@@ -38,9 +38,9 @@ impl Model {
             .len();
         options.limits.check(Limit::MaxModelBytes, size)?;
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let sidecar = match &options.manifest {
-            Some(_) => None,
-            None => engine::sidecar_manifest(path)?,
+        let sidecar = match (&options.manifest, &options.manifest_path) {
+            (None, None) => engine::sidecar_manifest(path)?,
+            _ => None,
         };
         Model::load(&bytes, options, sidecar)
     }

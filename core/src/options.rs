@@ -12,17 +12,22 @@ use crate::manifest::Manifest;
 /// before the corresponding allocation; exceeding one is [`Error::LimitExceeded`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Limits {
     /// Largest model file accepted, in bytes (default 512 MiB).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 536870912))]
     pub max_model_bytes: u64,
     /// Largest image accepted, in pixels, checked from the header before decoding
     /// (default 2²⁶ ≈ 67 Mpx, above a 64 Mpx phone camera).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 67108864))]
     pub max_image_pixels: u64,
     /// Largest tensor accepted by [`crate::Model::run`], in elements (default 2²⁶).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 67108864))]
     pub max_tensor_elements: u64,
     /// Largest total a model may plan to allocate, in bytes: every tensor its graph produces,
     /// weights and intermediate results, summed before optimization (default 1 GiB; the demo
     /// EfficientNet-Lite0 plans 98 MB, the PP-OCR classifier 20 MB).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1073741824))]
     pub max_plan_bytes: u64,
 }
 
@@ -66,33 +71,47 @@ impl Limits {
 /// fields take their defaults; unknown fields are refused); `manifest` may be TOML text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LoadOptions {
     /// Batch size pinned into a symbolic first dimension (default 1). Pinning matters: tract
     /// runs a model with a symbolic batch 5–14× slower.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1))]
     pub batch: u32,
     /// Explicit shapes for every input, replacing the model's own (needed when a model has
     /// symbolic dimensions besides the batch).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub input_shapes: Option<Vec<Vec<u64>>>,
     /// A manifest that overrides the sidecar and the embedded one; validated at load like any
-    /// other.
-    #[serde(deserialize_with = "manifest_text_or_table")]
+    /// other. (From JSON: TOML text, or a table.)
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub manifest: Option<Manifest>,
+    /// A manifest file to read at load (its `labels_file` relative to it), in place of
+    /// `manifest`; setting both is an error.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub manifest_path: Option<String>,
     /// Class labels that replace the manifest's (for a manifest whose `labels_file` cannot be
     /// read where the model is loaded, e.g. in a browser or from bytes).
+    /// (From JSON: a list, or a labels file's text, one label per line.)
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    #[serde(deserialize_with = "labels_list_or_text")]
     pub labels: Option<Vec<String>>,
     /// Verify the manifest's sha256 against the model bytes (default true).
+    #[cfg_attr(feature = "uniffi", uniffi(default = true))]
     pub verify_integrity: bool,
     /// Resource limits.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limits: Limits,
     /// Use Ledge's kernels (default true): the quantized convolutions of QDQ models
     /// (`DequantizeLinear → Conv → QuantizeLinear`) in int8, float depthwise convolutions, and
     /// vectorized quantization. `false` runs every operator as tract alone does (QDQ
     /// convolutions in float between quantization steps): slower, for comparison.
+    #[cfg_attr(feature = "uniffi", uniffi(default = true))]
     pub ledge_kernels: bool,
     /// The instruction set of the int8 kernels, by name (`portable`, `avx2`, `avx512vnni`,
     /// ...; `ledge inspect` lists them), or `auto`/unset for the best this CPU runs. Forcing one
     /// is for tests and benchmarks; one the CPU cannot run is refused at load. When unset, the
     /// `LEDGE_ISA` environment variable is read.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub isa: Option<String>,
 }
 
@@ -102,6 +121,7 @@ impl Default for LoadOptions {
             batch: 1,
             input_shapes: None,
             manifest: None,
+            manifest_path: None,
             labels: None,
             verify_integrity: true,
             limits: Limits::default(),
@@ -118,32 +138,67 @@ impl LoadOptions {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the field that is unknown or of the wrong type.
     pub fn from_json(json: &str) -> Result<LoadOptions> {
-        let options: LoadOptions = serde_json::from_str(json)
-            .map_err(|e| Error::InvalidArgument(format!("load options: {e}")))?;
-        if let Some(m) = &options.manifest {
-            m.validate()?;
+        let bad = |e: serde_json::Error| Error::InvalidArgument(format!("load options: {e}"));
+        let mut value: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
+        // The manifest is read on its own, so that its errors are `Manifest` errors.
+        let manifest = match value.as_object_mut() {
+            Some(fields) => fields.remove("manifest"),
+            None => None,
+        };
+        let mut options: LoadOptions = serde_json::from_value(value).map_err(bad)?;
+        if let (Some(m), Some(path)) = (&manifest, &options.manifest_path) {
+            if !m.is_null() {
+                return Err(both_manifests(path));
+            }
         }
+        options.manifest = match manifest {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(text)) => Some(Manifest::from_toml(&text)?),
+            Some(table) => {
+                let m: Manifest = serde_json::from_value(table)
+                    .map_err(|e| Error::Manifest(format!("load options: {e}")))?;
+                m.validate()?;
+                Some(m)
+            }
+        };
         Ok(options)
+    }
+
+    /// The manifest these options give: `manifest`, or the file at `manifest_path`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when both are set; the errors of [`Manifest::from_path`].
+    pub fn given_manifest(&self) -> Result<Option<Manifest>> {
+        match (&self.manifest, &self.manifest_path) {
+            (Some(_), Some(path)) => Err(both_manifests(path)),
+            (Some(m), None) => Ok(Some(m.clone())),
+            (None, Some(path)) => Manifest::from_path(path).map(Some),
+            (None, None) => Ok(None),
+        }
     }
 }
 
-/// A manifest given as TOML text (what the faces read from a file) or as a table.
-fn manifest_text_or_table<'de, D: serde::Deserializer<'de>>(
+fn both_manifests(path: &str) -> Error {
+    Error::InvalidArgument(format!(
+        "load options: set manifest or manifest_path, not both (manifest_path is {path})"
+    ))
+}
+
+/// Labels as a list, or as the text of a labels file (one per line).
+fn labels_list_or_text<'de, D: serde::Deserializer<'de>>(
     d: D,
-) -> std::result::Result<Option<Manifest>, D::Error> {
+) -> std::result::Result<Option<Vec<String>>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Form {
+        List(Vec<String>),
         Text(String),
-        Table(Box<Manifest>),
     }
-    match Option::<Form>::deserialize(d)? {
-        None => Ok(None),
-        Some(Form::Table(m)) => Ok(Some(*m)),
-        Some(Form::Text(t)) => Manifest::from_toml(&t)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
+    Ok(match Option::<Form>::deserialize(d)? {
+        None => None,
+        Some(Form::List(l)) => Some(l),
+        Some(Form::Text(t)) => Some(crate::manifest::parse_labels(&t)),
+    })
 }
 
 #[cfg(test)]
@@ -162,8 +217,13 @@ mod tests {
             e.to_string().contains("unknown field `ledge_kernels`"),
             "{e}"
         );
+        let o = LoadOptions::from_json(r#"{"labels": "cat\n\n dog \n"}"#).unwrap();
+        assert_eq!(o.labels, Some(vec!["cat".to_string(), "dog".to_string()]));
         let e = LoadOptions::from_json(r#"{"manifest": "name = 1"}"#).unwrap_err();
-        assert!(e.to_string().contains("manifest"), "{e}");
+        assert_eq!(e.kind(), "Manifest", "{e}");
+        let e = LoadOptions::from_json(r#"{"manifest": "", "manifestPath": "m.toml"}"#);
+        let e = e.unwrap_err();
+        assert!(e.to_string().contains("not both"), "{e}");
     }
 
     #[test]

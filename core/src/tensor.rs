@@ -52,6 +52,9 @@ pub struct Tensor {
 impl Tensor {
     /// Builds a tensor; fails with [`Error::InvalidArgument`] when the data length is not the
     /// product of the shape.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `data` does not hold the product of `shape` elements.
     pub fn new(shape: Vec<usize>, data: TensorData) -> Result<Tensor> {
         let expected = shape.iter().try_fold(1usize, |acc, d| acc.checked_mul(*d));
         if expected != Some(data.len()) {
@@ -65,6 +68,9 @@ impl Tensor {
     }
 
     /// A tensor of zeros (fails like [`Tensor::new`] when the shape's size overflows).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the product of `shape` overflows.
     pub fn zeros(dtype: DType, shape: Vec<usize>) -> Result<Tensor> {
         let n = shape
             .iter()
@@ -83,16 +89,25 @@ impl Tensor {
     }
 
     /// A float tensor (see [`Tensor::new`]).
+    ///
+    /// # Errors
+    /// As [`Tensor::new`].
     pub fn f32(shape: Vec<usize>, data: Vec<f32>) -> Result<Tensor> {
         Tensor::new(shape, TensorData::F32(data))
     }
 
     /// A signed-byte tensor (see [`Tensor::new`]).
+    ///
+    /// # Errors
+    /// As [`Tensor::new`].
     pub fn i8(shape: Vec<usize>, data: Vec<i8>) -> Result<Tensor> {
         Tensor::new(shape, TensorData::I8(data))
     }
 
     /// An unsigned-byte tensor (see [`Tensor::new`]).
+    ///
+    /// # Errors
+    /// As [`Tensor::new`].
     pub fn u8(shape: Vec<usize>, data: Vec<u8>) -> Result<Tensor> {
         Tensor::new(shape, TensorData::U8(data))
     }

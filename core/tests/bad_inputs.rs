@@ -208,7 +208,7 @@ fn bad_arguments() {
             .classify_encoded(&png, &ledge::ClassifyOptions::top(0))
             .unwrap_err(),
         "InvalidArgument",
-        &["k ≥ 1"],
+        &["max_results must be at least 1, got 0"],
     );
     assert_msg(
         &model
@@ -458,4 +458,74 @@ fn hostile_npy_headers_fail_fast() {
         &["needs 4398046511104 bytes of data, the file has 16"],
     );
     assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+}
+
+/// Issue 14: a batch model used to give one softmax over the flattened N×C output (one wrong
+/// list); classify now refuses it, and run serves the batch.
+#[test]
+fn classify_refuses_a_batch_instead_of_mixing_its_rows() {
+    let options = LoadOptions {
+        batch: 4,
+        ..LoadOptions::default()
+    };
+    let model = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options).unwrap();
+    let one = load("ppocr-cls/model.onnx")
+        .preprocess_encoded(&read("images/line0_0.png"))
+        .unwrap();
+    let data = one.as_f32().unwrap().repeat(4);
+    let batch = Tensor::f32(vec![4, 3, 48, 192], data).unwrap();
+    let e = model
+        .classify_tensor(&batch, &ledge::ClassifyOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(&e, ledge::Error::TaskMismatch { task: "classify", reason } if reason.contains("4 rows")),
+        "{e}"
+    );
+    let out = model.run(&[batch]).unwrap();
+    assert_eq!(out[0].shape(), &[4, 2]);
+}
+
+/// Issue 14: a manifest given in the options was not validated, and `mean = []` reached an
+/// index panic in the normalization; every manifest is validated at load now.
+#[test]
+fn a_manifest_from_the_options_is_validated_like_any_other() {
+    let mut manifest = ledge::Manifest::from_path(demo().join("ppocr-cls/manifest.toml")).unwrap();
+    manifest.input.normalize = ledge::manifest::Normalize::MeanStd {
+        mean: vec![],
+        std: vec![1.0],
+    };
+    let options = LoadOptions {
+        manifest: Some(manifest),
+        ..LoadOptions::default()
+    };
+    let e = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options)
+        .err()
+        .unwrap();
+    assert_msg(
+        &e,
+        "Manifest",
+        &["normalize.mean needs 1 or 3 values, got 0"],
+    );
+}
+
+/// Issue 14: an output declared `probabilities` that is not one is refused, never returned as
+/// "probabilities" outside [0, 1].
+#[test]
+fn logits_declared_as_probabilities_are_refused() {
+    let mut manifest =
+        ledge::Manifest::from_path(demo().join("efficientnet-lite0/manifest.toml")).unwrap();
+    manifest.output.kind = ledge::manifest::OutputKind::Probabilities;
+    manifest.sha256 = None;
+    let options = LoadOptions {
+        manifest: Some(manifest),
+        ..LoadOptions::default()
+    };
+    let model = Model::from_path(demo().join("efficientnet-lite0/model.onnx"), &options).unwrap();
+    let e = model
+        .classify_encoded(
+            &read("images/chelsea.png"),
+            &ledge::ClassifyOptions::default(),
+        )
+        .unwrap_err();
+    assert_msg(&e, "Manifest", &["declare kind = \"logits\""]);
 }

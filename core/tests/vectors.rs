@@ -27,6 +27,48 @@ fn every_vector_matches_the_reference_with_tract_kernels() {
     });
 }
 
+/// Every int8 instruction set this CPU runs, forced, gives the vectors (and `portable` runs
+/// everywhere), so each kernel path is tested on any host.
+#[test]
+fn every_vector_matches_the_reference_on_every_supported_isa() {
+    let isas = ledge::supported_isas();
+    assert!(isas.contains(&"portable"), "{isas:?}");
+    for isa in isas {
+        println!("isa {isa}");
+        check_every_vector(&LoadOptions {
+            isa: Some(isa.to_string()),
+            ..LoadOptions::default()
+        });
+    }
+}
+
+#[test]
+fn an_unknown_or_unsupported_isa_is_a_typed_error() {
+    let model = demo().join("ppocr-cls/model.onnx");
+    let load = |isa: &str| {
+        Model::from_path(
+            &model,
+            &LoadOptions {
+                isa: Some(isa.into()),
+                ..LoadOptions::default()
+            },
+        )
+        .err()
+        .map(|e| (e.kind(), e.to_string()))
+    };
+    let (kind, message) = load("sse9").unwrap();
+    assert_eq!(kind, "InvalidArgument");
+    assert!(
+        message.contains("use auto or one of portable, avx2"),
+        "{message}"
+    );
+    // No CPU runs the reserved names yet (their kernels are not written).
+    let (kind, message) = load("neon-dot").unwrap();
+    assert_eq!(kind, "InvalidArgument");
+    assert!(message.contains("this CPU cannot run it"), "{message}");
+    assert!(load("auto").is_none());
+}
+
 fn check_every_vector(options: &LoadOptions) {
     let mut models: HashMap<String, Model> = HashMap::new();
     let mut failures = vec![];

@@ -265,22 +265,22 @@ uint64_t uniffi_ledge_uniffi_fn_constructor_model_from_path(RustBuffer path, Rus
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_ENCODED
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_ENCODED
-RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_encoded(uint64_t ptr, RustBuffer bytes, uint32_t k, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_encoded(uint64_t ptr, RustBuffer bytes, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_PATH
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_PATH
-RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_path(uint64_t ptr, RustBuffer path, uint32_t k, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_path(uint64_t ptr, RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_RGBA
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_RGBA
-RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_rgba(uint64_t ptr, RustBuffer rgba, uint32_t width, uint32_t height, uint32_t k, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_rgba(uint64_t ptr, RustBuffer rgba, uint32_t width, uint32_t height, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_TENSOR
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_TENSOR
-RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_tensor(uint64_t ptr, RustBuffer tensor, uint32_t k, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_tensor(uint64_t ptr, RustBuffer tensor, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_INFO
@@ -328,16 +328,6 @@ RustBuffer uniffi_ledge_uniffi_fn_func_manifest_from_toml(RustBuffer toml, RustC
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_MANIFEST_TO_TOML
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_MANIFEST_TO_TOML
 RustBuffer uniffi_ledge_uniffi_fn_func_manifest_to_toml(RustBuffer manifest, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_TENSOR_FROM_NPY
-#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_TENSOR_FROM_NPY
-RustBuffer uniffi_ledge_uniffi_fn_func_tensor_from_npy(RustBuffer npy, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_TENSOR_TO_NPY
-#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_TENSOR_TO_NPY
-RustBuffer uniffi_ledge_uniffi_fn_func_tensor_to_npy(RustBuffer tensor, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_LEDGE_UNIFFI_RUSTBUFFER_ALLOC
@@ -627,18 +617,6 @@ uint16_t uniffi_ledge_uniffi_checksum_func_manifest_from_toml(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_MANIFEST_TO_TOML
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_MANIFEST_TO_TOML
 uint16_t uniffi_ledge_uniffi_checksum_func_manifest_to_toml(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_TENSOR_FROM_NPY
-#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_TENSOR_FROM_NPY
-uint16_t uniffi_ledge_uniffi_checksum_func_tensor_from_npy(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_TENSOR_TO_NPY
-#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_TENSOR_TO_NPY
-uint16_t uniffi_ledge_uniffi_checksum_func_tensor_to_npy(void
     
 );
 #endif

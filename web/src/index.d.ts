@@ -72,6 +72,18 @@ export class LedgeError extends Error {
 }
 
 /** Options of `Model.fromBytes` / `Model.load`; every field is optional. */
+/** What a classification returns (the core's `ClassifyOptions`); a number is `maxResults`. */
+export interface ClassifyOptions {
+  /** At most this many classes, best first (default 5). */
+  maxResults?: number;
+  /** Only classes scoring at least this probability, 0–1 (default 0). */
+  scoreThreshold?: number;
+  /** When not empty, only these classes (labels, or indices as text). */
+  allowlist?: string[];
+  /** Never these classes (labels, or indices as text). */
+  denylist?: string[];
+}
+
 export interface LoadOptions {
   /** A manifest as TOML text; overrides the one embedded by `ledge pack`. */
   manifest?: string;
@@ -83,6 +95,10 @@ export interface LoadOptions {
   inputShapes?: number[][];
   /** Check the manifest's sha256 against the model bytes (default true). */
   verifyIntegrity?: boolean;
+  /** Use Ledge's int8 and depthwise kernels (default true); false runs tract's own, for comparison. */
+  ledgeKernels?: boolean;
+  /** Force the int8 kernels' instruction set by name (`portable`, `simd128`); default: the best available. */
+  isa?: string;
   /** Resource limits; each is checked before the allocation it protects. */
   limits?: {
     /** Largest model accepted, bytes (default 512 MiB). */
@@ -170,11 +186,11 @@ export class Model {
   /** Fetches (browser) or reads (Node) a model, then `fromBytes`; calls `init()` if needed. */
   static load(url: string | URL, options?: LoadOptions): Promise<Model>;
   /** Classifies encoded image bytes (JPEG, PNG): the `topK` (default 5) best classes, best first. */
-  classify(encoded: Uint8Array | ArrayBuffer | ArrayBufferView, topK?: number): Prediction[];
+  classify(encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: number | ClassifyOptions): Prediction[];
   /** Classifies an RGBA frame (canvas `ImageData`, video frame). */
-  classifyImageData(image: RgbaImage, topK?: number): Prediction[];
+  classifyImageData(image: RgbaImage, options?: number | ClassifyOptions): Prediction[];
   /** Classifies an already preprocessed input tensor. */
-  classifyTensor(tensor: Tensor, topK?: number): Prediction[];
+  classifyTensor(tensor: Tensor, options?: number | ClassifyOptions): Prediction[];
   /** Runs the model on raw tensors, one per input in order. */
   run(inputs: Tensor | Tensor[]): OutputTensor[];
   info(): ModelInfo;

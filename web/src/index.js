@@ -154,15 +154,18 @@ export class Model {
     return this.#raw;
   }
 
-  /** Classifies an encoded image (JPEG, PNG bytes); the `topK` best classes, best first. */
-  classify(encoded, topK = undefined) {
+  /**
+   * Classifies an encoded image (JPEG, PNG bytes), best class first. `options`: a number (the
+   * `maxResults`, default 5) or `{maxResults, scoreThreshold, allowlist, denylist}`.
+   */
+  classify(encoded, options = undefined) {
     const model = this.#model();
     const bytes = bytesOf(encoded, 'the image');
-    return guard(() => model.classify(bytes, topK));
+    return guard(() => model.classify(bytes, options));
   }
 
   /** Classifies an RGBA frame: an `ImageData` (canvas, video) or `{data, width, height}`. */
-  classifyImageData(image, topK = undefined) {
+  classifyImageData(image, options = undefined) {
     const model = this.#model();
     if (image === null || typeof image !== 'object') {
       throw new LedgeError('InvalidArgument', `expected an ImageData or {data, width, height}, got ${describe(image)}`);
@@ -174,13 +177,13 @@ export class Model {
       }
     }
     const rgba = bytesOf(image.data, 'image.data');
-    return guard(() => model.classifyRgba(rgba, width, height, topK));
+    return guard(() => model.classifyRgba(rgba, width, height, options));
   }
 
   /** Classifies an already preprocessed input tensor `{data, shape}`. */
-  classifyTensor(tensor, topK = undefined) {
+  classifyTensor(tensor, options = undefined) {
     const model = this.#model();
-    return guard(() => model.classifyTensor(tensor, topK));
+    return guard(() => model.classifyTensor(tensor, options));
   }
 
   /** Runs the model on raw tensors, one per input in order (a single tensor is fine too). */

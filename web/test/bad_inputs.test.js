@@ -129,7 +129,7 @@ test('a graph that plans terabytes is refused before allocating', () => {
 test('bad arguments', async () => {
   const m = await model(PPOCR);
   const png = read('images/line0_0.png');
-  throwsKind(() => m.classify(png, 0), 'InvalidArgument', 'k ≥ 1');
+  throwsKind(() => m.classify(png, 0), 'InvalidArgument', 'must be at least 1, got 0');
   throwsKind(() => m.classify(png, -1), 'InvalidArgument', 'topK');
   throwsKind(() => m.classify(png, 1.5), 'InvalidArgument', 'topK');
   throwsKind(() => m.classifyImageData({ data: new Uint8Array(15), width: 2, height: 2 }, 1), 'InvalidArgument', 'needs 16 bytes, got 15');
@@ -162,7 +162,25 @@ test('bad options', () => {
   throwsKind(() => Model.fromBytes(bytes, 42), 'InvalidArgument', 'options');
   throwsKind(() => Model.fromBytes(bytes, { batch: 0 }), 'InvalidArgument', 'batch');
   throwsKind(() => Model.fromBytes(bytes, { inputShapes: [[1, 3, 48, 192], [1]] }), 'InputCount');
-  throwsKind(() => Model.fromBytes(bytes, { labels: ['a', 'b'] }), 'InvalidArgument', 'options.manifest');
+  throwsKind(() => Model.fromBytes(bytes, { labels: ['a', 'b', 'c'] }), 'Manifest', '3 labels', '2 classes');
+  throwsKind(() => Model.fromBytes(bytes, { isa: 'sse9' }), 'InvalidArgument', 'isa = "sse9"');
+  const m = Model.fromBytes(bytes);
+  throwsKind(() => m.classify(read('images/line0_0.png'), { maxResult: 1 }), 'InvalidArgument', 'unknown field', 'maxResult');
+  throwsKind(() => m.classify(read('images/line0_0.png'), { scoreThreshold: 2 }), 'InvalidArgument', 'score_threshold');
+  m.free();
+});
+
+test('classify options and load options come from the core types', () => {
+  // Every field of the core's LoadOptions / ClassifyOptions is accepted by name (serde derive).
+  const m = Model.fromBytes(read(PPOCR), { ledgeKernels: true, isa: 'portable', labels: '0\n180\n' });
+  const png = read('images/line0_180.png');
+  const all = m.classify(png, { maxResults: 2 });
+  assert.equal(all.length, 2);
+  assert.equal(all[0].label, '180');
+  assert.deepEqual(m.classify(png, { denylist: ['180'] }).map((p) => p.label), ['0']);
+  assert.deepEqual(m.classify(png, { allowlist: ['1'] }).map((p) => p.index), [1]);
+  assert.equal(m.classify(png, { scoreThreshold: 0.999999 }).length <= 1, true);
+  m.free();
 });
 
 test('missing file is Io', async () => {

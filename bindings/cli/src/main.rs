@@ -178,6 +178,10 @@ struct LoadArgs {
     /// float between quantization steps), instead of Ledge's (for comparison).
     #[arg(long)]
     tract_kernels: bool,
+    /// The int8 kernels' instruction set: auto (the best this CPU runs) or a name that
+    /// `ledge inspect` lists (portable, avx2, avx512vnni, ...). Also LEDGE_ISA.
+    #[arg(long, value_name = "auto|NAME")]
+    isa: Option<String>,
     /// Batch size pinned into the model's first dimension.
     #[arg(long, default_value_t = 1)]
     batch: u32,
@@ -196,6 +200,13 @@ struct LoadArgs {
 }
 
 impl LoadArgs {
+    fn selected_isa(&self) -> ledge::Result<&'static str> {
+        ledge::selected_isa(&LoadOptions {
+            isa: self.isa.clone(),
+            ..LoadOptions::default()
+        })
+    }
+
     fn load(&self, model: &Path) -> ledge::Result<Model> {
         let manifest = self
             .manifest
@@ -215,6 +226,7 @@ impl LoadArgs {
                 ledge_kernels: !self.tract_kernels,
                 batch: self.batch,
                 limits,
+                isa: self.isa.clone(),
                 ..LoadOptions::default()
             },
         )
@@ -351,6 +363,8 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     .map_err(|e| ledge::Error::Inference(e.to_string()))?;
                 v["quantized_mac_fraction"] = json!(info.quantized_mac_fraction());
                 v["int8_matmul_kernel"] = json!(ledge::int8_matmul_kernel());
+                v["int8_isa"] = json!(load.selected_isa()?);
+                v["int8_isas_supported"] = json!(ledge::supported_isas());
                 if let Some(p) = &profile {
                     v["profile"] = json!(p);
                     v["integer_mac_fraction"] = json!(p.integer_mac_fraction());
@@ -359,8 +373,14 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             } else {
                 print_info(info);
                 println!(
-                    "int8 kernels   matrix product: {}; depthwise: portable (exact f32)",
-                    ledge::int8_matmul_kernel().unwrap_or("none on this CPU (float)")
+                    "int8 kernels   {} ({}); this CPU runs: {}; depthwise: exact f32",
+                    load.selected_isa()?,
+                    match (&load.isa, std::env::var(ledge::ISA_ENV)) {
+                        (Some(_), _) => "forced by --isa".to_string(),
+                        (None, Ok(v)) if !v.is_empty() => format!("forced by {}", ledge::ISA_ENV),
+                        _ => "the best this CPU runs".to_string(),
+                    },
+                    ledge::supported_isas().join(", ")
                 );
                 if let Some(p) = profile {
                     print!("\n{}", p.to_table());

@@ -1,5 +1,6 @@
-//! The byte format of structured values crossing the JNI boundary; its mirror is
-//! `android/src/main/kotlin/dev/ledge/Codec.kt`.
+//! The byte format of tensors and results crossing the JNI boundary; its mirror is
+//! `android/src/main/kotlin/dev/ledge/Codec.kt`. (Load options cross as JSON instead, read by the
+//! core's serde derive: see `load_options` in lib.rs.)
 //!
 //! Little-endian. `u8`/`u32`/`u64`/`i64`/`f32`/`f64` as their bytes; a string is a `u32` byte
 //! length and UTF-8; an optional value is a `u8` flag (0/1) and the value; a list is a `u32`
@@ -7,7 +8,7 @@
 //! `rank × u64` dimensions and the row-major elements; a tensor list is a `u32` count and the
 //! tensors.
 
-use ledge::{DType, Error, LoadOptions, Manifest, ModelInfo, Prediction, Stats, Tensor};
+use ledge::{DType, Error, ModelInfo, Prediction, Stats, Tensor};
 use ledge::{ManifestSource, TensorData, TensorSpec};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -41,14 +42,6 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>()?[0])
     }
 
-    fn flag(&mut self) -> Result<bool> {
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(bad("flag")),
-        }
-    }
-
     fn u32(&mut self) -> Result<usize> {
         Ok(u32::from_le_bytes(self.array()?) as usize)
     }
@@ -59,11 +52,6 @@ impl<'a> Reader<'a> {
 
     fn usize(&mut self) -> Result<usize> {
         usize::try_from(self.u64()?).map_err(|_| bad("size"))
-    }
-
-    fn string(&mut self) -> Result<String> {
-        let n = self.u32()?;
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| bad("UTF-8"))
     }
 
     fn dims(&mut self) -> Result<Vec<usize>> {
@@ -194,43 +182,6 @@ fn dtype_code(d: DType) -> u8 {
         DType::I32 => 3,
         DType::I64 => 4,
     }
-}
-
-/// `LoadOptions`: `batch: u32`, optional shape list (each a `u32` rank and `u64` dims),
-/// manifest tag (`u8`: 0 none, 1 TOML text, 2 path of a TOML file) and its string,
-/// `verify_integrity: u8`, and the four limits as `u64`.
-pub(crate) fn decode_options(bytes: &[u8]) -> Result<LoadOptions> {
-    let mut r = Reader { buf: bytes };
-    let batch = u32::try_from(r.u32()?).map_err(|_| bad("batch"))?;
-    let input_shapes = if r.flag()? {
-        let n = r.u32()?;
-        let dims = |r: &mut Reader| -> Result<Vec<u64>> {
-            Ok(r.dims()?.into_iter().map(|d| d as u64).collect())
-        };
-        Some((0..n).map(|_| dims(&mut r)).collect::<Result<Vec<_>>>()?)
-    } else {
-        None
-    };
-    let manifest = match r.u8()? {
-        0 => None,
-        1 => Some(Manifest::from_toml(&r.string()?)?),
-        2 => Some(Manifest::from_path(r.string()?)?),
-        _ => return Err(bad("manifest tag")),
-    };
-    let verify_integrity = r.flag()?;
-    let mut options = LoadOptions {
-        batch,
-        input_shapes,
-        manifest,
-        verify_integrity,
-        ..LoadOptions::default()
-    };
-    options.limits.max_model_bytes = r.u64()?;
-    options.limits.max_image_pixels = r.u64()?;
-    options.limits.max_tensor_elements = r.u64()?;
-    options.limits.max_plan_bytes = r.u64()?;
-    r.end()?;
-    Ok(options)
 }
 
 /// A tensor list.

@@ -88,6 +88,32 @@ impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowLedgeException {
         if env.exception_check() {
             return Ok(T::default());
         }
+        if let BridgeError::Ledge(e) = &err {
+            // The core's structured fields reach Kotlin through one factory:
+            // LedgeException.fromNative(kind, message, detailsJson).
+            let args = [
+                e.kind().to_string(),
+                err.to_string(),
+                e.details().to_string(),
+            ];
+            let mut values = Vec::with_capacity(args.len());
+            for a in &args {
+                values.push(env.new_string(a)?);
+            }
+            let exception = env
+                .call_static_method(
+                    jni::jni_str!("dev/ledge/LedgeException"),
+                    jni::jni_str!("fromNative"),
+                    jni::jni_sig!(
+                        "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)Ldev/ledge/LedgeException;"
+                    ),
+                    &[(&values[0]).into(), (&values[1]).into(), (&values[2]).into()],
+                )?
+                .l()?;
+            let exception = env.cast_local::<jni::objects::JThrowable>(exception)?;
+            env.throw(exception)?;
+            return Ok(T::default());
+        }
         env.throw_new(JNIString::from(class), JNIString::from(err.to_string()))?;
         Ok(T::default())
     }
@@ -151,8 +177,13 @@ fn k(top_k: jint) -> Result<ClassifyOptions, BridgeError> {
     Ok(ClassifyOptions::top(k))
 }
 
+/// The core's `LoadOptions` from the JSON the Kotlin `LoadOptions` serializes to (its
+/// kotlinx.serialization form, camelCase as the core's serde derive reads it): one definition of
+/// the options, no field-by-field codec.
 fn load_options(env: &Env<'_>, options: &JByteArray<'_>) -> Result<LoadOptions, BridgeError> {
-    Ok(codec::decode_options(&bytes(env, options)?)?)
+    let json = String::from_utf8(bytes(env, options)?)
+        .map_err(|_| ledge::Error::InvalidArgument("load options are not UTF-8 JSON".into()))?;
+    Ok(LoadOptions::from_json(&json)?)
 }
 
 /// `Native.loadBytes(model: ByteArray, options: ByteArray): Long`

@@ -2,7 +2,7 @@
 
 use std::any::Any;
 
-use crate::records::DType;
+use ledge::DType;
 
 /// Every way a Ledge call can fail, as seen from Swift and Python: one variant per
 /// [`ledge::Error`] variant (same name, same fields) plus [`LedgeError::Panic`]. `message` is the
@@ -188,8 +188,8 @@ impl From<ledge::Error> for LedgeError {
                 got,
             } => LedgeError::InputType {
                 name,
-                expected: expected.into(),
-                got: got.into(),
+                expected,
+                got,
                 message,
             },
             E::ImageDecode(_) => LedgeError::ImageDecode { message },

@@ -21,10 +21,8 @@ mod records;
 mod testing;
 
 pub use error::LedgeError;
-pub use records::{
-    ColorOrder, DType, Filter, InputSpec, Layout, Limits, LoadOptions, Manifest, ManifestSource,
-    ModelInfo, Normalize, OutputKind, OutputSpec, Prediction, Resize, Stats, Tensor, TensorSpec,
-};
+pub use ledge::{ClassifyOptions, LoadOptions, Manifest, Prediction, Stats};
+pub use records::{ModelInfo, Tensor};
 
 uniffi::setup_scaffolding!();
 
@@ -39,10 +37,6 @@ pub fn ffi<T>(f: impl FnOnce() -> ledge::Result<T>) -> Result<T, LedgeError> {
     }
 }
 
-fn top(k: u32) -> ledge::ClassifyOptions {
-    ledge::ClassifyOptions::top(k)
-}
-
 /// A loaded and optimized model (core [`ledge::Model`]). Thread-safe: load once and call it
 /// from any number of threads.
 #[derive(uniffi::Object)]
@@ -54,19 +48,13 @@ impl Model {
     /// unless `options.manifest` is set; otherwise the manifest embedded by `ledge pack`.
     #[uniffi::constructor]
     pub fn from_path(path: String, options: LoadOptions) -> Result<Arc<Model>, LedgeError> {
-        ffi(|| {
-            let options = options.try_into()?;
-            Ok(Arc::new(Model(ledge::Model::from_path(&path, &options)?)))
-        })
+        ffi(|| Ok(Arc::new(Model(ledge::Model::from_path(&path, &options)?))))
     }
 
     /// Loads a model from ONNX bytes (manifest from the options or embedded).
     #[uniffi::constructor]
     pub fn from_bytes(bytes: Vec<u8>, options: LoadOptions) -> Result<Arc<Model>, LedgeError> {
-        ffi(|| {
-            let options = options.try_into()?;
-            Ok(Arc::new(Model(ledge::Model::from_bytes(&bytes, &options)?)))
-        })
+        ffi(|| Ok(Arc::new(Model(ledge::Model::from_bytes(&bytes, &options)?))))
     }
 
     /// What Ledge knows about the model: inputs, outputs, manifest, sha256, size, cost.
@@ -76,13 +64,17 @@ impl Model {
 
     /// Usage statistics since load: runs, classifications, latency percentiles, mean top-1.
     pub fn stats(&self) -> Result<Stats, LedgeError> {
-        ffi(|| Ok(self.0.stats().into()))
+        ffi(|| Ok(self.0.stats()))
     }
 
     /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
-    /// the `k` best classes, best first (`k` is capped at the class count).
-    pub fn classify_encoded(&self, bytes: Vec<u8>, k: u32) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_encoded(&bytes, &top(k))?))
+    /// the best classes as `options` says, best first.
+    pub fn classify_encoded(
+        &self,
+        bytes: Vec<u8>,
+        options: ClassifyOptions,
+    ) -> Result<Vec<Prediction>, LedgeError> {
+        ffi(|| self.0.classify_encoded(&bytes, &options))
     }
 
     /// Like `classify_encoded` for a tightly packed RGBA frame of `width × height` pixels.
@@ -91,19 +83,27 @@ impl Model {
         rgba: Vec<u8>,
         width: u32,
         height: u32,
-        k: u32,
+        options: ClassifyOptions,
     ) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_rgba(&rgba, width, height, &top(k))?))
+        ffi(|| self.0.classify_rgba(&rgba, width, height, &options))
     }
 
     /// Reads an image file and classifies it (see `classify_encoded`).
-    pub fn classify_path(&self, path: String, k: u32) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_path(&path, &top(k))?))
+    pub fn classify_path(
+        &self,
+        path: String,
+        options: ClassifyOptions,
+    ) -> Result<Vec<Prediction>, LedgeError> {
+        ffi(|| self.0.classify_path(&path, &options))
     }
 
     /// Classifies an already preprocessed input tensor (softmax for logits, labels).
-    pub fn classify_tensor(&self, tensor: Tensor, k: u32) -> Result<Vec<Prediction>, LedgeError> {
-        ffi(|| predictions(self.0.classify_tensor(&tensor.try_into()?, &top(k))?))
+    pub fn classify_tensor(
+        &self,
+        tensor: Tensor,
+        options: ClassifyOptions,
+    ) -> Result<Vec<Prediction>, LedgeError> {
+        ffi(|| self.0.classify_tensor(&tensor.try_into()?, &options))
     }
 
     /// Runs the model on raw tensors, one per input in order; count, shapes and dtypes are
@@ -124,33 +124,29 @@ impl Model {
     }
 }
 
-fn predictions(p: Vec<ledge::Prediction>) -> ledge::Result<Vec<Prediction>> {
-    Ok(p.into_iter().map(Prediction::from).collect())
-}
-
 /// Parses manifest TOML (`labels_file` stays unresolved).
 #[uniffi::export]
 pub fn manifest_from_toml(toml: String) -> Result<Manifest, LedgeError> {
-    ffi(|| Ok(ledge::Manifest::from_toml(&toml)?.into()))
+    ffi(|| ledge::Manifest::from_toml(&toml))
 }
 
 /// Reads a manifest file and inlines its `labels_file`.
 #[uniffi::export]
 pub fn manifest_from_path(path: String) -> Result<Manifest, LedgeError> {
-    ffi(|| Ok(ledge::Manifest::from_path(&path)?.into()))
+    ffi(|| ledge::Manifest::from_path(&path))
 }
 
 /// Serializes a manifest to TOML (labels inline), as `ledge pack` embeds it.
 #[uniffi::export]
 pub fn manifest_to_toml(manifest: Manifest) -> Result<String, LedgeError> {
-    ffi(|| Ok(ledge::Manifest::try_from(manifest)?.to_toml()))
+    ffi(|| Ok(manifest.to_toml()))
 }
 
 /// The default load options: batch 1, no explicit shapes or manifest, integrity checked,
 /// default limits.
 #[uniffi::export]
 pub fn default_load_options() -> Result<LoadOptions, LedgeError> {
-    ffi(|| Ok(LoadOptions::from(&ledge::LoadOptions::default())))
+    ffi(|| Ok(LoadOptions::default()))
 }
 
 /// The version of the Ledge core this library was built from.

@@ -104,8 +104,8 @@ impl Model {
     /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
     /// the `topK` best classes (default 5, capped at the class count) as
     /// `{index, label, score}` objects, best first.
-    pub fn classify(&self, encoded: &[u8], top_k: Option<f64>) -> Result<Array, JsValue> {
-        let k = top_k_arg(top_k)?;
+    pub fn classify(&self, encoded: &[u8], options: JsValue) -> Result<Array, JsValue> {
+        let k = classify_options(&options)?;
         predictions(self.0.classify_encoded(encoded, &k))
     }
 
@@ -117,16 +117,16 @@ impl Model {
         rgba: &[u8],
         width: u32,
         height: u32,
-        top_k: Option<f64>,
+        options: JsValue,
     ) -> Result<Array, JsValue> {
-        let k = top_k_arg(top_k)?;
+        let k = classify_options(&options)?;
         predictions(self.0.classify_rgba(rgba, width, height, &k))
     }
 
     /// Classifies an already preprocessed input tensor `{data, shape}`.
     #[wasm_bindgen(js_name = classifyTensor)]
-    pub fn classify_tensor(&self, tensor: JsValue, top_k: Option<f64>) -> Result<Array, JsValue> {
-        let k = top_k_arg(top_k)?;
+    pub fn classify_tensor(&self, tensor: JsValue, options: JsValue) -> Result<Array, JsValue> {
+        let k = classify_options(&options)?;
         let tensor = tensor_from_js(&tensor)?;
         predictions(self.0.classify_tensor(&tensor, &k))
     }
@@ -180,14 +180,22 @@ impl Model {
     }
 }
 
-fn top_k_arg(k: Option<f64>) -> Result<ledge::ClassifyOptions, JsValue> {
-    match k {
-        None => Ok(ledge::ClassifyOptions::default()),
-        Some(k) if k.is_finite() && k >= 0.0 && k.fract() == 0.0 => {
-            Ok(ledge::ClassifyOptions::top(k.min(1e9) as u32))
-        }
-        Some(k) => Err(invalid(format!("topK must be a whole number ≥ 1, got {k}"))),
+/// The core's `ClassifyOptions` from what JavaScript passes: nothing (the defaults), a number
+/// (`topK`), or an object (`{maxResults, scoreThreshold, allowlist, denylist}`, read by the core's
+/// serde derive: a new option needs no code here).
+fn classify_options(options: &JsValue) -> Result<ledge::ClassifyOptions, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(ledge::ClassifyOptions::default());
     }
+    if let Some(k) = options.as_f64() {
+        if k.is_finite() && k >= 0.0 && k.fract() == 0.0 {
+            return Ok(ledge::ClassifyOptions::top(k.min(1e9) as u32));
+        }
+        return Err(invalid(format!("topK must be a whole number ≥ 1, got {k}")));
+    }
+    let text = js_sys::JSON::stringify(options)
+        .map_err(|_| invalid("classify options must be a number (topK) or a plain object"))?;
+    serde_json::from_str(&String::from(text)).map_err(|e| invalid(format!("classify options: {e}")))
 }
 
 fn predictions(result: ledge::Result<Vec<ledge::Prediction>>) -> Result<Array, JsValue> {

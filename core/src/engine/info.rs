@@ -9,6 +9,7 @@ use crate::manifest::Manifest;
 
 /// Name, shape and element type of a model input or output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TensorSpec {
     /// Name in the ONNX graph.
     pub name: String,
@@ -31,6 +32,7 @@ impl TensorSpec {
 /// Where a model's manifest came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ManifestSource {
     /// [`crate::LoadOptions::manifest`].
     Options,

@@ -139,8 +139,8 @@ fn load_unguarded(
     let proto = onnx::decode(bytes)?;
     let embedded = onnx::embedded_manifest(&proto)?;
     let (sha256, packed_base) = onnx::sha256_and_packed_base(bytes, embedded.as_ref());
-    let (manifest, source) = match (&options.manifest, sidecar, embedded) {
-        (Some(m), _, _) => (Some(m.clone()), Some(ManifestSource::Options)),
+    let (manifest, source) = match (options.given_manifest()?, sidecar, embedded) {
+        (Some(m), _, _) => (Some(m), Some(ManifestSource::Options)),
         (None, Some(m), _) => (Some(m), Some(ManifestSource::Sidecar)),
         (None, None, Some(m)) => (Some(m), Some(ManifestSource::Embedded)),
         (None, None, None) => (None, None),

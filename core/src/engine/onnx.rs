@@ -103,6 +103,10 @@ pub(crate) fn sha256_and_packed_base(
 /// Embeds `manifest` into the model: strips any earlier Ledge manifest, records the sha256 of
 /// the remaining bytes in the manifest, and appends it as a `metadata_props` entry. The model
 /// bytes themselves are kept as they are, so other tools read the result unchanged.
+///
+/// # Errors
+/// [`Error::ModelFormat`] when `model` is no ONNX protobuf; [`Error::Manifest`] for an invalid
+/// manifest.
 pub fn pack(model: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
     let proto = decode(model)?;
     let base: Vec<u8> = match embedded_manifest(&proto)? {

@@ -2,7 +2,8 @@
 //!
 //! Every kernel has a portable version, compiled for every target; x86_64 adds versions chosen
 //! at run time by CPU feature (AVX-512 VNNI for the matrix product, AVX2 / AVX-512 code
-//! generation for the rest). Integer accumulation makes every version give the same bits as
+//! generation for the rest), aarch64 a NEON matrix product (and one with the dot-product
+//! extension, chosen at run time), and wasm32 built with `simd128` a SIMD128 matrix product. Integer accumulation makes every version give the same bits as
 //! the portable one; requantization is one f32 multiply rounded half-to-even, as onnxruntime's.
 
 /// Per output channel: `y = clamp(round_half_even((acc + bias) · scale) + zero, 0, 255)`.
@@ -72,11 +73,16 @@ pub enum Isa {
     Avx2,
     /// x86_64 AVX-512 VNNI: `vpdpbusd`, four u8 × i8 products summed into i32.
     Avx512Vnni,
-    /// aarch64 NEON (reserved: no kernel yet, so never supported).
+    /// aarch64 NEON (little-endian): u8 inputs widened to i16 and multiplied by an i16 weight
+    /// lane into i32 accumulators (`smlal`), exactly. Every little-endian aarch64 CPU.
     Neon,
-    /// aarch64 NEON with the dot-product extension (reserved: no kernel yet, never supported).
+    /// aarch64 NEON with the dot-product extension (`sdot`, four i8 × i8 products summed into
+    /// i32): the inputs flipped to signed (`x − 128`), corrected by `128 · Σ_k w` in the bias.
+    /// ARMv8.2+ cores with `dotprod` (Cortex-A55/A76 and later: Raspberry Pi 5, most phones).
     NeonDot,
-    /// wasm32 SIMD128 (reserved: no kernel yet, never supported).
+    /// wasm32 SIMD128 (`i32x4.dot_i16x8_s` over pairs of k, as AVX2's `vpmaddwd`). Supported
+    /// when the module is built with `-C target-feature=+simd128` (a compile-time choice: a
+    /// WebAssembly engine rejects a module whose instructions it lacks).
     Simd128,
 }
 
@@ -124,16 +130,28 @@ impl Isa {
             Isa::Avx2 => x86::has_avx2(),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512Vnni => x86::has_vnni(),
+            #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
+            Isa::Neon => arm::has_neon(),
+            #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
+            Isa::NeonDot => arm::has_dotprod(),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => true,
             _ => false,
         }
     }
 
     /// The fastest supported instruction set.
     pub fn detect() -> Isa {
-        [Isa::Avx512Vnni, Isa::Avx2]
-            .into_iter()
-            .find(|isa| isa.supported())
-            .unwrap_or(Isa::Portable)
+        [
+            Isa::Avx512Vnni,
+            Isa::Avx2,
+            Isa::NeonDot,
+            Isa::Neon,
+            Isa::Simd128,
+        ]
+        .into_iter()
+        .find(|isa| isa.supported())
+        .unwrap_or(Isa::Portable)
     }
 }
 
@@ -148,8 +166,16 @@ impl std::fmt::Display for Isa {
 /// core of an AMD EPYC (Zen 5) over EfficientNet-Lite0's 1×1 shapes: AVX2 55–98 GMAC/s,
 /// AVX-512 VNNI 97–370 GMAC/s, the portable product 3–8 GMAC/s (a float f32 sgemm of the same
 /// shapes: 57–103 GMAC/s). False for the portable product and for an unsupported `isa`.
+///
+/// True for the aarch64 and wasm32 products too. `sdot` does 16 multiply-adds an instruction,
+/// four times a float `fmla`. Plain NEON's `smlal` does 4, like `fmla`, at a quarter of the
+/// memory traffic (inputs and weights in bytes). SIMD128's `i32x4.dot_i16x8_s` does 8, where
+/// a float product has 4-lane multiplies and adds and no fused multiply-add.
 pub fn int8_gemm_worthwhile(isa: Isa) -> bool {
-    matches!(isa, Isa::Avx2 | Isa::Avx512Vnni) && isa.supported()
+    matches!(
+        isa,
+        Isa::Avx2 | Isa::Avx512Vnni | Isa::Neon | Isa::NeonDot | Isa::Simd128
+    ) && isa.supported()
 }
 
 /// The instruction set of the fast int8 matrix product on this CPU, if there is one: the name
@@ -164,7 +190,16 @@ pub fn fast_gemm() -> Option<&'static str> {
 /// [`GemmWeights::pairs`] panels.
 const PAIR_ROWS: usize = 4;
 
-/// Weights of a matrix product `out[co][p] = Σ_k w[co][k] · x[k][p]`, in three layouts.
+/// Output channels per register tile of the aarch64 dot-product kernel, the row count of
+/// [`GemmWeights::quads`] panels.
+const QUAD_ROWS: usize = 4;
+
+/// Whether [`GemmWeights::new`] builds the dot-product layouts ([`GemmWeights::quads`],
+/// [`GemmWeights::flip`]): only where [`Isa::NeonDot`] can run.
+const DOT_LAYOUTS: bool = cfg!(all(target_arch = "aarch64", target_endian = "little"));
+
+/// Weights of a matrix product `out[co][p] = Σ_k w[co][k] · x[k][p]`, in three layouts (five
+/// on aarch64).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct GemmWeights {
     pub cout: usize,
@@ -177,6 +212,13 @@ pub(crate) struct GemmWeights {
     /// rounded up, zero-padded): two consecutive k as the i16 halves of one i32 (low half
     /// first), what `vpmaddwd` multiplies with a pair of widened inputs.
     pub pairs: Vec<i32>,
+    /// aarch64 only (empty elsewhere): panels of [`QUAD_ROWS`] output channels,
+    /// `[cout/QUAD_ROWS][k/4][QUAD_ROWS][4]` bytes (both rounded up, zero-padded), what `sdot`
+    /// multiplies by element.
+    pub quads: Vec<i8>,
+    /// aarch64 only (empty elsewhere): `128 · Σ_k w[co][k]` (wrapping), the correction for
+    /// inputs flipped to signed (`Σ w·x = Σ w·(x − 128) + 128 · Σ w`).
+    pub flip: Vec<i32>,
 }
 
 impl GemmWeights {
@@ -206,12 +248,35 @@ impl GemmWeights {
                 pairs[(panel * k2n + q) * PAIR_ROWS + r] = half(2 * q) | half(2 * q + 1) << 16;
             }
         }
+        let (mut quads, mut flip) = (vec![], vec![]);
+        if DOT_LAYOUTS {
+            quads = vec![0i8; quads_len(cout, k)];
+            for (co, row) in plain.chunks_exact(k.max(1)).take(cout).enumerate() {
+                let (panel, r) = (co / QUAD_ROWS, co % QUAD_ROWS);
+                for (kk, &v) in row.iter().enumerate().take(k) {
+                    quads[((panel * k4n + kk / 4) * QUAD_ROWS + r) * 4 + kk % 4] = v;
+                }
+            }
+            flip = plain
+                .chunks_exact(k.max(1))
+                .take(cout)
+                .map(|r| {
+                    r.iter()
+                        .map(|&w| i32::from(w))
+                        .sum::<i32>()
+                        .wrapping_mul(128)
+                })
+                .collect();
+            flip.resize(cout, 0);
+        }
         GemmWeights {
             cout,
             k,
             plain,
             k4,
             pairs,
+            quads,
+            flip,
         }
     }
 
@@ -222,6 +287,11 @@ impl GemmWeights {
             .map(|r| r.iter().map(|&w| i32::from(w)).sum())
             .collect()
     }
+}
+
+/// The length of [`GemmWeights::quads`] where it is built.
+fn quads_len(cout: usize, k: usize) -> usize {
+    cout.div_ceil(QUAD_ROWS) * k.div_ceil(4) * QUAD_ROWS * 4
 }
 
 /// `out[co][p]` (u8, `[cout][p]`) from `x` (u8, `[k][p]`), with the kernel of `isa`.
@@ -248,6 +318,12 @@ pub(crate) fn gemm(isa: Isa, w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, 
         w.cout.div_ceil(PAIR_ROWS) * w.k.div_ceil(2) * PAIR_ROWS,
         "gemm: paired weights"
     );
+    if isa == Isa::NeonDot {
+        assert!(
+            w.quads.len() == quads_len(w.cout, w.k) && w.flip.len() == w.cout,
+            "gemm: dot-product weights"
+        );
+    }
     assert!(isa.supported(), "gemm: {isa} is not supported by this CPU");
     match isa {
         #[cfg(target_arch = "x86_64")]
@@ -261,6 +337,18 @@ pub(crate) fn gemm(isa: Isa, w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, 
             // SAFETY: as above.
             unsafe { x86::gemm_avx2(w, x, p, rq, out) };
         }
+        #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
+        Isa::NeonDot => {
+            // SAFETY: as above (with the dot-product layouts checked too).
+            unsafe { arm::gemm_dot(w, x, p, rq, out) };
+        }
+        #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
+        Isa::Neon => {
+            // SAFETY: as above.
+            unsafe { arm::gemm_neon(w, x, p, rq, out) };
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Isa::Simd128 => wasm::gemm_simd128(w, x, p, rq, out),
         // Only the portable product is left supported (see `Isa::supported`).
         _ => gemm_portable(w, x, p, rq, out),
     }
@@ -913,6 +1001,432 @@ mod x86 {
     }
 }
 
+#[cfg(all(target_arch = "aarch64", target_endian = "little"))]
+mod arm {
+    use super::*;
+    use std::arch::aarch64::*;
+    use std::arch::asm;
+
+    pub(super) fn has_neon() -> bool {
+        std::arch::is_aarch64_feature_detected!("neon")
+    }
+
+    pub(super) fn has_dotprod() -> bool {
+        has_neon() && std::arch::is_aarch64_feature_detected!("dotprod")
+    }
+
+    /// Pixels per register tile of both aarch64 products (four vectors of four i32).
+    const NR: usize = 16;
+
+    /// The matrix product with NEON `smlal`: u8 inputs widened to i16 (`uxtl`), each multiplied
+    /// by one i16 lane of a weight vector and accumulated into i32 (`smlal`/`smlal2` by
+    /// element), exactly: the i16 × i16 product is formed in i32, never saturated.
+    ///
+    /// Tiles of [`PAIR_ROWS`] channels × 16 pixels in sixteen accumulators. The weights are
+    /// [`GemmWeights::pairs`] (one 128-bit load holds the tile's four channels at two k); the
+    /// inputs are packed one 16-pixel panel at a time (`[k rounded to even][16]` bytes), which
+    /// all the channel panels then read from L1.
+    ///
+    /// # Safety
+    /// The CPU must support NEON, and the lengths must fit the geometry as [`gemm`] asserts
+    /// (`x`: `k · p`, `out`: `cout · p`, `w.pairs`: every panel, `rq`: one per channel).
+    #[target_feature(enable = "neon")]
+    pub(super) unsafe fn gemm_neon(
+        w: &GemmWeights,
+        x: &[u8],
+        p: usize,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        let k2n = w.k.div_ceil(2);
+        let panels = w.cout.div_ceil(PAIR_ROWS);
+        // Rows past k stay zero (their weights are zero too); lanes past n keep the previous
+        // panel's values: computed, never stored.
+        let mut xp = vec![0u8; 2 * k2n * NR];
+        for p0 in (0..p).step_by(NR) {
+            let n = (p - p0).min(NR);
+            for (kk, dst) in xp.chunks_exact_mut(NR).enumerate().take(w.k) {
+                copy_row(dst, &x[kk * p + p0..][..n]);
+            }
+            for panel in 0..panels {
+                let co0 = panel * PAIR_ROWS;
+                let rows = (w.cout - co0).min(PAIR_ROWS);
+                let wp = &w.pairs[panel * k2n * PAIR_ROWS..(panel + 1) * k2n * PAIR_ROWS];
+                let mut bias = [0i32; PAIR_ROWS];
+                bias[..rows].copy_from_slice(&rq.bias[co0..co0 + rows]);
+                // SAFETY: wp holds k2n groups of PAIR_ROWS pairs and xp 2 · k2n rows of NR
+                // bytes (just sliced and allocated so), all the tile reads; NEON is enabled.
+                let acc = unsafe { tile_neon(wp, &xp, k2n, bias) };
+                for (r, acc) in acc.iter().enumerate().take(rows) {
+                    let co = co0 + r;
+                    let bytes = requant_neon(acc, rq.scale[co], rq.zero);
+                    copy_row(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
+                }
+            }
+        }
+    }
+
+    /// One register tile of [`gemm_neon`]: `acc[r][v]` = `bias[r]` + Σ_k `w[k][r] · x[k][4v..4v + 4]`.
+    ///
+    /// # Panics
+    /// When `w` holds fewer than `k2n · PAIR_ROWS` pairs or `x` fewer than `2 · k2n · NR` bytes.
+    ///
+    /// # Safety
+    /// NEON must be enabled in the caller.
+    #[inline(always)]
+    unsafe fn tile_neon(
+        w: &[i32],
+        x: &[u8],
+        k2n: usize,
+        bias: [i32; PAIR_ROWS],
+    ) -> [[int32x4_t; 4]; PAIR_ROWS] {
+        assert!(
+            w.len() >= k2n * PAIR_ROWS && x.len() >= 2 * k2n * NR,
+            "tile_neon: lengths"
+        );
+        // SAFETY: the reads stay within the lengths above: 8 i16 (PAIR_ROWS pairs) of w and
+        // two rows of NR bytes of x for each q < k2n.
+        unsafe {
+            let mut acc = bias.map(|b| [vdupq_n_s32(b); 4]);
+            let (wp, xp) = (w.as_ptr() as *const i16, x.as_ptr());
+            for q in 0..k2n {
+                // Little-endian: channel r's weights at k = 2q, 2q + 1 are lanes 2r, 2r + 1.
+                let wv = vld1q_s16(wp.add(q * 2 * PAIR_ROWS));
+                let (e0, e1) = widen(vld1q_u8(xp.add(2 * q * NR)));
+                let (o0, o1) = widen(vld1q_u8(xp.add((2 * q + 1) * NR)));
+                mla::<0>(&mut acc[0], e0, e1, wv);
+                mla::<1>(&mut acc[0], o0, o1, wv);
+                mla::<2>(&mut acc[1], e0, e1, wv);
+                mla::<3>(&mut acc[1], o0, o1, wv);
+                mla::<4>(&mut acc[2], e0, e1, wv);
+                mla::<5>(&mut acc[2], o0, o1, wv);
+                mla::<6>(&mut acc[3], e0, e1, wv);
+                mla::<7>(&mut acc[3], o0, o1, wv);
+            }
+            acc
+        }
+    }
+
+    /// `dst[..src.len()] = src`, inline (no call) for a whole row of [`NR`] bytes, the usual
+    /// case.
+    #[inline(always)]
+    fn copy_row(dst: &mut [u8], src: &[u8]) {
+        match (
+            <&mut [u8; NR]>::try_from(&mut *dst),
+            <&[u8; NR]>::try_from(src),
+        ) {
+            (Ok(d), Ok(s)) => *d = *s,
+            _ => dst[..src.len()].copy_from_slice(src),
+        }
+    }
+
+    /// 16 u8 as two vectors of 8 i16 (exact: 0..=255).
+    #[target_feature(enable = "neon")]
+    #[inline]
+    fn widen(v: uint8x16_t) -> (int16x8_t, int16x8_t) {
+        (
+            vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(v))),
+            vreinterpretq_s16_u16(vmovl_high_u8(v)),
+        )
+    }
+
+    /// `acc[i] += lo/hi pixels · w[L]`, sixteen pixels widened to i32 products.
+    #[target_feature(enable = "neon")]
+    #[inline]
+    fn mla<const L: i32>(acc: &mut [int32x4_t; 4], lo: int16x8_t, hi: int16x8_t, w: int16x8_t) {
+        acc[0] = vmlal_laneq_s16::<L>(acc[0], vget_low_s16(lo), w);
+        acc[1] = vmlal_high_laneq_s16::<L>(acc[1], lo, w);
+        acc[2] = vmlal_laneq_s16::<L>(acc[2], vget_low_s16(hi), w);
+        acc[3] = vmlal_high_laneq_s16::<L>(acc[3], hi, w);
+    }
+
+    /// `requant` of 16 accumulators (bias included), as the portable one: f32 product (no
+    /// fused multiply-add), clamped to ±1024 with `fmaxnm`/`fminnm` (which, like `f32::max`,
+    /// replace a NaN), rounded half to even (`fcvtns`), plus `zero`, saturated to 0..=255.
+    #[target_feature(enable = "neon")]
+    #[inline]
+    fn requant_neon(acc: &[int32x4_t; 4], scale: f32, zero: u8) -> [u8; 16] {
+        let h0 = vcombine_u16(requant4(acc[0], scale, zero), requant4(acc[1], scale, zero));
+        let h1 = vcombine_u16(requant4(acc[2], scale, zero), requant4(acc[3], scale, zero));
+        let mut bytes = [0u8; 16];
+        // SAFETY: a 16-byte store into `bytes`.
+        unsafe {
+            vst1q_u8(
+                bytes.as_mut_ptr(),
+                vcombine_u8(vqmovn_u16(h0), vqmovn_u16(h1)),
+            )
+        };
+        bytes
+    }
+
+    /// Four lanes of [`requant_neon`], saturated to 0..=65535 (the caller narrows to u8).
+    #[target_feature(enable = "neon")]
+    #[inline]
+    fn requant4(acc: int32x4_t, scale: f32, zero: u8) -> uint16x4_t {
+        let v = vmulq_f32(vcvtq_f32_s32(acc), vdupq_n_f32(scale));
+        let v = vminnmq_f32(vmaxnmq_f32(v, vdupq_n_f32(-1024.0)), vdupq_n_f32(1024.0));
+        vqmovun_s32(vaddq_s32(vcvtnq_s32_f32(v), vdupq_n_s32(i32::from(zero))))
+    }
+
+    /// The matrix product with the dot-product extension: `sdot` by element sums four
+    /// i8 × i8 products into each i32 lane. The inputs are flipped to signed (`x ^ 0x80` is
+    /// `x − 128`), and [`GemmWeights::flip`] (`128 · Σ_k w`) in the starting accumulator
+    /// restores the u8 product: the i32 arithmetic wraps, so the sum is exact whenever the
+    /// result fits i32, as the portable kernel's.
+    ///
+    /// Tiles of [`QUAD_ROWS`] channels × 16 pixels in sixteen accumulators: per four k, one
+    /// load of [`GemmWeights::quads`] holds the tile's weights and four loads the inputs,
+    /// packed one 16-pixel panel at a time as `[k/4][16][4]` bytes (`st4` interleaves four
+    /// rows of k).
+    ///
+    /// `vdotq_laneq_s32` is unstable in Rust (`stdarch_neon_dotprod`), so `sdot` is written
+    /// with `asm!`; the `dotprod` target feature and its detection are stable.
+    ///
+    /// # Safety
+    /// The CPU must support NEON and the dot-product extension, and the lengths must fit the
+    /// geometry as [`gemm`] asserts (`x`: `k · p`, `out`: `cout · p`, `w.quads` and `w.flip`
+    /// built, `rq`: one per channel).
+    #[target_feature(enable = "neon,dotprod")]
+    pub(super) unsafe fn gemm_dot(
+        w: &GemmWeights,
+        x: &[u8],
+        p: usize,
+        rq: &Requant,
+        out: &mut [u8],
+    ) {
+        let k4n = w.k.div_ceil(4);
+        let panels = w.cout.div_ceil(QUAD_ROWS);
+        let panel_len = k4n * QUAD_ROWS * 4;
+        let mut xp = vec![[0u8; 4 * NR]; k4n];
+        for p0 in (0..p).step_by(NR) {
+            let n = (p - p0).min(NR);
+            for (q, dst) in xp.iter_mut().enumerate() {
+                // Rows past k are zero (flipped to -128; their weights are zero), and so are
+                // lanes past n (computed, never stored).
+                let mut rows = [[0u8; NR]; 4];
+                for (j, row) in rows.iter_mut().enumerate() {
+                    let kk = 4 * q + j;
+                    if kk < w.k {
+                        copy_row(row, &x[kk * p + p0..][..n]);
+                    }
+                }
+                interleave_flipped(&rows, dst);
+            }
+            for panel in 0..panels {
+                let co0 = panel * QUAD_ROWS;
+                let rows = (w.cout - co0).min(QUAD_ROWS);
+                let wq = &w.quads[panel * panel_len..(panel + 1) * panel_len];
+                let mut bias = [0i32; QUAD_ROWS];
+                for (r, b) in bias.iter_mut().enumerate().take(rows) {
+                    *b = rq.bias[co0 + r].wrapping_add(w.flip[co0 + r]);
+                }
+                // SAFETY: wq holds k4n groups of QUAD_ROWS · 4 bytes (just sliced so), all the
+                // tile reads; NEON and the
+                // dot-product extension are enabled.
+                let acc = unsafe { tile_dot(wq, &xp, k4n, bias) };
+                for (r, acc) in acc.iter().enumerate().take(rows) {
+                    let co = co0 + r;
+                    let bytes = requant_neon(acc, rq.scale[co], rq.zero);
+                    copy_row(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
+                }
+            }
+        }
+    }
+
+    /// `dst[4i + j] = rows[j][i] ^ 0x80`: four rows of 16 inputs as 16 groups of four k,
+    /// flipped to signed.
+    ///
+    #[target_feature(enable = "neon")]
+    #[inline]
+    fn interleave_flipped(rows: &[[u8; NR]; 4], dst: &mut [u8; 4 * NR]) {
+        // SAFETY: four 16-byte loads from `rows` and a 64-byte store into `dst`.
+        unsafe {
+            let m = vdupq_n_u8(0x80);
+            let v = rows.map(|r| veorq_u8(vld1q_u8(r.as_ptr()), m));
+            vst4q_u8(dst.as_mut_ptr(), uint8x16x4_t(v[0], v[1], v[2], v[3]));
+        }
+    }
+
+    /// One register tile of [`gemm_dot`]: `acc[r][v]` = `bias[r]` + Σ_q `sdot(x[q][4v..4v + 4],
+    /// w[q][r])`.
+    ///
+    /// # Panics
+    /// When `w` holds fewer than `k4n · QUAD_ROWS · 4` bytes or `x` fewer than `k4n` groups.
+    ///
+    /// # Safety
+    /// NEON and the dot-product extension must be enabled in the caller.
+    #[inline(always)]
+    unsafe fn tile_dot(
+        w: &[i8],
+        x: &[[u8; 4 * NR]],
+        k4n: usize,
+        bias: [i32; QUAD_ROWS],
+    ) -> [[int32x4_t; 4]; QUAD_ROWS] {
+        assert!(
+            w.len() >= k4n * QUAD_ROWS * 4 && x.len() >= k4n,
+            "tile_dot: lengths"
+        );
+        // SAFETY: the reads stay within the lengths above: 16 bytes of w and 64 of x for
+        // each q < k4n; `sdot` needs the extension, enabled in the caller.
+        unsafe {
+            let mut acc = bias.map(|b| [vdupq_n_s32(b); 4]);
+            let (wp, xp) = (w.as_ptr(), x.as_ptr() as *const i8);
+            for q in 0..k4n {
+                let wv = vld1q_s8(wp.add(q * QUAD_ROWS * 4));
+                let xv = [0, 1, 2, 3].map(|v| vld1q_s8(xp.add((q * 4 + v) * 16)));
+                for (v, &xv) in xv.iter().enumerate() {
+                    acc[0][v] = sdot::<0>(acc[0][v], xv, wv);
+                    acc[1][v] = sdot::<1>(acc[1][v], xv, wv);
+                    acc[2][v] = sdot::<2>(acc[2][v], xv, wv);
+                    acc[3][v] = sdot::<3>(acc[3][v], xv, wv);
+                }
+            }
+            acc
+        }
+    }
+
+    /// `acc[i] += Σ_j x[4i + j] · w[4L + j]` (`sdot` by element, i8 × i8 into i32).
+    ///
+    /// # Safety
+    /// The dot-product extension must be enabled in the caller.
+    #[inline(always)]
+    unsafe fn sdot<const L: i32>(acc: int32x4_t, x: int8x16_t, w: int8x16_t) -> int32x4_t {
+        let mut acc = acc;
+        // SAFETY: a register-only instruction, available per the caller's contract.
+        unsafe {
+            asm!(
+                "sdot {a:v}.4s, {x:v}.16b, {w:v}.4b[{l}]",
+                a = inout(vreg) acc,
+                x = in(vreg) x,
+                w = in(vreg) w,
+                l = const L,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        acc
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm {
+    use super::*;
+    use core::arch::wasm32::*;
+
+    /// Pixels per register tile of the SIMD128 product, in vectors of 4 i32.
+    const NV: usize = 2;
+    const NR: usize = 4 * NV;
+
+    /// The matrix product with SIMD128 `i32x4.dot_i16x8_s`, as the AVX2 one: u8 inputs and i8
+    /// weights widened to i16, each i32 lane a pair of consecutive k, so one instruction forms
+    /// `w0·x0 + w1·x1` in i32, exactly.
+    ///
+    /// Tiles of [`PAIR_ROWS`] channels × [`NR`] pixels (the accumulators fit the 16 vector
+    /// registers of an x86_64 engine, with the inputs and a weight), weights from
+    /// [`GemmWeights::pairs`], inputs packed one panel at a time (`[k/2][NR]` pairs).
+    pub(super) fn gemm_simd128(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut [u8]) {
+        let k2n = w.k.div_ceil(2);
+        let panels = w.cout.div_ceil(PAIR_ROWS);
+        let mut xp = vec![0i32; k2n * NR];
+        for p0 in (0..p).step_by(NR) {
+            let n = (p - p0).min(NR);
+            // Lanes past n keep the previous panel's values: computed, never stored.
+            for (q, dst) in xp.chunks_exact_mut(NR).enumerate() {
+                let r0 = &x[2 * q * p + p0..][..n];
+                match x.get((2 * q + 1) * p + p0..).filter(|_| 2 * q + 1 < w.k) {
+                    Some(r1) => {
+                        for ((d, &a), &b) in dst.iter_mut().zip(r0).zip(&r1[..n]) {
+                            *d = i32::from(a) | i32::from(b) << 16;
+                        }
+                    }
+                    None => {
+                        for (d, &a) in dst.iter_mut().zip(r0) {
+                            *d = i32::from(a);
+                        }
+                    }
+                }
+            }
+            for panel in 0..panels {
+                let co0 = panel * PAIR_ROWS;
+                let rows = (w.cout - co0).min(PAIR_ROWS);
+                let wp = &w.pairs[panel * k2n * PAIR_ROWS..(panel + 1) * k2n * PAIR_ROWS];
+                let mut bias = [0i32; PAIR_ROWS];
+                bias[..rows].copy_from_slice(&rq.bias[co0..co0 + rows]);
+                let acc = tile_simd128(wp, &xp, k2n, bias);
+                for (r, acc) in acc.iter().enumerate().take(rows) {
+                    let co = co0 + r;
+                    let bytes = requant_simd128(acc, rq.scale[co], rq.zero);
+                    out[co * p + p0..co * p + p0 + n].copy_from_slice(&bytes[..n]);
+                }
+            }
+        }
+    }
+
+    /// One register tile: `acc[r][v]` = `bias[r]` + Σ_q `dot_i16x8(x[q][4v..4v + 4], w[q][r])`.
+    ///
+    /// # Panics
+    /// When `w` holds fewer than `k2n · PAIR_ROWS` values or `x` fewer than `k2n · NR`.
+    #[inline(always)]
+    fn tile_simd128(
+        w: &[i32],
+        x: &[i32],
+        k2n: usize,
+        bias: [i32; PAIR_ROWS],
+    ) -> [[v128; NV]; PAIR_ROWS] {
+        assert!(
+            w.len() >= k2n * PAIR_ROWS && x.len() >= k2n * NR,
+            "tile_simd128: lengths"
+        );
+        let mut acc = bias.map(|b| [i32x4_splat(b); NV]);
+        let (wp, xp) = (w.as_ptr(), x.as_ptr());
+        for q in 0..k2n {
+            let mut xv = [i32x4_splat(0); NV];
+            for (v, xv) in xv.iter_mut().enumerate() {
+                // SAFETY: q · NR + 4v + 4 ≤ k2n · NR ≤ x.len() (asserted above).
+                *xv = unsafe { v128_load(xp.add(q * NR + 4 * v) as *const v128) };
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: q · PAIR_ROWS + r < k2n · PAIR_ROWS ≤ w.len() (asserted above).
+                let b = i32x4_splat(unsafe { *wp.add(q * PAIR_ROWS + r) });
+                for (a, &xv) in acc.iter_mut().zip(&xv) {
+                    *a = i32x4_add(*a, i32x4_dot_i16x8(xv, b));
+                }
+            }
+        }
+        acc
+    }
+
+    /// `requant` of `4 · NV` accumulators (bias included), as the portable one: f32 product,
+    /// clamped to ±1024 with `pmax`/`pmin` ordered to replace a NaN as `f32::max` does, rounded
+    /// half to even (`f32x4.nearest`), plus `zero`, saturated to 0..=255; the first `4 · NV`
+    /// bytes of the result are meaningful.
+    #[inline(always)]
+    fn requant_simd128(acc: &[v128; NV], scale: f32, zero: u8) -> [u8; 16] {
+        let s = f32x4_splat(scale);
+        let (lo, hi) = (f32x4_splat(-1024.0), f32x4_splat(1024.0));
+        let z = i32x4_splat(i32::from(zero));
+        let one = |a: v128| {
+            let v = f32x4_mul(f32x4_convert_i32x4(a), s);
+            // pmax(lo, v) is `lo < v ? v : lo`: a NaN gives lo; pmin(hi, v) is `v < hi ? v : hi`.
+            let v = f32x4_pmin(hi, f32x4_pmax(lo, v));
+            i32x4_add(i32x4_trunc_sat_f32x4(f32x4_nearest(v)), z)
+        };
+        let mut halves = [i32x4_splat(0); 2];
+        for (h, pair) in halves.iter_mut().zip(acc.chunks(2)) {
+            let a = one(pair[0]);
+            *h = i16x8_narrow_i32x4(a, pair.get(1).map_or(a, |&b| one(b)));
+        }
+        let mut bytes = [0u8; 16];
+        // SAFETY: a 16-byte store into `bytes`.
+        unsafe {
+            v128_store(
+                bytes.as_mut_ptr() as *mut v128,
+                u8x16_narrow_i16x8(halves[0], halves[1]),
+            )
+        };
+        bytes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1101,10 +1615,23 @@ mod tests {
         if std::arch::is_x86_feature_detected!("avx2") {
             assert!(Isa::Avx2.supported() && int8_gemm_worthwhile(Isa::Avx2));
         }
+        #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
+        {
+            let dot = std::arch::is_aarch64_feature_detected!("dotprod");
+            assert!(Isa::Neon.supported() && int8_gemm_worthwhile(Isa::Neon));
+            assert_eq!(Isa::NeonDot.supported(), dot);
+            let best = if dot { Isa::NeonDot } else { Isa::Neon };
+            assert_eq!(Isa::detect(), best);
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        assert_eq!(Isa::detect(), Isa::Simd128);
+        // Which instruction sets the tests here exercise (shown with `--nocapture`).
+        eprintln!("supported: {:?}, detected: {}", supported(), Isa::detect());
     }
 
     /// Forcing an instruction set the CPU lacks panics (never undefined behaviour).
     #[test]
+    #[cfg_attr(panic = "abort", ignore = "catching the panic needs unwinding")]
     fn forcing_an_unsupported_isa_panics() {
         let isa = Isa::all().iter().copied().find(|i| !i.supported()).unwrap();
         let w = GemmWeights::new(1, 1, vec![1]);

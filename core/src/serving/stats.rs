@@ -10,6 +10,7 @@ pub const LATENCY_WINDOW: usize = 1024;
 
 /// A snapshot of a model's usage since it was loaded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Stats {
     /// Successful calls (`run` and every `classify_*`).
     pub runs: u64,

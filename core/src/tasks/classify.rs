@@ -12,14 +12,19 @@ pub const DEFAULT_MAX_RESULTS: u32 = 5;
 /// What a classification returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ClassifyOptions {
     /// At most this many classes, best first (default [`DEFAULT_MAX_RESULTS`]; must be ≥ 1).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 5))]
     pub max_results: u32,
     /// Only classes scoring at least this probability, in [0, 1] (default 0: every class).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 0.0))]
     pub score_threshold: f32,
     /// When not empty, only classes whose label (or index, as text) is listed.
+    #[cfg_attr(feature = "uniffi", uniffi(default = []))]
     pub allowlist: Vec<String>,
     /// Classes whose label (or index, as text) is listed are left out.
+    #[cfg_attr(feature = "uniffi", uniffi(default = []))]
     pub denylist: Vec<String>,
 }
 
@@ -73,6 +78,7 @@ impl ClassifyOptions {
 
 /// One ranked class.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Prediction {
     /// Class index in the model's output.
     pub index: u32,

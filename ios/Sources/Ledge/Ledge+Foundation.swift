@@ -21,23 +21,29 @@ extension Model {
 
     /// Classifies an encoded image (JPEG or PNG): the `topK` best classes, best first.
     public func classify(_ image: Data, topK: Int = 5) throws -> [Prediction] {
-        try classifyEncoded(bytes: image, k: Self.k(topK))
+        try classify(image, options: Self.top(topK))
+    }
+
+    /// Classifies an encoded image as `options` says (`maxResults`, `scoreThreshold`,
+    /// `allowlist`, `denylist`: the core's `ClassifyOptions`).
+    public func classify(_ image: Data, options: ClassifyOptions) throws -> [Prediction] {
+        try classifyEncoded(bytes: image, options: options)
     }
 
     /// Classifies an image file.
     public func classify(contentsOf url: URL, topK: Int = 5) throws -> [Prediction] {
-        try classifyPath(path: url.path, k: Self.k(topK))
+        try classifyPath(path: url.path, options: Self.top(topK))
     }
 
     /// Classifies a tightly packed RGBA frame of `width × height` pixels.
     public func classify(rgba: Data, width: Int, height: Int, topK: Int = 5) throws -> [Prediction] {
         try classifyRgba(rgba: rgba, width: UInt32(clamping: width), height: UInt32(clamping: height),
-                         k: Self.k(topK))
+                         options: Self.top(topK))
     }
 
     /// Classifies an already preprocessed input tensor.
     public func classify(tensor: Tensor, topK: Int = 5) throws -> [Prediction] {
-        try classifyTensor(tensor: tensor, k: Self.k(topK))
+        try classifyTensor(tensor: tensor, options: Self.top(topK))
     }
 
     #if canImport(CoreGraphics)
@@ -66,8 +72,8 @@ extension Model {
         try run(inputs: inputs)
     }
 
-    private static func k(_ topK: Int) -> UInt32 {
-        UInt32(clamping: max(topK, 0))
+    private static func top(_ topK: Int) -> ClassifyOptions {
+        ClassifyOptions(maxResults: UInt32(clamping: max(topK, 0)))
     }
 }
 

@@ -497,38 +497,6 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
-    typealias FfiType = Int64
-    typealias SwiftType = Int64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: Int64, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
-    typealias FfiType = Float
-    typealias SwiftType = Float
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Float {
-        return try lift(readFloat(&buf))
-    }
-
-    public static func write(_ value: Float, into buf: inout [UInt8]) {
-        writeFloat(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
     typealias FfiType = Double
     typealias SwiftType = Double
@@ -539,30 +507,6 @@ fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
 
     public static func write(_ value: Double, into buf: inout [UInt8]) {
         writeDouble(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterBool : FfiConverter {
-    typealias FfiType = Int8
-    typealias SwiftType = Bool
-
-    public static func lift(_ value: Int8) throws -> Bool {
-        return value != 0
-    }
-
-    public static func lower(_ value: Bool) -> Int8 {
-        return value ? 1 : 0
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: Bool, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
     }
 }
 
@@ -641,24 +585,24 @@ public protocol ModelProtocol: AnyObject, Sendable {
     
     /**
      * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
-     * the `k` best classes, best first (`k` is capped at the class count).
+     * the best classes as `options` says, best first.
      */
-    func classifyEncoded(bytes: Data, k: UInt32) throws  -> [Prediction]
+    func classifyEncoded(bytes: Data, options: ClassifyOptions) throws  -> [Prediction]
     
     /**
      * Reads an image file and classifies it (see `classify_encoded`).
      */
-    func classifyPath(path: String, k: UInt32) throws  -> [Prediction]
+    func classifyPath(path: String, options: ClassifyOptions) throws  -> [Prediction]
     
     /**
      * Like `classify_encoded` for a tightly packed RGBA frame of `width × height` pixels.
      */
-    func classifyRgba(rgba: Data, width: UInt32, height: UInt32, k: UInt32) throws  -> [Prediction]
+    func classifyRgba(rgba: Data, width: UInt32, height: UInt32, options: ClassifyOptions) throws  -> [Prediction]
     
     /**
      * Classifies an already preprocessed input tensor (softmax for logits, labels).
      */
-    func classifyTensor(tensor: Tensor, k: UInt32) throws  -> [Prediction]
+    func classifyTensor(tensor: Tensor, options: ClassifyOptions) throws  -> [Prediction]
     
     /**
      * What Ledge knows about the model: inputs, outputs, manifest, sha256, size, cost.
@@ -768,15 +712,15 @@ public static func fromPath(path: String, options: LoadOptions)throws  -> Model 
     
     /**
      * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
-     * the `k` best classes, best first (`k` is capped at the class count).
+     * the best classes as `options` says, best first.
      */
-open func classifyEncoded(bytes: Data, k: UInt32)throws  -> [Prediction]  {
+open func classifyEncoded(bytes: Data, options: ClassifyOptions)throws  -> [Prediction]  {
     return try  FfiConverterSequenceTypePrediction.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
         uniffiCallStatus in
     uniffi_ledge_uniffi_fn_method_model_classify_encoded(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(bytes),
-        FfiConverterUInt32.lower(k),uniffiCallStatus
+        FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -784,13 +728,13 @@ open func classifyEncoded(bytes: Data, k: UInt32)throws  -> [Prediction]  {
     /**
      * Reads an image file and classifies it (see `classify_encoded`).
      */
-open func classifyPath(path: String, k: UInt32)throws  -> [Prediction]  {
+open func classifyPath(path: String, options: ClassifyOptions)throws  -> [Prediction]  {
     return try  FfiConverterSequenceTypePrediction.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
         uniffiCallStatus in
     uniffi_ledge_uniffi_fn_method_model_classify_path(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(path),
-        FfiConverterUInt32.lower(k),uniffiCallStatus
+        FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -798,7 +742,7 @@ open func classifyPath(path: String, k: UInt32)throws  -> [Prediction]  {
     /**
      * Like `classify_encoded` for a tightly packed RGBA frame of `width × height` pixels.
      */
-open func classifyRgba(rgba: Data, width: UInt32, height: UInt32, k: UInt32)throws  -> [Prediction]  {
+open func classifyRgba(rgba: Data, width: UInt32, height: UInt32, options: ClassifyOptions)throws  -> [Prediction]  {
     return try  FfiConverterSequenceTypePrediction.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
         uniffiCallStatus in
     uniffi_ledge_uniffi_fn_method_model_classify_rgba(
@@ -806,7 +750,7 @@ open func classifyRgba(rgba: Data, width: UInt32, height: UInt32, k: UInt32)thro
         FfiConverterData.lower(rgba),
         FfiConverterUInt32.lower(width),
         FfiConverterUInt32.lower(height),
-        FfiConverterUInt32.lower(k),uniffiCallStatus
+        FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -814,13 +758,13 @@ open func classifyRgba(rgba: Data, width: UInt32, height: UInt32, k: UInt32)thro
     /**
      * Classifies an already preprocessed input tensor (softmax for logits, labels).
      */
-open func classifyTensor(tensor: Tensor, k: UInt32)throws  -> [Prediction]  {
+open func classifyTensor(tensor: Tensor, options: ClassifyOptions)throws  -> [Prediction]  {
     return try  FfiConverterSequenceTypePrediction.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
         uniffiCallStatus in
     uniffi_ledge_uniffi_fn_method_model_classify_tensor(
             self.uniffiCloneHandle(),
         FfiConverterTypeTensor_lower(tensor),
-        FfiConverterUInt32.lower(k),uniffiCallStatus
+        FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -922,394 +866,6 @@ public func FfiConverterTypeModel_lower(_ value: Model) -> UInt64 {
 }
 
 
-
-
-/**
- * Input preprocessing (core [`ledge::manifest::InputSpec`]).
- */
-public struct InputSpec: Equatable, Hashable {
-    /**
-     * Tensor layout.
-     */
-    public var layout: Layout
-    /**
-     * Channel order.
-     */
-    public var color: ColorOrder
-    /**
-     * Geometry: crop, resize, pad.
-     */
-    public var resize: Resize
-    /**
-     * Pixel value mapping.
-     */
-    public var normalize: Normalize
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Tensor layout.
-         */layout: Layout, 
-        /**
-         * Channel order.
-         */color: ColorOrder, 
-        /**
-         * Geometry: crop, resize, pad.
-         */resize: Resize, 
-        /**
-         * Pixel value mapping.
-         */normalize: Normalize) {
-        self.layout = layout
-        self.color = color
-        self.resize = resize
-        self.normalize = normalize
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension InputSpec: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeInputSpec: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InputSpec {
-        return
-            try InputSpec(
-                layout: FfiConverterTypeLayout.read(from: &buf), 
-                color: FfiConverterTypeColorOrder.read(from: &buf), 
-                resize: FfiConverterTypeResize.read(from: &buf), 
-                normalize: FfiConverterTypeNormalize.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: InputSpec, into buf: inout [UInt8]) {
-        FfiConverterTypeLayout.write(value.layout, into: &buf)
-        FfiConverterTypeColorOrder.write(value.color, into: &buf)
-        FfiConverterTypeResize.write(value.resize, into: &buf)
-        FfiConverterTypeNormalize.write(value.normalize, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeInputSpec_lift(_ buf: RustBuffer) throws -> InputSpec {
-    return try FfiConverterTypeInputSpec.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeInputSpec_lower(_ value: InputSpec) -> RustBuffer {
-    return FfiConverterTypeInputSpec.lower(value)
-}
-
-
-/**
- * Size limits that protect the host app (core [`ledge::Limits`]); every field defaults to the
- * core's default.
- */
-public struct Limits: Equatable, Hashable {
-    /**
-     * Largest model accepted, in bytes (default 512 MiB).
-     */
-    public var maxModelBytes: UInt64
-    /**
-     * Largest image accepted, in pixels, checked before decoding (default 2²⁶).
-     */
-    public var maxImagePixels: UInt64
-    /**
-     * Largest tensor accepted by `run`, in elements (default 2²⁶).
-     */
-    public var maxTensorElements: UInt64
-    /**
-     * Largest total of tensors the model's graph may plan, in bytes (default 1 GiB).
-     */
-    public var maxPlanBytes: UInt64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Largest model accepted, in bytes (default 512 MiB).
-         */maxModelBytes: UInt64 = UInt64(536870912), 
-        /**
-         * Largest image accepted, in pixels, checked before decoding (default 2²⁶).
-         */maxImagePixels: UInt64 = UInt64(67108864), 
-        /**
-         * Largest tensor accepted by `run`, in elements (default 2²⁶).
-         */maxTensorElements: UInt64 = UInt64(67108864), 
-        /**
-         * Largest total of tensors the model's graph may plan, in bytes (default 1 GiB).
-         */maxPlanBytes: UInt64 = UInt64(1073741824)) {
-        self.maxModelBytes = maxModelBytes
-        self.maxImagePixels = maxImagePixels
-        self.maxTensorElements = maxTensorElements
-        self.maxPlanBytes = maxPlanBytes
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Limits: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Limits {
-        return
-            try Limits(
-                maxModelBytes: FfiConverterUInt64.read(from: &buf), 
-                maxImagePixels: FfiConverterUInt64.read(from: &buf), 
-                maxTensorElements: FfiConverterUInt64.read(from: &buf), 
-                maxPlanBytes: FfiConverterUInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Limits, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.maxModelBytes, into: &buf)
-        FfiConverterUInt64.write(value.maxImagePixels, into: &buf)
-        FfiConverterUInt64.write(value.maxTensorElements, into: &buf)
-        FfiConverterUInt64.write(value.maxPlanBytes, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLimits_lift(_ buf: RustBuffer) throws -> Limits {
-    return try FfiConverterTypeLimits.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLimits_lower(_ value: Limits) -> RustBuffer {
-    return FfiConverterTypeLimits.lower(value)
-}
-
-
-/**
- * How to load a model (core [`ledge::LoadOptions`]); every field defaults to the core's
- * default.
- */
-public struct LoadOptions: Equatable, Hashable {
-    /**
-     * Batch size pinned into a symbolic first dimension (default 1).
-     */
-    public var batch: UInt64
-    /**
-     * Explicit shapes for every input (for symbolic dimensions besides the batch).
-     */
-    public var inputShapes: [[UInt64]]?
-    /**
-     * A manifest that overrides the sidecar and the embedded one.
-     */
-    public var manifest: Manifest?
-    /**
-     * Verify the manifest's sha256 against the model bytes (default true).
-     */
-    public var verifyIntegrity: Bool
-    /**
-     * Resource limits.
-     */
-    public var limits: Limits
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Batch size pinned into a symbolic first dimension (default 1).
-         */batch: UInt64 = UInt64(1), 
-        /**
-         * Explicit shapes for every input (for symbolic dimensions besides the batch).
-         */inputShapes: [[UInt64]]? = nil, 
-        /**
-         * A manifest that overrides the sidecar and the embedded one.
-         */manifest: Manifest? = nil, 
-        /**
-         * Verify the manifest's sha256 against the model bytes (default true).
-         */verifyIntegrity: Bool = true, 
-        /**
-         * Resource limits.
-         */limits: Limits = Limits()) {
-        self.batch = batch
-        self.inputShapes = inputShapes
-        self.manifest = manifest
-        self.verifyIntegrity = verifyIntegrity
-        self.limits = limits
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension LoadOptions: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadOptions {
-        return
-            try LoadOptions(
-                batch: FfiConverterUInt64.read(from: &buf), 
-                inputShapes: FfiConverterOptionSequenceSequenceUInt64.read(from: &buf), 
-                manifest: FfiConverterOptionTypeManifest.read(from: &buf), 
-                verifyIntegrity: FfiConverterBool.read(from: &buf), 
-                limits: FfiConverterTypeLimits.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: LoadOptions, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.batch, into: &buf)
-        FfiConverterOptionSequenceSequenceUInt64.write(value.inputShapes, into: &buf)
-        FfiConverterOptionTypeManifest.write(value.manifest, into: &buf)
-        FfiConverterBool.write(value.verifyIntegrity, into: &buf)
-        FfiConverterTypeLimits.write(value.limits, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLoadOptions_lift(_ buf: RustBuffer) throws -> LoadOptions {
-    return try FfiConverterTypeLoadOptions.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLoadOptions_lower(_ value: LoadOptions) -> RustBuffer {
-    return FfiConverterTypeLoadOptions.lower(value)
-}
-
-
-/**
- * Everything Ledge needs besides the weights to use a classifier (core [`ledge::Manifest`]).
- */
-public struct Manifest: Equatable, Hashable {
-    /**
-     * Model name.
-     */
-    public var name: String
-    /**
-     * Model version.
-     */
-    public var version: String
-    /**
-     * One-line description.
-     */
-    public var description: String?
-    /**
-     * Lower-case hex sha256 of the model bytes; verified on load when present.
-     */
-    public var sha256: String?
-    /**
-     * How to turn an image into the input tensor.
-     */
-    public var input: InputSpec
-    /**
-     * How to read the output tensor.
-     */
-    public var output: OutputSpec
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Model name.
-         */name: String, 
-        /**
-         * Model version.
-         */version: String, 
-        /**
-         * One-line description.
-         */description: String?, 
-        /**
-         * Lower-case hex sha256 of the model bytes; verified on load when present.
-         */sha256: String?, 
-        /**
-         * How to turn an image into the input tensor.
-         */input: InputSpec, 
-        /**
-         * How to read the output tensor.
-         */output: OutputSpec) {
-        self.name = name
-        self.version = version
-        self.description = description
-        self.sha256 = sha256
-        self.input = input
-        self.output = output
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Manifest: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeManifest: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Manifest {
-        return
-            try Manifest(
-                name: FfiConverterString.read(from: &buf), 
-                version: FfiConverterString.read(from: &buf), 
-                description: FfiConverterOptionString.read(from: &buf), 
-                sha256: FfiConverterOptionString.read(from: &buf), 
-                input: FfiConverterTypeInputSpec.read(from: &buf), 
-                output: FfiConverterTypeOutputSpec.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Manifest, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.version, into: &buf)
-        FfiConverterOptionString.write(value.description, into: &buf)
-        FfiConverterOptionString.write(value.sha256, into: &buf)
-        FfiConverterTypeInputSpec.write(value.input, into: &buf)
-        FfiConverterTypeOutputSpec.write(value.output, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeManifest_lift(_ buf: RustBuffer) throws -> Manifest {
-    return try FfiConverterTypeManifest.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeManifest_lower(_ value: Manifest) -> RustBuffer {
-    return FfiConverterTypeManifest.lower(value)
-}
 
 
 /**
@@ -1502,273 +1058,6 @@ public func FfiConverterTypeModelInfo_lower(_ value: ModelInfo) -> RustBuffer {
 
 
 /**
- * How to read the output (core [`ledge::manifest::OutputSpec`]).
- */
-public struct OutputSpec: Equatable, Hashable {
-    /**
-     * Whether the first output holds logits or probabilities.
-     */
-    public var kind: OutputKind
-    /**
-     * Class labels in index order.
-     */
-    public var labels: [String]
-    /**
-     * A labels file relative to the manifest, when not yet inlined.
-     */
-    public var labelsFile: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Whether the first output holds logits or probabilities.
-         */kind: OutputKind, 
-        /**
-         * Class labels in index order.
-         */labels: [String], 
-        /**
-         * A labels file relative to the manifest, when not yet inlined.
-         */labelsFile: String?) {
-        self.kind = kind
-        self.labels = labels
-        self.labelsFile = labelsFile
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension OutputSpec: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOutputSpec: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutputSpec {
-        return
-            try OutputSpec(
-                kind: FfiConverterTypeOutputKind.read(from: &buf), 
-                labels: FfiConverterSequenceString.read(from: &buf), 
-                labelsFile: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: OutputSpec, into buf: inout [UInt8]) {
-        FfiConverterTypeOutputKind.write(value.kind, into: &buf)
-        FfiConverterSequenceString.write(value.labels, into: &buf)
-        FfiConverterOptionString.write(value.labelsFile, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOutputSpec_lift(_ buf: RustBuffer) throws -> OutputSpec {
-    return try FfiConverterTypeOutputSpec.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOutputSpec_lower(_ value: OutputSpec) -> RustBuffer {
-    return FfiConverterTypeOutputSpec.lower(value)
-}
-
-
-/**
- * One class of a classification (core [`ledge::Prediction`]).
- */
-public struct Prediction: Equatable, Hashable {
-    /**
-     * Class index in the model's output.
-     */
-    public var index: UInt64
-    /**
-     * Label from the manifest, if it has labels.
-     */
-    public var label: String?
-    /**
-     * Probability in [0, 1].
-     */
-    public var score: Float
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Class index in the model's output.
-         */index: UInt64, 
-        /**
-         * Label from the manifest, if it has labels.
-         */label: String?, 
-        /**
-         * Probability in [0, 1].
-         */score: Float) {
-        self.index = index
-        self.label = label
-        self.score = score
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Prediction: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePrediction: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Prediction {
-        return
-            try Prediction(
-                index: FfiConverterUInt64.read(from: &buf), 
-                label: FfiConverterOptionString.read(from: &buf), 
-                score: FfiConverterFloat.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Prediction, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.index, into: &buf)
-        FfiConverterOptionString.write(value.label, into: &buf)
-        FfiConverterFloat.write(value.score, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePrediction_lift(_ buf: RustBuffer) throws -> Prediction {
-    return try FfiConverterTypePrediction.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePrediction_lower(_ value: Prediction) -> RustBuffer {
-    return FfiConverterTypePrediction.lower(value)
-}
-
-
-/**
- * Usage statistics since load (core [`ledge::Stats`]).
- */
-public struct Stats: Equatable, Hashable {
-    /**
-     * Successful runs (every classification is also a run).
-     */
-    public var runs: UInt64
-    /**
-     * Successful classifications.
-     */
-    public var classifications: UInt64
-    /**
-     * Median latency over the last 1024 calls, in milliseconds.
-     */
-    public var p50Ms: Double
-    /**
-     * 95th percentile latency, in milliseconds.
-     */
-    public var p95Ms: Double
-    /**
-     * 99th percentile latency, in milliseconds.
-     */
-    public var p99Ms: Double
-    /**
-     * Mean top-1 score over the classifications, if any.
-     */
-    public var meanTop1Score: Double?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Successful runs (every classification is also a run).
-         */runs: UInt64, 
-        /**
-         * Successful classifications.
-         */classifications: UInt64, 
-        /**
-         * Median latency over the last 1024 calls, in milliseconds.
-         */p50Ms: Double, 
-        /**
-         * 95th percentile latency, in milliseconds.
-         */p95Ms: Double, 
-        /**
-         * 99th percentile latency, in milliseconds.
-         */p99Ms: Double, 
-        /**
-         * Mean top-1 score over the classifications, if any.
-         */meanTop1Score: Double?) {
-        self.runs = runs
-        self.classifications = classifications
-        self.p50Ms = p50Ms
-        self.p95Ms = p95Ms
-        self.p99Ms = p99Ms
-        self.meanTop1Score = meanTop1Score
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Stats: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStats: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Stats {
-        return
-            try Stats(
-                runs: FfiConverterUInt64.read(from: &buf), 
-                classifications: FfiConverterUInt64.read(from: &buf), 
-                p50Ms: FfiConverterDouble.read(from: &buf), 
-                p95Ms: FfiConverterDouble.read(from: &buf), 
-                p99Ms: FfiConverterDouble.read(from: &buf), 
-                meanTop1Score: FfiConverterOptionDouble.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Stats, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.runs, into: &buf)
-        FfiConverterUInt64.write(value.classifications, into: &buf)
-        FfiConverterDouble.write(value.p50Ms, into: &buf)
-        FfiConverterDouble.write(value.p95Ms, into: &buf)
-        FfiConverterDouble.write(value.p99Ms, into: &buf)
-        FfiConverterOptionDouble.write(value.meanTop1Score, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStats_lift(_ buf: RustBuffer) throws -> Stats {
-    return try FfiConverterTypeStats.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStats_lower(_ value: Stats) -> RustBuffer {
-    return FfiConverterTypeStats.lower(value)
-}
-
-
-/**
  * A dense tensor (core [`ledge::Tensor`]): `shape`, element type and the elements in
  * row-major order as little-endian bytes (`data.len()` = elements × element size).
  */
@@ -1846,435 +1135,6 @@ public func FfiConverterTypeTensor_lift(_ buf: RustBuffer) throws -> Tensor {
 public func FfiConverterTypeTensor_lower(_ value: Tensor) -> RustBuffer {
     return FfiConverterTypeTensor.lower(value)
 }
-
-
-/**
- * Name, shape and element type of a model input or output (core [`ledge::TensorSpec`]).
- */
-public struct TensorSpec: Equatable, Hashable {
-    /**
-     * Name in the ONNX graph.
-     */
-    public var name: String
-    /**
-     * Dimensions; −1 marks a dimension only known at run time.
-     */
-    public var shape: [Int64]
-    /**
-     * Element type.
-     */
-    public var dtype: DType
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Name in the ONNX graph.
-         */name: String, 
-        /**
-         * Dimensions; −1 marks a dimension only known at run time.
-         */shape: [Int64], 
-        /**
-         * Element type.
-         */dtype: DType) {
-        self.name = name
-        self.shape = shape
-        self.dtype = dtype
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension TensorSpec: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTensorSpec: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TensorSpec {
-        return
-            try TensorSpec(
-                name: FfiConverterString.read(from: &buf), 
-                shape: FfiConverterSequenceInt64.read(from: &buf), 
-                dtype: FfiConverterTypeDType.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: TensorSpec, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterSequenceInt64.write(value.shape, into: &buf)
-        FfiConverterTypeDType.write(value.dtype, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTensorSpec_lift(_ buf: RustBuffer) throws -> TensorSpec {
-    return try FfiConverterTypeTensorSpec.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTensorSpec_lower(_ value: TensorSpec) -> RustBuffer {
-    return FfiConverterTypeTensorSpec.lower(value)
-}
-
-
-/**
- * Channel order the model expects.
- */
-
-public enum ColorOrder: Equatable, Hashable {
-    
-    /**
-     * Red, green, blue.
-     */
-    case rgb
-    /**
-     * Blue, green, red.
-     */
-    case bgr
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ColorOrder: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeColorOrder: FfiConverterRustBuffer {
-    typealias SwiftType = ColorOrder
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ColorOrder {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .rgb
-        
-        case 2: return .bgr
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ColorOrder, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .rgb:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .bgr:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeColorOrder_lift(_ buf: RustBuffer) throws -> ColorOrder {
-    return try FfiConverterTypeColorOrder.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeColorOrder_lower(_ value: ColorOrder) -> RustBuffer {
-    return FfiConverterTypeColorOrder.lower(value)
-}
-
-
-
-/**
- * Element type of a [`Tensor`] (core [`ledge::DType`]).
- */
-
-public enum DType: Equatable, Hashable {
-    
-    /**
-     * 32-bit float.
-     */
-    case f32
-    /**
-     * Signed 8-bit integer.
-     */
-    case i8
-    /**
-     * Unsigned 8-bit integer.
-     */
-    case u8
-    /**
-     * Signed 32-bit integer.
-     */
-    case i32
-    /**
-     * Signed 64-bit integer.
-     */
-    case i64
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension DType: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDType: FfiConverterRustBuffer {
-    typealias SwiftType = DType
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DType {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .f32
-        
-        case 2: return .i8
-        
-        case 3: return .u8
-        
-        case 4: return .i32
-        
-        case 5: return .i64
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: DType, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .f32:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .i8:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .u8:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .i32:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .i64:
-            writeInt(&buf, Int32(5))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDType_lift(_ buf: RustBuffer) throws -> DType {
-    return try FfiConverterTypeDType.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDType_lower(_ value: DType) -> RustBuffer {
-    return FfiConverterTypeDType.lower(value)
-}
-
-
-
-/**
- * Resampling filter (antialiased when shrinking, except `Nearest`).
- */
-
-public enum Filter: Equatable, Hashable {
-    
-    /**
-     * Nearest neighbour.
-     */
-    case nearest
-    /**
-     * Triangle filter.
-     */
-    case bilinear
-    /**
-     * Catmull-Rom cubic, as Pillow's `BICUBIC`.
-     */
-    case bicubic
-    /**
-     * Lanczos, 3 lobes.
-     */
-    case lanczos3
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Filter: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFilter: FfiConverterRustBuffer {
-    typealias SwiftType = Filter
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Filter {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .nearest
-        
-        case 2: return .bilinear
-        
-        case 3: return .bicubic
-        
-        case 4: return .lanczos3
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Filter, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .nearest:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .bilinear:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .bicubic:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .lanczos3:
-            writeInt(&buf, Int32(4))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFilter_lift(_ buf: RustBuffer) throws -> Filter {
-    return try FfiConverterTypeFilter.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFilter_lower(_ value: Filter) -> RustBuffer {
-    return FfiConverterTypeFilter.lower(value)
-}
-
-
-
-/**
- * Tensor layout of an image input.
- */
-
-public enum Layout: Equatable, Hashable {
-    
-    /**
-     * `[batch, channels, height, width]`.
-     */
-    case nchw
-    /**
-     * `[batch, height, width, channels]`.
-     */
-    case nhwc
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Layout: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLayout: FfiConverterRustBuffer {
-    typealias SwiftType = Layout
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Layout {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .nchw
-        
-        case 2: return .nhwc
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Layout, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .nchw:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .nhwc:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLayout_lift(_ buf: RustBuffer) throws -> Layout {
-    return try FfiConverterTypeLayout.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLayout_lower(_ value: Layout) -> RustBuffer {
-    return FfiConverterTypeLayout.lower(value)
-}
-
 
 
 /**
@@ -2369,6 +1229,28 @@ enum LedgeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
+     * A decoded image could not be turned into the model's input (resize failed).
+     */
+    case Preprocess(
+        /**
+         * The full message.
+         */message: String
+    )
+    /**
+     * The model does not fit the task asked of it (e.g. classify on a two-input model).
+     */
+    case TaskMismatch(
+        /**
+         * The task, e.g. `classify`.
+         */task: String, 
+        /**
+         * What does not fit, and what to do.
+         */reason: String, 
+        /**
+         * The full message.
+         */message: String
+    )
+    /**
      * An argument is out of its documented range.
      */
     case InvalidArgument(
@@ -2427,9 +1309,9 @@ enum LedgeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
-     * A size-budget file is malformed.
+     * The engine could not prepare (optimize, plan) a model that parsed.
      */
-    case Budget(
+    case Optimization(
         /**
          * The full message.
          */message: String
@@ -2509,34 +1391,42 @@ public struct FfiConverterTypeLedgeError: FfiConverterRustBuffer {
         case 6: return .ImageDecode(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .InvalidArgument(
+        case 7: return .Preprocess(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .Manifest(
+        case 8: return .TaskMismatch(
+            task: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Integrity(
+        case 9: return .InvalidArgument(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .Manifest(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .Integrity(
             expected: try FfiConverterString.read(from: &buf), 
             actual: try FfiConverterString.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .Io(
+        case 12: return .Io(
             path: try FfiConverterString.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .LimitExceeded(
+        case 13: return .LimitExceeded(
             limit: try FfiConverterString.read(from: &buf), 
             value: try FfiConverterUInt64.read(from: &buf), 
             max: try FfiConverterUInt64.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Budget(
+        case 14: return .Optimization(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Inference(
+        case 15: return .Inference(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Panic(
+        case 16: return .Panic(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -2592,49 +1482,61 @@ public struct FfiConverterTypeLedgeError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .InvalidArgument(message):
+        case let .Preprocess(message):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Manifest(message):
+        case let .TaskMismatch(task,reason,message):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(task, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .InvalidArgument(message):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Manifest(message):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(message, into: &buf)
             
         
         case let .Integrity(expected,actual,message):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(expected, into: &buf)
             FfiConverterString.write(actual, into: &buf)
             FfiConverterString.write(message, into: &buf)
             
         
         case let .Io(path,message):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(path, into: &buf)
             FfiConverterString.write(message, into: &buf)
             
         
         case let .LimitExceeded(limit,value,max,message):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(limit, into: &buf)
             FfiConverterUInt64.write(value, into: &buf)
             FfiConverterUInt64.write(max, into: &buf)
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Budget(message):
-            writeInt(&buf, Int32(12))
+        case let .Optimization(message):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(message, into: &buf)
             
         
         case let .Inference(message):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(message, into: &buf)
             
         
         case let .Panic(message):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(message, into: &buf)
             
         }
@@ -2654,420 +1556,6 @@ public func FfiConverterTypeLedgeError_lift(_ buf: RustBuffer) throws -> LedgeEr
 #endif
 public func FfiConverterTypeLedgeError_lower(_ value: LedgeError) -> RustBuffer {
     return FfiConverterTypeLedgeError.lower(value)
-}
-
-
-/**
- * Where a model's manifest came from (core [`ledge::ManifestSource`]).
- */
-
-public enum ManifestSource: Equatable, Hashable {
-    
-    /**
-     * `LoadOptions.manifest`.
-     */
-    case options
-    /**
-     * A `.toml` file beside the model.
-     */
-    case sidecar
-    /**
-     * The model's ONNX `metadata_props` (written by `ledge pack`).
-     */
-    case embedded
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ManifestSource: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeManifestSource: FfiConverterRustBuffer {
-    typealias SwiftType = ManifestSource
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ManifestSource {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .options
-        
-        case 2: return .sidecar
-        
-        case 3: return .embedded
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ManifestSource, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .options:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .sidecar:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .embedded:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeManifestSource_lift(_ buf: RustBuffer) throws -> ManifestSource {
-    return try FfiConverterTypeManifestSource.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeManifestSource_lower(_ value: ManifestSource) -> RustBuffer {
-    return FfiConverterTypeManifestSource.lower(value)
-}
-
-
-
-/**
- * Pixel normalization, per channel (1 or 3 values); pixels are in 0..=255.
- */
-
-public enum Normalize: Equatable, Hashable {
-    
-    /**
-     * `y = (x − mean) / std`.
-     */
-    case meanStd(
-        /**
-         * Per-channel mean.
-         */mean: [Float], 
-        /**
-         * Per-channel standard deviation.
-         */std: [Float]
-    )
-    /**
-     * `y = x · scale + offset`.
-     */
-    case scaleOffset(
-        /**
-         * Per-channel scale.
-         */scale: [Float], 
-        /**
-         * Per-channel offset.
-         */offset: [Float]
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Normalize: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNormalize: FfiConverterRustBuffer {
-    typealias SwiftType = Normalize
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Normalize {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .meanStd(mean: try FfiConverterSequenceFloat.read(from: &buf), std: try FfiConverterSequenceFloat.read(from: &buf)
-        )
-        
-        case 2: return .scaleOffset(scale: try FfiConverterSequenceFloat.read(from: &buf), offset: try FfiConverterSequenceFloat.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Normalize, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .meanStd(mean,std):
-            writeInt(&buf, Int32(1))
-            FfiConverterSequenceFloat.write(mean, into: &buf)
-            FfiConverterSequenceFloat.write(std, into: &buf)
-            
-        
-        case let .scaleOffset(scale,offset):
-            writeInt(&buf, Int32(2))
-            FfiConverterSequenceFloat.write(scale, into: &buf)
-            FfiConverterSequenceFloat.write(offset, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNormalize_lift(_ buf: RustBuffer) throws -> Normalize {
-    return try FfiConverterTypeNormalize.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNormalize_lower(_ value: Normalize) -> RustBuffer {
-    return FfiConverterTypeNormalize.lower(value)
-}
-
-
-
-/**
- * What the first output holds.
- */
-
-public enum OutputKind: Equatable, Hashable {
-    
-    /**
-     * Unnormalized scores: Ledge applies softmax.
-     */
-    case logits
-    /**
-     * Already probabilities.
-     */
-    case probabilities
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension OutputKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOutputKind: FfiConverterRustBuffer {
-    typealias SwiftType = OutputKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutputKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .logits
-        
-        case 2: return .probabilities
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: OutputKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .logits:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .probabilities:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOutputKind_lift(_ buf: RustBuffer) throws -> OutputKind {
-    return try FfiConverterTypeOutputKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOutputKind_lower(_ value: OutputKind) -> RustBuffer {
-    return FfiConverterTypeOutputKind.lower(value)
-}
-
-
-
-/**
- * How the image is mapped onto the input's height × width.
- */
-
-public enum Resize: Equatable, Hashable {
-    
-    /**
-     * Centre crop with the target's aspect ratio (`crop_fraction` of the largest), then resize.
-     */
-    case centerCrop(
-        /**
-         * In (0, 1].
-         */cropFraction: Double, 
-        /**
-         * Resampling filter.
-         */filter: Filter
-    )
-    /**
-     * Resize to the target height keeping the aspect ratio, then pad the width.
-     */
-    case keepAspectPad(
-        /**
-         * Resampling filter.
-         */filter: Filter, 
-        /**
-         * Value of padded elements, after normalization.
-         */padValue: Float
-    )
-    /**
-     * Resize to the target ignoring the aspect ratio.
-     */
-    case stretch(
-        /**
-         * Resampling filter.
-         */filter: Filter
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Resize: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeResize: FfiConverterRustBuffer {
-    typealias SwiftType = Resize
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Resize {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .centerCrop(cropFraction: try FfiConverterDouble.read(from: &buf), filter: try FfiConverterTypeFilter.read(from: &buf)
-        )
-        
-        case 2: return .keepAspectPad(filter: try FfiConverterTypeFilter.read(from: &buf), padValue: try FfiConverterFloat.read(from: &buf)
-        )
-        
-        case 3: return .stretch(filter: try FfiConverterTypeFilter.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Resize, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .centerCrop(cropFraction,filter):
-            writeInt(&buf, Int32(1))
-            FfiConverterDouble.write(cropFraction, into: &buf)
-            FfiConverterTypeFilter.write(filter, into: &buf)
-            
-        
-        case let .keepAspectPad(filter,padValue):
-            writeInt(&buf, Int32(2))
-            FfiConverterTypeFilter.write(filter, into: &buf)
-            FfiConverterFloat.write(padValue, into: &buf)
-            
-        
-        case let .stretch(filter):
-            writeInt(&buf, Int32(3))
-            FfiConverterTypeFilter.write(filter, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResize_lift(_ buf: RustBuffer) throws -> Resize {
-    return try FfiConverterTypeResize.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResize_lower(_ value: Resize) -> RustBuffer {
-    return FfiConverterTypeResize.lower(value)
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
-    typealias SwiftType = Double?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterDouble.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterDouble.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
-    typealias SwiftType = String?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterString.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
 }
 
 #if swift(>=5.8)
@@ -3121,30 +1609,6 @@ fileprivate struct FfiConverterOptionTypeManifestSource: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionSequenceSequenceUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = [[UInt64]]?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterSequenceSequenceUInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterSequenceSequenceUInt64.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
     typealias SwiftType = [UInt64]
 
@@ -3162,56 +1626,6 @@ fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterUInt64.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceInt64: FfiConverterRustBuffer {
-    typealias SwiftType = [Int64]
-
-    public static func write(_ value: [Int64], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterInt64.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Int64] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Int64]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterInt64.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceFloat: FfiConverterRustBuffer {
-    typealias SwiftType = [Float]
-
-    public static func write(_ value: [Float], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterFloat.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Float] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Float]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterFloat.read(from: &buf))
         }
         return seq
     }
@@ -3270,31 +1684,6 @@ fileprivate struct FfiConverterSequenceTypePrediction: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeTensor: FfiConverterRustBuffer {
-    typealias SwiftType = [Tensor]
-
-    public static func write(_ value: [Tensor], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeTensor.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Tensor] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Tensor]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeTensor.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeTensorSpec: FfiConverterRustBuffer {
     typealias SwiftType = [TensorSpec]
 
@@ -3320,23 +1709,23 @@ fileprivate struct FfiConverterSequenceTypeTensorSpec: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceSequenceUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = [[UInt64]]
+fileprivate struct FfiConverterSequenceTypeTensor: FfiConverterRustBuffer {
+    typealias SwiftType = [Tensor]
 
-    public static func write(_ value: [[UInt64]], into buf: inout [UInt8]) {
+    public static func write(_ value: [Tensor], into buf: inout [UInt8]) {
         let len = Int32(value.count)
         writeInt(&buf, len)
         for item in value {
-            FfiConverterSequenceUInt64.write(item, into: &buf)
+            FfiConverterTypeTensor.write(item, into: &buf)
         }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [[UInt64]] {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Tensor] {
         let len: Int32 = try readInt(&buf)
-        var seq = [[UInt64]]()
+        var seq = [Tensor]()
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
-            seq.append(try FfiConverterSequenceUInt64.read(from: &buf))
+            seq.append(try FfiConverterTypeTensor.read(from: &buf))
         }
         return seq
     }
@@ -3421,28 +1810,6 @@ public func manifestToToml(manifest: Manifest)throws  -> String  {
     )
 })
 }
-/**
- * Parses a NumPy `.npy` file (C order; f32, i8, u8, i32 or i64) into a [`Tensor`].
- */
-public func tensorFromNpy(npy: Data)throws  -> Tensor  {
-    return try  FfiConverterTypeTensor_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
-        uniffiCallStatus in
-    uniffi_ledge_uniffi_fn_func_tensor_from_npy(
-        FfiConverterData.lower(npy),uniffiCallStatus
-    )
-})
-}
-/**
- * Serializes a [`Tensor`] to NumPy `.npy` bytes.
- */
-public func tensorToNpy(tensor: Tensor)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
-        uniffiCallStatus in
-    uniffi_ledge_uniffi_fn_func_tensor_to_npy(
-        FfiConverterTypeTensor_lower(tensor),uniffiCallStatus
-    )
-})
-}
 
 private enum InitializationResult {
     case ok
@@ -3459,37 +1826,31 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_func_default_load_options() != 2537) {
+    if (uniffi_ledge_uniffi_checksum_func_default_load_options() != 26157) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_func_ledge_version() != 61583) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_func_manifest_from_path() != 50996) {
+    if (uniffi_ledge_uniffi_checksum_func_manifest_from_path() != 10895) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_func_manifest_from_toml() != 41211) {
+    if (uniffi_ledge_uniffi_checksum_func_manifest_from_toml() != 7464) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_func_manifest_to_toml() != 23378) {
+    if (uniffi_ledge_uniffi_checksum_func_manifest_to_toml() != 24049) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_func_tensor_from_npy() != 62099) {
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 62157) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_func_tensor_to_npy() != 46621) {
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_path() != 52712) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 34731) {
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_rgba() != 58653) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_classify_path() != 22490) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ledge_uniffi_checksum_method_model_classify_rgba() != 9654) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ledge_uniffi_checksum_method_model_classify_tensor() != 64736) {
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_tensor() != 55458) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_info() != 32314) {
@@ -3501,16 +1862,17 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_run() != 29442) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_stats() != 32291) {
+    if (uniffi_ledge_uniffi_checksum_method_model_stats() != 62114) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_constructor_model_from_bytes() != 34720) {
+    if (uniffi_ledge_uniffi_checksum_constructor_model_from_bytes() != 16369) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_constructor_model_from_path() != 4533) {
+    if (uniffi_ledge_uniffi_checksum_constructor_model_from_path() != 59024) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiEnsureLedgeInitialized()
     return InitializationResult.ok
 }()
 

@@ -110,7 +110,7 @@ final class BadInputTests: XCTestCase {
         assertThrows("InputCount", ["expected 1 input tensor(s), got 0"]) { _ = try model.run([]) }
         assertThrows("ImageDecode", ["JPEG or PNG"]) { _ = try model.classify(Data([0, 1, 2, 3])) }
         assertThrows("ImageDecode", ["no pixels"]) { _ = try model.classify(rgba: Data(), width: 0, height: 10) }
-        assertThrows("InvalidArgument", ["k ≥ 1"]) { _ = try model.classify(read("images/line0_0.png"), topK: 0) }
+        assertThrows("InvalidArgument", ["max_results must be at least 1"]) { _ = try model.classify(read("images/line0_0.png"), topK: 0) }
         assertThrows("InvalidArgument", ["needs 16 bytes, got 15"]) {
             _ = try model.classify(rgba: Data(count: 15), width: 2, height: 2, topK: 1)
         }

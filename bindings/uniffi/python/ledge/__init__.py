@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
 
 from . import _native
 from ._native import (
+    ClassifyOptions,
     ColorOrder,
     DType,
     Filter,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy
 
 __all__ = [
+    "ClassifyOptions",
     "ColorOrder",
     "DType",
     "Filter",
@@ -84,7 +86,7 @@ LedgeError.kind = property(  # type: ignore[attr-defined]
 LedgeError.__str__ = lambda self: getattr(self, "message", None) or Exception.__str__(self)  # type: ignore[method-assign]
 
 # Records print their fields in lists too (the generated classes only define __str__).
-for _record in (Prediction, Stats, TensorSpec, Limits, LoadOptions, ModelInfo, Manifest):
+for _record in (Prediction, Stats, TensorSpec, Limits, LoadOptions, ClassifyOptions, ModelInfo, Manifest):
     _record.__repr__ = _record.__str__  # type: ignore[method-assign]
 
 # Per element type: (array typecode of the same size, NumPy dtype string, element size).
@@ -189,24 +191,27 @@ class Tensor(_native.Tensor):
         return out.getvalue()
 
 
-def _k(top_k: Optional[int]) -> int:
-    return _ALL_CLASSES if top_k is None else top_k
-
-
-def _options(
-    manifest: Optional[Manifest],
-    batch: int,
-    input_shapes: Optional[Sequence[Sequence[int]]],
-    verify_integrity: bool,
-    limits: Optional[Limits],
-) -> LoadOptions:
-    return LoadOptions(
-        batch=batch,
-        input_shapes=None if input_shapes is None else [list(s) for s in input_shapes],
-        manifest=manifest,
-        verify_integrity=verify_integrity,
-        limits=limits if limits is not None else Limits(),
+def _classify_options(
+    top_k: Optional[int], score_threshold: float, allowlist: Sequence[str], denylist: Sequence[str]
+) -> ClassifyOptions:
+    return ClassifyOptions(
+        max_results=_ALL_CLASSES if top_k is None else top_k,
+        score_threshold=score_threshold,
+        allowlist=[str(x) for x in allowlist],
+        denylist=[str(x) for x in denylist],
     )
+
+
+def _options(options: Optional[LoadOptions], fields: dict) -> LoadOptions:
+    """``options`` as given, or a :class:`LoadOptions` of the keyword arguments (every field of
+    the core's ``LoadOptions`` is one: ``batch``, ``manifest``, ``limits``, ``isa``, ...)."""
+    if options is not None:
+        if fields:
+            raise TypeError(f"pass options= or keyword options, not both ({', '.join(fields)})")
+        return options
+    if fields.get("input_shapes") is not None:
+        fields["input_shapes"] = [list(s) for s in fields["input_shapes"]]
+    return LoadOptions(**fields)
 
 
 class Model:
@@ -221,34 +226,25 @@ class Model:
 
     @classmethod
     def from_path(
-        cls,
-        path: PathLike,
-        *,
-        manifest: Optional[Manifest] = None,
-        batch: int = 1,
-        input_shapes: Optional[Sequence[Sequence[int]]] = None,
-        verify_integrity: bool = True,
-        limits: Optional[Limits] = None,
+        cls, path: PathLike, options: Optional[LoadOptions] = None, **fields: Any
     ) -> "Model":
-        """Loads an ONNX file. Its manifest comes from ``manifest``, else a sidecar beside it
-        (``model.onnx`` → ``model.toml``), else the one ``ledge pack`` embedded."""
-        options = _options(manifest, batch, input_shapes, verify_integrity, limits)
-        return cls(_native.Model.from_path(os.fspath(path), options))
+        """Loads an ONNX file. Options are a :class:`LoadOptions` or its fields as keywords
+        (``manifest=``, ``batch=``, ``input_shapes=``, ``labels=``, ``verify_integrity=``,
+        ``limits=``, ``ledge_kernels=``, ``isa=``). The manifest comes from ``manifest``, else a
+        sidecar beside the file (``model.onnx`` → ``model.toml``), else the one ``ledge pack``
+        embedded."""
+        return cls(_native.Model.from_path(os.fspath(path), _options(options, fields)))
 
     @classmethod
     def from_bytes(
         cls,
         data: Union[bytes, bytearray, memoryview],
-        *,
-        manifest: Optional[Manifest] = None,
-        batch: int = 1,
-        input_shapes: Optional[Sequence[Sequence[int]]] = None,
-        verify_integrity: bool = True,
-        limits: Optional[Limits] = None,
+        options: Optional[LoadOptions] = None,
+        **fields: Any,
     ) -> "Model":
-        """Loads ONNX bytes (manifest from ``manifest`` or embedded)."""
-        options = _options(manifest, batch, input_shapes, verify_integrity, limits)
-        return cls(_native.Model.from_bytes(bytes(data), options))
+        """Loads ONNX bytes (manifest from the options or embedded); options as in
+        :meth:`from_path`."""
+        return cls(_native.Model.from_bytes(bytes(data), _options(options, fields)))
 
     @property
     def info(self) -> ModelInfo:
@@ -261,12 +257,22 @@ class Model:
         """Runs, classifications, latency p50/p95/p99 (ms), mean top-1 score since load."""
         return self._native.stats()
 
-    def classify(self, image: ImageInput, top_k: Optional[int] = 5) -> list[Prediction]:
+    def classify(
+        self,
+        image: ImageInput,
+        top_k: Optional[int] = 5,
+        *,
+        score_threshold: float = 0.0,
+        allowlist: Sequence[str] = (),
+        denylist: Sequence[str] = (),
+    ) -> list[Prediction]:
         """Classifies an encoded image (JPEG/PNG bytes, or a file path): the ``top_k`` best
-        classes, best first (``None`` for all)."""
+        classes, best first (``None`` for all), scoring at least ``score_threshold``, only those
+        of ``allowlist`` (labels or indices) when given, none of ``denylist``."""
+        o = _classify_options(top_k, score_threshold, allowlist, denylist)
         if isinstance(image, (bytes, bytearray, memoryview)):
-            return self._native.classify_encoded(bytes(image), _k(top_k))
-        return self._native.classify_path(os.fspath(image), _k(top_k))
+            return self._native.classify_encoded(bytes(image), o)
+        return self._native.classify_path(os.fspath(image), o)
 
     def classify_rgba(
         self,
@@ -274,20 +280,35 @@ class Model:
         width: Optional[int] = None,
         height: Optional[int] = None,
         top_k: Optional[int] = 5,
+        *,
+        score_threshold: float = 0.0,
+        allowlist: Sequence[str] = (),
+        denylist: Sequence[str] = (),
     ) -> list[Prediction]:
         """Classifies a tightly packed RGBA frame (camera, canvas): bytes with ``width`` and
-        ``height``, or a ``(height, width, 4)`` uint8 NumPy array."""
+        ``height``, or a ``(height, width, 4)`` uint8 NumPy array (options as :meth:`classify`)."""
         if hasattr(rgba, "shape") and width is None and height is None:
             height, width = rgba.shape[0], rgba.shape[1]
         if hasattr(rgba, "tobytes"):
             rgba = rgba.tobytes()
         if width is None or height is None:
             raise TypeError("classify_rgba needs width and height for a byte buffer")
-        return self._native.classify_rgba(bytes(rgba), width, height, _k(top_k))
+        o = _classify_options(top_k, score_threshold, allowlist, denylist)
+        return self._native.classify_rgba(bytes(rgba), width, height, o)
 
-    def classify_tensor(self, tensor: Any, top_k: Optional[int] = 5) -> list[Prediction]:
-        """Classifies an already preprocessed input (a :class:`Tensor` or NumPy array)."""
-        return self._native.classify_tensor(Tensor._of(tensor), _k(top_k))
+    def classify_tensor(
+        self,
+        tensor: Any,
+        top_k: Optional[int] = 5,
+        *,
+        score_threshold: float = 0.0,
+        allowlist: Sequence[str] = (),
+        denylist: Sequence[str] = (),
+    ) -> list[Prediction]:
+        """Classifies an already preprocessed input (a :class:`Tensor` or NumPy array; options
+        as :meth:`classify`)."""
+        o = _classify_options(top_k, score_threshold, allowlist, denylist)
+        return self._native.classify_tensor(Tensor._of(tensor), o)
 
     def run(self, inputs: Any) -> list[Tensor]:
         """Runs the model on raw inputs: one :class:`Tensor`/NumPy array, or a list of them in

@@ -2,6 +2,7 @@ package dev.ledge
 
 import java.nio.ByteBuffer
 import java.nio.ByteOrder
+import kotlinx.serialization.json.Json
 
 /**
  * The byte format of structured values crossing the JNI boundary; the mirror of
@@ -75,29 +76,11 @@ internal object Codec {
         fun spec() = TensorSpec(string(), List(u32()) { u64() }, DType.entries[u8()])
     }
 
-    fun options(o: LoadOptions): ByteArray = Writer().run {
-        if (o.manifestToml != null && o.manifestPath != null) {
-            throw LedgeException.InvalidArgument("LoadOptions: set manifestToml or manifestPath, not both")
-        }
-        u32(o.batch)
-        val shapes = o.inputShapes
-        flag(shapes != null)
-        if (shapes != null) {
-            u32(shapes.size)
-            for (s in shapes) { u32(s.size); s.forEach { u64(it) } }
-        }
-        when {
-            o.manifestToml != null -> { u8(1); string(o.manifestToml) }
-            o.manifestPath != null -> { u8(2); string(o.manifestPath) }
-            else -> u8(0)
-        }
-        flag(o.verifyIntegrity)
-        u64(o.limits.maxModelBytes)
-        u64(o.limits.maxImagePixels)
-        u64(o.limits.maxTensorElements)
-        u64(o.limits.maxPlanBytes)
-        bytes()
-    }
+    /** Every field, defaults included, so the JSON is the whole of [LoadOptions]. */
+    private val json = Json { encodeDefaults = true }
+
+    /** The options as the JSON the core's `LoadOptions::from_json` reads (UTF-8). */
+    fun options(o: LoadOptions): ByteArray = json.encodeToString(LoadOptions.serializer(), o).encodeToByteArray()
 
     fun tensors(tensors: List<Tensor>): ByteArray {
         val size = 4 + tensors.sumOf { 5 + 8 * it.shape.size + it.size * when (it.dtype) {

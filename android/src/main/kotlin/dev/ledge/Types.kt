@@ -1,5 +1,8 @@
 package dev.ledge
 
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+
 /** One class of a classification: its index in the model's output, its label if the manifest has labels, and its probability. */
 data class Prediction(val index: Int, val label: String?, val score: Float)
 
@@ -67,7 +70,11 @@ data class Stats(
     val meanTop1Score: Double?,
 )
 
-/** Size limits protecting the app from hostile inputs; exceeding one is [LedgeException.LimitExceeded]. */
+/**
+ * Size limits protecting the app from hostile inputs; exceeding one is [LedgeException.LimitExceeded].
+ * Serialized (kotlinx.serialization) as the JSON the core's `Limits` reads: no hand-written codec.
+ */
+@Serializable
 data class Limits(
     /** Largest model accepted, bytes (default 512 MiB). */
     val maxModelBytes: Long = 512L shl 20,
@@ -79,20 +86,31 @@ data class Limits(
     val maxPlanBytes: Long = 1L shl 30,
 )
 
-/** How to load a model (the core's `LoadOptions`). */
+/**
+ * How to load a model (the core's `LoadOptions`). It crosses to the core as JSON written by
+ * kotlinx.serialization and read by the core's serde derive, so a core option is one property here
+ * and no conversion code.
+ */
+@Serializable
 data class LoadOptions(
     /** Batch size pinned into a symbolic first dimension. */
     val batch: Int = 1,
     /** Explicit shapes for every input (needed when a model has symbolic dimensions besides the batch). */
     val inputShapes: List<List<Long>>? = null,
     /** A manifest as TOML text, overriding the sidecar and the embedded one (labels inline: `labels = [...]`). */
-    val manifestToml: String? = null,
+    @SerialName("manifest") val manifestToml: String? = null,
     /** A manifest file, overriding the sidecar and the embedded one (`labels_file` is relative to it). */
     val manifestPath: String? = null,
     /** Verify the manifest's sha256 against the model bytes. */
     val verifyIntegrity: Boolean = true,
     /** Resource limits. */
     val limits: Limits = Limits(),
+    /** Class labels replacing the manifest's (e.g. for a `labels_file` that is not on the device). */
+    val labels: List<String>? = null,
+    /** Use Ledge's int8 and depthwise kernels (false: tract's own, for comparison). */
+    val ledgeKernels: Boolean = true,
+    /** Force the int8 kernels' instruction set by name (`portable`, `neon`, `neon-dot`, `avx2`, …); null or `auto`: the best this CPU runs. */
+    val isa: String? = null,
 )
 
 /**

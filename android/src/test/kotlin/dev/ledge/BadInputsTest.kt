@@ -121,8 +121,8 @@ class BadInputsTest {
     fun badArguments() {
         load("ppocr-cls/model.onnx").use { model ->
             val png = read("images/line0_0.png")
-            assertFails<LedgeException.InvalidArgument>("k ≥ 1") { model.classify(png, 0) }
-            assertFails<LedgeException.InvalidArgument>("k ≥ 1, got -1") { model.classify(png, -1) }
+            assertFails<LedgeException.InvalidArgument>("at least 1, got 0") { model.classify(png, 0) }
+            assertFails<LedgeException.InvalidArgument>("topK must be at least 1, got -1") { model.classify(png, -1) }
             assertFails<LedgeException.InvalidArgument>("needs 16 bytes, got 15") {
                 model.classifyRgba(ByteBuffer.allocateDirect(15), 2, 2, 1)
             }

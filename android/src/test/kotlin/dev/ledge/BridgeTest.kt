@@ -39,6 +39,35 @@ class BridgeTest {
         )
     }
 
+    /** The core's fields arrive as typed properties, as in Python, Swift and JavaScript. */
+    @Test
+    fun exceptionsCarryTheCoresStructuredFields() {
+        val limit = assertThrows<LedgeException.LimitExceeded> { Native.testError("LimitExceeded") }
+        assertEquals(Triple("max_image_pixels", 10L, 5L), Triple(limit.limit, limit.value, limit.max))
+        val shape = assertThrows<LedgeException.InputShape> { Native.testError("InputShape") }
+        assertEquals("x", shape.input)
+        assertEquals(listOf(1L, 3L, 48L, 192L), shape.expected)
+        assertEquals(listOf(1L, 3L, 48L, 190L), shape.got)
+        val op = assertThrows<LedgeException.UnsupportedOperator> { Native.testError("UnsupportedOperator") }
+        assertEquals(Triple("QLinearAdd", "add_1", 2L), Triple(op.op, op.node, op.others))
+        val task = assertThrows<LedgeException.TaskMismatch> { Native.testError("TaskMismatch") }
+        assertEquals("classify" to "sample task mismatch", task.task to task.reason)
+        assertEquals("/sample/missing.onnx", assertThrows<LedgeException.Io> { Native.testError("Io") }.path)
+        val integrity = assertThrows<LedgeException.Integrity> { Native.testError("Integrity") }
+        assertEquals("0".repeat(64) to "f".repeat(64), integrity.expected to integrity.actual)
+    }
+
+    /** A core option added to LoadOptions reaches the core from Kotlin through the derived JSON. */
+    @Test
+    fun everyLoadOptionReachesTheCore() {
+        assertFails<LedgeException.InvalidArgument>("isa = \"sse9\"") {
+            load("ppocr-cls/model.onnx", LoadOptions(isa = "sse9"))
+        }
+        load("ppocr-cls/model.onnx", LoadOptions(isa = "portable", ledgeKernels = true)).use {
+            assertEquals(0, it.classify(read("images/line0_0.png"), 1)[0].index)
+        }
+    }
+
     @Test
     fun aPanicBecomesAnExceptionAndTheJvmCarriesOn() {
         repeat(3) {
