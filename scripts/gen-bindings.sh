@@ -26,7 +26,10 @@ case "${1:-}" in
 esac
 
 # The library without the `testing` feature: the committed API is the shipped one.
-cargo build --release --locked -p ledge-uniffi --lib --bin uniffi-bindgen
+# Every crate, default features (no `testing`: its bridge-test exports stay out of the committed
+# Swift): the same dependency features as the test command's other host builds, so only the
+# binding crates are compiled twice, never tract.
+cargo build --release --locked --workspace --lib --bins
 lib=""
 for name in libledge_uniffi.so libledge_uniffi.dylib ledge_uniffi.dll; do
   if [[ -f "${target_dir}/release/${name}" ]]; then

@@ -22,7 +22,8 @@ if ! command -v valgrind >/dev/null 2>&1; then
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends valgrind
 fi
-cargo build --release --locked -p ledge-cli --bin ledge
+# As scripts/gen-bindings.sh builds it (every crate, default features): nothing to compile here.
+cargo build --release --locked --workspace --lib --bins
 ledge="${CARGO_TARGET_DIR:-${repo}/target}/release/ledge"
 valgrind --version >&2
 started="${SECONDS}"

@@ -8,8 +8,9 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
 target="${CARGO_TARGET_DIR:-${repo}/target}"
 
-cargo build --profile dist --locked -p ledge-cli --bin ledge
-cargo build --profile dist --locked -p ledge-uniffi --lib
+# One cargo call: one feature resolution, so tract is compiled once for both (two calls resolved
+# features per package and compiled it twice); the two LTO links run side by side.
+cargo build --profile dist --locked -p ledge-cli -p ledge-uniffi --bin ledge --lib
 mkdir -p "${repo}/dist/host"
 cp "${target}/dist/ledge" "${target}/dist/libledge_uniffi.so" "${repo}/dist/host/"
 "${repo}/dist/host/ledge" budget check budget.toml "$@"

@@ -29,8 +29,10 @@ fi
 java -version 2>&1 | sed -n 1p >&2
 mvn -v 2>/dev/null | sed -n 1p >&2
 
-step "kotlin: build libledge_jni (cargo build --release -p ledge-jni --features testing)"
-cargo build --release --locked -p ledge-jni --features testing
+# The test command's one host build (every crate, every feature): the same dependency features as
+# `cargo test --workspace --all-features`, so tract is compiled once for all of them.
+step "kotlin: build libledge_jni (cargo build --release --workspace --all-features: feature testing)"
+cargo build --release --locked --workspace --all-features --lib --bins
 lib="${target_dir}/release/libledge_jni.so"
 [[ -f "${lib}" ]] || { echo "error: ${lib} was not built" >&2; exit 1; }
 ls -l "${lib}" >&2
