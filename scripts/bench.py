@@ -45,10 +45,28 @@ FP32 = [
 ]
 
 
+def cpu() -> str:
+    """The CPU model and the flags that decide Ledge's kernels, for every table."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() in ("flags", "Features"):
+                flags = set(value.split())
+    except OSError:
+        pass
+    wanted = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "asimd", "asimddp", "i8mm"]
+    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no SIMD flags read'})"
+
+
 def ledge_bench(ledge: Path, model: Path, manifest: Path | None, image: Path, iters: int,
-                tract_kernels: bool = False) -> dict:
+                tract_kernels: bool = False, isa: str | None = None) -> dict:
     cmd = [str(ledge), "bench", str(model), "--image", str(image), "--iters", str(iters),
            "--warmup", "5", "--json"]
+    if isa is not None:
+        cmd += ["--isa", isa]
     if manifest is not None:
         cmd += ["--manifest", str(manifest)]
     if tract_kernels:
@@ -127,16 +145,25 @@ def main() -> int:
     ap.add_argument("--fp32-dir", type=Path)
     ap.add_argument("--web", action="store_true", help="also Ledge wasm vs onnxruntime-web in Node")
     ap.add_argument("--out", type=Path, default=REPO / "docs")
+    ap.add_argument("--isa", default="",
+                    help="also Ledge with each forced int8 instruction set, e.g. portable,avx2,avx512vnni")
     args = ap.parse_args()
 
     models = [(label, path, manifest, DEMO / img, DEMO / t) for label, path, manifest, img, t in MODELS]
     if args.fp32_dir:
         models += [(label, args.fp32_dir / f, DEMO / m, DEMO / img, DEMO / t) for label, f, m, img, t in FP32]
 
-    raw: dict[str, dict[str, list]] = {m[0]: {"ledge": [], "tract": [], "ort": []} for m in models}
+    isas = [i for i in args.isa.split(",") if i]
+    raw: dict[str, dict[str, list]] = {
+        m[0]: {"ledge": [], "tract": [], "ort": [], **{f"isa:{i}": [] for i in isas}} for m in models
+    }
+    print(f"CPU: {cpu()}", file=sys.stderr)
     for r in range(args.rounds):
         for label, path, manifest, image, tensor in models:
             raw[label]["ledge"].append(ledge_bench(args.ledge, path, manifest, image, args.iters))
+            for i in isas:
+                raw[label][f"isa:{i}"].append(
+                    ledge_bench(args.ledge, path, manifest, image, args.iters, isa=i))
             raw[label]["tract"].append(
                 ledge_bench(args.ledge, path, manifest, image, args.iters, tract_kernels=True))
             raw[label]["ort"].append(ort_bench(path, np.load(tensor), args.iters))
@@ -163,7 +190,18 @@ def main() -> int:
         q, f = p50.get(f"{family} int8"), p50.get(f"{family} fp32")
         if q is not None and f is not None:
             lines.append(f"\n{family}: Ledge int8 / Ledge fp32 = {q / f:.2f}")
+    if isas:
+        lines += ["", "Per forced int8 instruction set (`--isa`), same rounds:", "",
+                  "| model | " + " | ".join(f"{i} p50 (ms)" for i in isas) + " | onnxruntime p50 (ms) | "
+                  + " | ".join(f"{i} / ORT" for i in isas) + " |",
+                  "|---|" + "---:|" * (2 * len(isas) + 1)]
+        for label, runs in raw.items():
+            op = med(runs["ort"], "p50_ms")
+            ps = [med(runs[f"isa:{i}"], "p50_ms") for i in isas]
+            lines.append(f"| {label} | " + " | ".join(f"{p:.2f}" for p in ps) + f" | {op:.2f} | "
+                         + " | ".join(f"{p / op:.2f}" for p in ps) + " |")
     table = "\n".join(lines)
+    print(f"CPU: {cpu()}")
     print(table)
 
     web_section = ""
@@ -187,7 +225,7 @@ next to onnxruntime-web (npm, wasm backend, 1 thread) on EfficientNet-Lite0 int8
     meta = {
         "rounds": args.rounds, "iters": args.iters, "onnxruntime": ort.__version__,
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-        "cpus": len(__import__("os").sched_getaffinity(0)),
+        "cpus": len(__import__("os").sched_getaffinity(0)), "cpu": cpu(), "isas": isas,
     }
     (args.out / "benchmarks.json").write_text(json.dumps({"meta": meta, "raw": raw, "web": web}, indent=1) + "\n")
     (args.out / "benchmarks.svg").write_text(svg_plot(plot))
@@ -198,15 +236,15 @@ next to onnxruntime-web (npm, wasm backend, 1 thread) on EfficientNet-Lite0 int8
 before Ledge's kernels) and onnxruntime {ort.__version__} (Python, 1 intra-op thread, `ORT_ENABLE_ALL`) on the same
 models and the same input, interleaved over {args.rounds} rounds of {args.iters} timed runs each (after 5
 warm-up runs); every number is the median over rounds of each round's median. Single thread,
-{meta['cpus']}-core shared machine ({meta['machine']}): compare ratios, not absolute times. Raw numbers:
-`benchmarks.json`.
+{meta['cpus']}-core shared machine, CPU **{meta['cpu']}**: compare ratios, not absolute times. Raw
+numbers: `benchmarks.json`.
 
 {table}
 
 ![Latency relative to onnxruntime](benchmarks.svg)
 
 Load is `Model::from_path` (parse, pin shapes, repair, optimize, plan) against `InferenceSession(...)`.
-Reproduce: `LEDGE_SHARED_MODELS=DIR scripts/bench --rounds {args.rounds} --iters {args.iters}{" --web" if args.web else ""}`
+Reproduce: `LEDGE_SHARED_MODELS=DIR scripts/bench --rounds {args.rounds} --iters {args.iters}{" --isa " + args.isa if isas else ""}{" --web" if args.web else ""}`
 (DIR holds the fp32 sources named in demo-models/README.md; without it, the int8 rows only).
 {web_section}"""
     (args.out / "benchmarks.md").write_text(doc)

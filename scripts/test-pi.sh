@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Tests the Raspberry Pi builds under qemu-user: every shared vector through the cross-built CLI,
-# and the bad-input catalogue with the same exit codes and messages as the x86_64 build. Checks
+# and the bad-input catalogue with the same exit codes and messages as the x86_64 build, on a
+# Cortex-A72 (Pi 4: the NEON int8 kernels) and, for the demo models' vectors, a Cortex-A76 (Pi 5:
+# the dot-product kernels), and the armv7 build on a Cortex-A7. Prints the int8 truth per CPU (the
+# instruction set chosen and the share of EfficientNet-Lite0's MACs in integer kernels; at least
+# 95 % required on aarch64 and x86_64). Checks
 # each Pi wheel (RECORD, tag, every native function the Python module calls exported by the ARM
 # library), and that a wheel put together by scripts/pi_wheel.py installs and classifies (the
 # same assembly around the host library: no ARM Python here).
@@ -21,10 +25,37 @@ status=0
 echo "== aarch64-unknown-linux-gnu (qemu, cortex-a72)"
 python3 scripts/check_vectors.py --reference dist/host/ledge -- \
   qemu-aarch64-static -cpu cortex-a72 -L / "dist/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge" || status=1
+echo "== aarch64-unknown-linux-gnu (qemu, cortex-a76: the dot-product kernels, Pi 5)"
+python3 scripts/check_vectors.py --model efficientnet-lite0/model.onnx --model ppocr-cls/model.onnx \
+  --reference dist/host/ledge -- \
+  qemu-aarch64-static -cpu cortex-a76 -L / "dist/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge" || status=1
 echo "== armv7-unknown-linux-gnueabihf (qemu, cortex-a7)"
 python3 scripts/check_vectors.py --reference dist/host/ledge -- \
   qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf \
   "dist/ledge-${version}-armv7-unknown-linux-gnueabihf/bin/ledge" || status=1
+
+# The int8 truth per CPU: the instruction set chosen and the share of EfficientNet-Lite0's MACs
+# that ran in integer kernels (issue 15 asks for at least 95 % on every ARM target).
+# armv7 has no integer matrix product yet (its 1x1 convolutions stay in float): reported only.
+int8_truth() { # int8_truth NAME MIN_SHARE COMMAND...
+  local name="$1" min="$2" json
+  shift 2
+  json="$("$@" inspect demo-models/efficientnet-lite0/model.onnx --json --profile 1)"
+  python3 - "${name}" "${min}" "${json}" <<'PY' || status=1
+import json, sys
+name, minimum, info = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
+share = info["integer_mac_fraction"]
+print(f"int8 truth {name}: isa {info['int8_isa']}, {share:.1%} of MACs in integer kernels")
+sys.exit(0 if share >= minimum else 1)
+PY
+}
+int8_truth "aarch64 cortex-a72" 0.95 qemu-aarch64-static -cpu cortex-a72 -L / \
+  "dist/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge"
+int8_truth "aarch64 cortex-a76" 0.95 qemu-aarch64-static -cpu cortex-a76 -L / \
+  "dist/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge"
+int8_truth "armv7 cortex-a7" 0 qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf \
+  "dist/ledge-${version}-armv7-unknown-linux-gnueabihf/bin/ledge"
+int8_truth "x86_64 (this host)" 0.95 dist/host/ledge
 
 echo "== Python wheels"
 python3 scripts/check_wheel.py "dist/ledge-${version}-aarch64-unknown-linux-gnu/python/"*.whl \

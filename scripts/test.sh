@@ -60,6 +60,8 @@ summary() {
   echo "step times written to ${times_json}" >&2
 }
 trap summary EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 rust_tests() {
   cargo test --workspace --all-features --release --locked --lib --bins --tests
