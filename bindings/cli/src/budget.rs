@@ -9,8 +9,12 @@
 //! max_bytes = 6_000_000                     # raw size limit (optional)
 //! max_gzip_bytes = 5_000_000                # gzip -9 size limit (optional)
 //! max_stripped_bytes = 4_000_000            # size after `strip` (native binaries, optional)
+//! min_page_align = 16384                    # smallest allowed ELF LOAD segment alignment (optional)
 //! optional = false                          # when true, a missing artifact is skipped, not a failure
 //! ```
+//!
+//! `min_page_align` is for native libraries and binaries: Android 15+ devices (and Google Play)
+//! need every `PT_LOAD` segment aligned to 16 KB pages, which a library linked for 4 KB pages is not.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -51,6 +55,9 @@ pub struct Artifact {
     pub max_gzip_bytes: Option<u64>,
     /// Limit on the size after stripping symbols (`$STRIP` or `strip`).
     pub max_stripped_bytes: Option<u64>,
+    /// Smallest allowed alignment (bytes) of the ELF file's `PT_LOAD` segments: 16384 for libraries
+    /// that must load on 16 KB page devices. A file that is not ELF fails the check.
+    pub min_page_align: Option<u64>,
     /// A missing optional artifact is reported as skipped instead of failing the check.
     #[serde(default)]
     pub optional: bool,
@@ -68,6 +75,10 @@ pub enum Status {
     Missing,
     /// Not found, optional.
     Skipped,
+    /// An ELF `PT_LOAD` segment is aligned below `min_page_align`.
+    Misaligned,
+    /// Cannot be checked: `min_page_align` is set on a file that is not a readable ELF file.
+    Error,
 }
 
 /// One measured artifact.
@@ -85,6 +96,15 @@ pub struct Row {
     pub stripped_bytes: Option<u64>,
     /// The binding limit: `(what, limit, measured)` with the least headroom.
     pub tightest: Option<(String, u64, u64)>,
+    /// The smallest `p_align` of the ELF `PT_LOAD` segments, when `min_page_align` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_align: Option<u64>,
+    /// The artifact's `min_page_align`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_page_align: Option<u64>,
+    /// What is wrong and what to do, for `Misaligned` and `Error` rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// Outcome.
     pub status: Status,
 }
@@ -116,7 +136,7 @@ impl Report {
     /// A plain-text table.
     pub fn to_table(&self) -> String {
         let cells = self.cells();
-        let head = ["artifact", "size", "gzip", "limit", "headroom", "status"];
+        let head = self.head();
         let widths: Vec<usize> = (0..head.len())
             .map(|i| {
                 cells
@@ -141,11 +161,15 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join("  ")
         };
-        let mut out = line(&head.map(String::from));
+        let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
+        let mut out = line(&head);
         out.push('\n');
         for r in &cells {
             out.push_str(&line(r));
             out.push('\n');
+        }
+        for (r, message) in self.messages() {
+            out.push_str(&format!("{} ({}): {message}\n", r.name, r.path));
         }
         out.push_str(if self.passed() {
             "budget: OK\n"
@@ -157,10 +181,28 @@ impl Report {
 
     /// A GitHub-flavoured Markdown table.
     pub fn to_markdown(&self) -> String {
-        let mut out =
-            String::from("| artifact | size | gzip | limit | headroom | status |\n|---|---:|---:|---:|---:|---|\n");
+        let head = self.head();
+        let align = |h: &&str| {
+            if *h == "artifact" || *h == "status" {
+                "---"
+            } else {
+                "---:"
+            }
+        };
+        let mut out = format!(
+            "| {} |\n|{}|\n",
+            head.join(" | "),
+            head.iter().map(align).collect::<Vec<_>>().join("|")
+        );
         for r in self.cells() {
             out.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+        let messages = self.messages();
+        if !messages.is_empty() {
+            out.push('\n');
+        }
+        for (r, message) in messages {
+            out.push_str(&format!("- **{}** (`{}`): {message}\n", r.name, r.path));
         }
         out
     }
@@ -170,12 +212,41 @@ impl Report {
         serde_json::json!({ "passed": self.passed(), "rows": self.rows }).to_string()
     }
 
-    fn cells(&self) -> Vec<[String; 6]> {
+    /// True when some artifact has a `min_page_align`: the tables get an `align` column.
+    fn checks_align(&self) -> bool {
+        self.rows.iter().any(|r| r.min_page_align.is_some())
+    }
+
+    fn head(&self) -> Vec<&'static str> {
+        let mut head = vec!["artifact", "size", "gzip", "limit", "headroom"];
+        if self.checks_align() {
+            head.push("align");
+        }
+        head.push("status");
+        head
+    }
+
+    fn messages(&self) -> Vec<(&Row, &str)> {
+        self.rows
+            .iter()
+            .filter_map(|r| Some((r, r.message.as_deref()?)))
+            .collect()
+    }
+
+    fn cells(&self) -> Vec<Vec<String>> {
         let size = |b: Option<u64>| b.map_or_else(|| "-".to_string(), human);
+        let align_column = self.checks_align();
         self.rows
             .iter()
             .map(|r| {
-                [
+                let align = match (r.page_align, r.min_page_align) {
+                    (Some(got), Some(min)) => {
+                        format!("{} (min {})", page_size(got), page_size(min))
+                    }
+                    (None, Some(min)) => format!("- (min {})", page_size(min)),
+                    _ => "-".into(),
+                };
+                let mut cells = vec![
                     format!("{} ({})", r.name, r.path),
                     size(r.bytes),
                     size(r.gzip_bytes),
@@ -190,10 +261,23 @@ impl Report {
                             s
                         }
                     }),
-                    format!("{:?}", r.status).to_uppercase(),
-                ]
+                ];
+                if align_column {
+                    cells.push(align);
+                }
+                cells.push(format!("{:?}", r.status).to_uppercase());
+                cells
             })
             .collect()
+    }
+}
+
+/// A page size or alignment in binary units (`16 KiB`, `64 KiB`; bytes when not a multiple of 1 KiB).
+pub fn page_size(bytes: u64) -> String {
+    if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
     }
 }
 
@@ -218,9 +302,20 @@ impl Budget {
             if a.path.is_empty() {
                 return Err(BudgetError("an artifact has an empty path".into()));
             }
-            if a.max_bytes.is_none() && a.max_gzip_bytes.is_none() && a.max_stripped_bytes.is_none()
+            if a.max_bytes.is_none()
+                && a.max_gzip_bytes.is_none()
+                && a.max_stripped_bytes.is_none()
+                && a.min_page_align.is_none()
             {
                 return Err(BudgetError(format!("artifact '{}' sets no limit", a.path)));
+            }
+            if let Some(align) = a.min_page_align {
+                if !align.is_power_of_two() {
+                    return Err(BudgetError(format!(
+                        "artifact '{}': min_page_align = {align} is not a power of two (16384 for 16 KB pages)",
+                        a.path
+                    )));
+                }
             }
         }
         Ok(b)
@@ -259,6 +354,9 @@ impl Budget {
                     gzip_bytes: None,
                     stripped_bytes: None,
                     tightest: None,
+                    page_align: None,
+                    min_page_align: a.min_page_align,
+                    message: None,
                     status: if a.optional {
                         Status::Skipped
                     } else {
@@ -299,6 +397,32 @@ fn measure(a: &Artifact, root: &Path, file: &Path) -> Result<Row> {
         .unwrap_or(file)
         .to_string_lossy()
         .into_owned();
+    let mut status = if over { Status::Over } else { Status::Ok };
+    let (mut page_align, mut message) = (None, None);
+    if let Some(min) = a.min_page_align {
+        match min_load_align(&bytes) {
+            Ok(got) => {
+                page_align = Some(got);
+                if got < min {
+                    status = Status::Misaligned;
+                    message = Some(format!(
+                        "LOAD segments aligned to {} (0x{got:x}), the minimum is {} (0x{min:x}): it will \
+                         not load on devices with {} memory pages (Android 15+ / Google Play); link it \
+                         with -Wl,-z,max-page-size={min}",
+                        page_size(got),
+                        page_size(min),
+                        page_size(min)
+                    ));
+                }
+            }
+            Err(e) => {
+                status = Status::Error;
+                message = Some(format!(
+                    "min_page_align is set but the page alignment cannot be read: {e}"
+                ));
+            }
+        }
+    }
     Ok(Row {
         name: a.name.clone().unwrap_or_else(|| rel.clone()),
         path: rel,
@@ -306,8 +430,35 @@ fn measure(a: &Artifact, root: &Path, file: &Path) -> Result<Row> {
         gzip_bytes: gzip,
         stripped_bytes: stripped,
         tightest,
-        status: if over { Status::Over } else { Status::Ok },
+        page_align,
+        min_page_align: a.min_page_align,
+        message,
+        status,
     })
+}
+
+/// The smallest alignment (`p_align`) of an ELF file's `PT_LOAD` segments, 32- or 64-bit, either
+/// byte order: the largest memory page size the file can be loaded with. An error names what is
+/// wrong (not ELF, truncated, no LOAD segment).
+pub fn min_load_align(bytes: &[u8]) -> std::result::Result<u64, String> {
+    use goblin::elf::{program_header::PT_LOAD, Elf, ProgramHeader};
+    let header = Elf::parse_header(bytes).map_err(|e| format!("not an ELF file ({e})"))?;
+    let ctx = goblin::container::Ctx::new(
+        header
+            .container()
+            .map_err(|e| format!("bad ELF header: {e}"))?,
+        header
+            .endianness()
+            .map_err(|e| format!("bad ELF header: {e}"))?,
+    );
+    let offset = usize::try_from(header.e_phoff).map_err(|e| format!("bad ELF header: {e}"))?;
+    ProgramHeader::parse(bytes, offset, header.e_phnum.into(), ctx)
+        .map_err(|e| format!("unreadable ELF program headers: {e}"))?
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .map(|p| p.p_align)
+        .min()
+        .ok_or_else(|| "the ELF file has no LOAD segment".to_string())
 }
 
 /// Size of `bytes` compressed with gzip level 9, header included (miniz_oxide: within ~1 % of
@@ -396,6 +547,119 @@ mod tests {
         );
     }
 
+    /// Tiny shared libraries linked for 4 KB and 16 KB pages, 64-bit (x86_64) and 32-bit (armv7);
+    /// `tests/fixtures/elf/make.sh` makes them.
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf")
+    }
+
+    #[test]
+    fn reads_the_smallest_load_alignment_of_both_elf_classes() {
+        for (file, align) in [
+            ("x86_64-align-4096.so", 4096),
+            ("x86_64-align-16384.so", 16384),
+            ("armv7-align-4096.so", 4096),
+            ("armv7-align-16384.so", 16384),
+        ] {
+            let bytes = std::fs::read(fixtures().join(file)).unwrap();
+            assert_eq!(min_load_align(&bytes), Ok(align), "{file}");
+        }
+        let e = min_load_align(b"PK\x03\x04 not an ELF file").unwrap_err();
+        assert!(e.starts_with("not an ELF file"), "{e}");
+        let elf = std::fs::read(fixtures().join("x86_64-align-16384.so")).unwrap();
+        assert!(
+            min_load_align(&elf[..70]).is_err(),
+            "truncated program headers"
+        );
+        assert_eq!(
+            (page_size(16384), page_size(65536), page_size(100)),
+            ("16 KiB".into(), "64 KiB".into(), "100 B".into())
+        );
+    }
+
+    #[test]
+    fn min_page_align_fails_4k_libraries_and_non_elf_files() {
+        let budget = Budget::from_toml(
+            "[[artifact]]\nname = \"16k\"\npath = \"*-align-16384.so\"\nmin_page_align = 16384\n\
+             [[artifact]]\nname = \"4k\"\npath = \"x86_64-align-4096.so\"\nmax_bytes = 100000\nmin_page_align = 16384\n",
+        )
+        .unwrap();
+        let report = budget.check(&fixtures()).unwrap();
+        assert_eq!(report.rows.len(), 3, "{}", report.to_table());
+        for r in &report.rows[..2] {
+            assert_eq!(
+                (r.status, r.page_align, r.message.as_deref()),
+                (Status::Ok, Some(16384), None)
+            );
+        }
+        let r = &report.rows[2];
+        assert_eq!(
+            (r.status, r.page_align, r.min_page_align),
+            (Status::Misaligned, Some(4096), Some(16384))
+        );
+        let message = r.message.as_deref().unwrap();
+        for needle in [
+            "4 KiB (0x1000)",
+            "minimum is 16 KiB (0x4000)",
+            "-Wl,-z,max-page-size=16384",
+        ] {
+            assert!(message.contains(needle), "{needle}: {message}");
+        }
+        assert!(!report.passed());
+        let table = report.to_table();
+        assert!(table.lines().next().unwrap().contains("align"), "{table}");
+        assert!(
+            table.contains("4 KiB (min 16 KiB)") && table.contains("MISALIGNED"),
+            "{table}"
+        );
+        assert!(
+            table.contains(&format!("4k (x86_64-align-4096.so): {message}\n")),
+            "{table}"
+        );
+        assert!(table.ends_with("budget: FAILED\n"), "{table}");
+        let markdown = report.to_markdown();
+        assert!(markdown.starts_with("| artifact | size | gzip | limit | headroom | align | status |\n|---|---:|---:|---:|---:|---:|---|\n"), "{markdown}");
+        assert!(
+            markdown.contains("| 16 KiB (min 16 KiB) | OK |")
+                && markdown.contains("- **4k** (`x86_64-align-4096.so`): LOAD"),
+            "{markdown}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(
+            (
+                json["rows"][2]["status"].as_str(),
+                json["rows"][2]["page_align"].as_u64(),
+                json["rows"][2]["min_page_align"].as_u64()
+            ),
+            (Some("misaligned"), Some(4096), Some(16384))
+        );
+
+        // Not ELF: an error row, not an aborted check.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "model.onnx", &[7u8; 100]);
+        let budget =
+            Budget::from_toml("[[artifact]]\npath = \"model.onnx\"\nmin_page_align = 16384\n")
+                .unwrap();
+        let report = budget.check(dir.path()).unwrap();
+        let r = &report.rows[0];
+        assert_eq!((r.status, r.page_align), (Status::Error, None));
+        assert!(
+            r.message.as_deref().unwrap().contains("not an ELF file"),
+            "{r:?}"
+        );
+        assert!(
+            !report.passed() && report.to_table().contains("- (min 16 KiB)"),
+            "{}",
+            report.to_table()
+        );
+
+        // Without min_page_align, no align column and no new JSON fields.
+        let budget =
+            Budget::from_toml("[[artifact]]\npath = \"model.onnx\"\nmax_bytes = 100\n").unwrap();
+        let report = budget.check(dir.path()).unwrap();
+        assert!(!report.to_table().contains("align") && !report.to_json().contains("page_align"));
+    }
+
     #[test]
     fn malformed_budgets_are_budget_errors() {
         for text in [
@@ -404,6 +668,8 @@ mod tests {
             "[[artifact]]\npath = 3\nmax_bytes = 1\n",
             "[[artifact]]\npath=\"x\"\nmax_byte = 1\n",
             "[[artifact]]\npath = \"\"\nmax_bytes = 1\n",
+            "[[artifact]]\npath = \"x\"\nmin_page_align = 10000\n",
+            "[[artifact]]\npath = \"x\"\nmin_page_align = 0\n",
         ] {
             let e = Budget::from_toml(text).unwrap_err();
             assert!(e.to_string().starts_with("budget: "), "{text:?}: {e}");

@@ -129,7 +129,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BudgetCommand {
-    /// Measure every artifact of a budget file; exit 1 when one is over or missing.
+    /// Measure every artifact of a budget file; exit 1 when one is over, missing or misaligned.
     Check {
         /// The budget TOML.
         budget: PathBuf,

@@ -295,3 +295,35 @@ fn budget_check_passes_and_fails_when_a_limit_is_lowered() {
         "budget",
     );
 }
+
+#[test]
+fn budget_check_fails_a_library_linked_for_4k_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let budget = dir.path().join("budget.toml");
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+    let check = |file: &str| {
+        let lib = fixtures.join(file);
+        std::fs::write(
+            &budget,
+            format!(
+                "[[artifact]]\nname = \"lib\"\npath = \"{}\"\nmax_bytes = 100_000\nmin_page_align = 16384\n",
+                lib.display()
+            ),
+        )
+        .unwrap();
+        ledge(&["budget", "check", budget.to_str().unwrap()])
+    };
+    let o = check("x86_64-align-16384.so");
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("16 KiB (min 16 KiB)") && stdout(&o).contains("budget: OK"));
+
+    let o = check("x86_64-align-4096.so");
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("MISALIGNED")
+            && stdout(&o).contains("-Wl,-z,max-page-size=16384")
+            && stdout(&o).contains("budget: FAILED"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -905,12 +905,18 @@ public struct LoadOptions: Equatable, Hashable {
     public var inputShapes: [[UInt64]]?
     /**
      * A manifest that overrides the sidecar and the embedded one; validated at load like any
-     * other.
+     * other. (From JSON: TOML text, or a table.)
      */
     public var manifest: Manifest?
     /**
+     * A manifest file to read at load (its `labels_file` relative to it), in place of
+     * `manifest`; setting both is an error.
+     */
+    public var manifestPath: String?
+    /**
      * Class labels that replace the manifest's (for a manifest whose `labels_file` cannot be
      * read where the model is loaded, e.g. in a browser or from bytes).
+     * (From JSON: a list, or a labels file's text, one label per line.)
      */
     public var labels: [String]?
     /**
@@ -949,11 +955,16 @@ public struct LoadOptions: Equatable, Hashable {
          */inputShapes: [[UInt64]]? = nil, 
         /**
          * A manifest that overrides the sidecar and the embedded one; validated at load like any
-         * other.
+         * other. (From JSON: TOML text, or a table.)
          */manifest: Manifest? = nil, 
+        /**
+         * A manifest file to read at load (its `labels_file` relative to it), in place of
+         * `manifest`; setting both is an error.
+         */manifestPath: String? = nil, 
         /**
          * Class labels that replace the manifest's (for a manifest whose `labels_file` cannot be
          * read where the model is loaded, e.g. in a browser or from bytes).
+         * (From JSON: a list, or a labels file's text, one label per line.)
          */labels: [String]? = nil, 
         /**
          * Verify the manifest's sha256 against the model bytes (default true).
@@ -976,6 +987,7 @@ public struct LoadOptions: Equatable, Hashable {
         self.batch = batch
         self.inputShapes = inputShapes
         self.manifest = manifest
+        self.manifestPath = manifestPath
         self.labels = labels
         self.verifyIntegrity = verifyIntegrity
         self.limits = limits
@@ -1002,6 +1014,7 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
                 batch: FfiConverterUInt32.read(from: &buf), 
                 inputShapes: FfiConverterOptionSequenceSequenceUInt64.read(from: &buf), 
                 manifest: FfiConverterOptionTypeManifest.read(from: &buf), 
+                manifestPath: FfiConverterOptionString.read(from: &buf), 
                 labels: FfiConverterOptionSequenceString.read(from: &buf), 
                 verifyIntegrity: FfiConverterBool.read(from: &buf), 
                 limits: FfiConverterTypeLimits.read(from: &buf), 
@@ -1014,6 +1027,7 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.batch, into: &buf)
         FfiConverterOptionSequenceSequenceUInt64.write(value.inputShapes, into: &buf)
         FfiConverterOptionTypeManifest.write(value.manifest, into: &buf)
+        FfiConverterOptionString.write(value.manifestPath, into: &buf)
         FfiConverterOptionSequenceString.write(value.labels, into: &buf)
         FfiConverterBool.write(value.verifyIntegrity, into: &buf)
         FfiConverterTypeLimits.write(value.limits, into: &buf)
