@@ -654,6 +654,36 @@ fn depthwise_portable<const FMA: bool, E: DwEnds>(
     }
 }
 
+/// Packs the pixels `p0..p0 + n` of `x` (u8, `[k][p]`) as the pair products want them: `xp` as
+/// `[k/2][width]` i32 lanes, each two consecutive k widened to i16 (`x[2q] | x[2q+1] << 16`; an
+/// odd k's last lane has a zero high half). Lanes past `n` keep the previous panel's values:
+/// computed, never stored. Shared by the AVX2 and SIMD128 products.
+#[cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn pack_pairs(x: &[u8], p: usize, k: usize, p0: usize, n: usize, xp: &mut [i32], width: usize) {
+    for (q, dst) in xp.chunks_exact_mut(width).enumerate() {
+        let r0 = &x[2 * q * p + p0..][..n];
+        match x.get((2 * q + 1) * p + p0..).filter(|_| 2 * q + 1 < k) {
+            Some(r1) => {
+                for ((d, &a), &b) in dst.iter_mut().zip(r0).zip(&r1[..n]) {
+                    *d = i32::from(a) | i32::from(b) << 16;
+                }
+            }
+            None => {
+                for (d, &a) in dst.iter_mut().zip(r0) {
+                    *d = i32::from(a);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
@@ -697,22 +727,7 @@ mod x86 {
         let mut xp = vec![0i32; k2n * NR2];
         for p0 in (0..p).step_by(NR2) {
             let n = (p - p0).min(NR2);
-            // Lanes past n keep the previous panel's values: computed, never stored.
-            for (q, dst) in xp.chunks_exact_mut(NR2).enumerate() {
-                let r0 = &x[2 * q * p + p0..][..n];
-                match x.get((2 * q + 1) * p + p0..).filter(|_| 2 * q + 1 < w.k) {
-                    Some(r1) => {
-                        for ((d, &a), &b) in dst.iter_mut().zip(r0).zip(&r1[..n]) {
-                            *d = i32::from(a) | i32::from(b) << 16;
-                        }
-                    }
-                    None => {
-                        for (d, &a) in dst.iter_mut().zip(r0) {
-                            *d = i32::from(a);
-                        }
-                    }
-                }
-            }
+            pack_pairs(x, p, w.k, p0, n, &mut xp, NR2);
             for panel in 0..panels {
                 let co0 = panel * PAIR_ROWS;
                 let rows = (w.cout - co0).min(PAIR_ROWS);
@@ -1329,22 +1344,7 @@ mod wasm {
         let mut xp = vec![0i32; k2n * NR];
         for p0 in (0..p).step_by(NR) {
             let n = (p - p0).min(NR);
-            // Lanes past n keep the previous panel's values: computed, never stored.
-            for (q, dst) in xp.chunks_exact_mut(NR).enumerate() {
-                let r0 = &x[2 * q * p + p0..][..n];
-                match x.get((2 * q + 1) * p + p0..).filter(|_| 2 * q + 1 < w.k) {
-                    Some(r1) => {
-                        for ((d, &a), &b) in dst.iter_mut().zip(r0).zip(&r1[..n]) {
-                            *d = i32::from(a) | i32::from(b) << 16;
-                        }
-                    }
-                    None => {
-                        for (d, &a) in dst.iter_mut().zip(r0) {
-                            *d = i32::from(a);
-                        }
-                    }
-                }
-            }
+            pack_pairs(x, p, w.k, p0, n, &mut xp, NR);
             for panel in 0..panels {
                 let co0 = panel * PAIR_ROWS;
                 let rows = (w.cout - co0).min(PAIR_ROWS);
