@@ -21,6 +21,7 @@ pub struct Model {
     engine: Engine,
     info: ModelInfo,
     limits: Limits,
+    apply_exif_orientation: bool,
     stats: Mutex<Recorder>,
 }
 
@@ -64,6 +65,7 @@ impl Model {
             engine,
             info,
             limits: options.limits.clone(),
+            apply_exif_orientation: options.apply_exif_orientation,
             stats: Mutex::default(),
         })
     }
@@ -169,7 +171,11 @@ impl Model {
         // The decoders assert on some hostile inputs (zune-jpeg 0.5.15 multiplies with overflow
         // on a fuzzed JPEG when overflow checks are on): a panic there is an undecodable image.
         let img = engine::guarded(Error::ImageDecode, || {
-            vision::decode(bytes, self.limits.max_image_pixels)
+            vision::decode(
+                bytes,
+                self.limits.max_image_pixels,
+                self.apply_exif_orientation,
+            )
         })?;
         Ok(vision::to_tensor(&img, &manifest.input, &self.input_shape())?.0)
     }

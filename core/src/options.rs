@@ -107,6 +107,10 @@ pub struct LoadOptions {
     /// convolutions in float between quantization steps): slower, for comparison.
     #[cfg_attr(feature = "uniffi", uniffi(default = true))]
     pub ledge_kernels: bool,
+    /// Turn encoded images as their EXIF Orientation tag says (default true): the picture as
+    /// viewers show it. `false` classifies the pixels as stored.
+    #[cfg_attr(feature = "uniffi", uniffi(default = true))]
+    pub apply_exif_orientation: bool,
     /// The instruction set of the int8 kernels, by name (`portable`, `avx2`, `avx512vnni`,
     /// ...; `ledge inspect` lists them), or `auto`/unset for the best this CPU runs. Forcing one
     /// is for tests and benchmarks; one the CPU cannot run is refused at load. When unset, the
@@ -126,6 +130,7 @@ impl Default for LoadOptions {
             verify_integrity: true,
             limits: Limits::default(),
             ledge_kernels: true,
+            apply_exif_orientation: true,
             isa: None,
         }
     }

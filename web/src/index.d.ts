@@ -97,6 +97,8 @@ export interface LoadOptions {
   verifyIntegrity?: boolean;
   /** Use Ledge's int8 and depthwise kernels (default true); false runs tract's own, for comparison. */
   ledgeKernels?: boolean;
+  /** Turn encoded photos as their EXIF Orientation tag says, as viewers show them (default true). */
+  applyExifOrientation?: boolean;
   /** Force the int8 kernels' instruction set by name (`portable`, `simd128`); default: the best available. */
   isa?: string;
   /** Resource limits; each is checked before the allocation it protects. */

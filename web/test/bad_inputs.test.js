@@ -242,3 +242,18 @@ test('sha256 mismatch in a packed model', () => {
   // Opting out of the check loads the damaged model: the check is what caught it.
   Model.fromBytes(data, { verifyIntegrity: false }).free();
 });
+
+test('phone photos are classified as viewed (EXIF orientation), or as stored on request', () => {
+  const { cases } = JSON.parse(read('fixtures/exif/expected.json').toString('utf8'));
+  assert.equal(cases.length, 4);
+  for (const apply of [true, false]) {
+    for (const c of cases) {
+      const m = Model.fromBytes(read(c.model), { applyExifOrientation: apply });
+      const [top] = m.classify(read(c.image), 1);
+      const [index, score] = apply ? c.as_viewed_top1 : c.ignoring_exif_top1;
+      assert.equal(top.index, index, `${c.image} (exif applied: ${apply})`);
+      assert.ok(Math.abs(top.score - score) < 0.1, `${c.image}: ${top.score} vs ${score}`);
+      m.free();
+    }
+  }
+});

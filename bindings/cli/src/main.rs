@@ -182,6 +182,10 @@ struct LoadArgs {
     /// `ledge inspect` lists (portable, avx2, avx512vnni, ...). Also LEDGE_ISA.
     #[arg(long, value_name = "auto|NAME")]
     isa: Option<String>,
+    /// Classify encoded images as stored, ignoring their EXIF Orientation tag (by default they are
+    /// turned as viewers show them).
+    #[arg(long)]
+    ignore_exif_orientation: bool,
     /// Batch size pinned into the model's first dimension.
     #[arg(long, default_value_t = 1)]
     batch: u32,
@@ -227,6 +231,7 @@ impl LoadArgs {
                 batch: self.batch,
                 limits,
                 isa: self.isa.clone(),
+                apply_exif_orientation: !self.ignore_exif_orientation,
                 ..LoadOptions::default()
             },
         )

@@ -2,18 +2,21 @@
 
 use std::io::Cursor;
 
-use image::{ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use crate::error::{Error, Limit, Result};
 use crate::options::Limits;
 
-/// Decodes JPEG or PNG bytes to 8-bit RGB (grey is replicated, alpha dropped).
+/// Decodes JPEG or PNG bytes to 8-bit RGB (grey is replicated, alpha dropped), turned as the
+/// image's EXIF Orientation tag says when `apply_exif_orientation` is set: the picture as every
+/// viewer shows it (a phone stores portrait photos sideways with Orientation = 6). The size
+/// limit applies to the stored pixels.
 ///
 /// # Errors
 /// The header is read first: an image over `max_pixels` is refused with
 /// [`Error::LimitExceeded`] before its pixels are allocated; bytes that are no JPEG or PNG, or
 /// that do not decode, are [`Error::ImageDecode`].
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage> {
+pub fn decode(bytes: &[u8], max_pixels: u64, apply_exif_orientation: bool) -> Result<RgbImage> {
     let reader = || {
         ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
@@ -44,9 +47,16 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage> {
     limits.max_image_height = Some(h);
     limits.max_alloc = Some(max_pixels.saturating_mul(8));
     reader.limits(limits);
-    let img = reader
-        .decode()
-        .map_err(|e| Error::ImageDecode(e.to_string()))?;
+    let fail = |e: image::ImageError| Error::ImageDecode(e.to_string());
+    let mut decoder = reader.into_decoder().map_err(fail)?;
+    // A missing or malformed tag reads as "no rotation", as in every viewer.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(fail)?;
+    if apply_exif_orientation {
+        img.apply_orientation(orientation);
+    }
     Ok(img.into_rgb8())
 }
 

@@ -163,7 +163,7 @@ mod tests {
         let mut png = Vec::new();
         img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
             .unwrap();
-        let e = decode(&png, 64 * 63).unwrap_err();
+        let e = decode(&png, 64 * 63, true).unwrap_err();
         assert!(matches!(
             e,
             Error::LimitExceeded {
@@ -172,7 +172,7 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(decode(&png, 64 * 64).unwrap().dimensions(), (64, 64));
+        assert_eq!(decode(&png, 64 * 64, true).unwrap().dimensions(), (64, 64));
     }
 
     #[test]

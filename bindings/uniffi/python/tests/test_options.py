@@ -53,3 +53,19 @@ def test_a_batch_is_refused_by_classify_with_a_typed_error():
         model.classify_tensor(batch)
     assert info.value.task == "classify"
     assert "2 rows" in info.value.reason
+
+
+def test_phone_photos_are_classified_as_viewed():
+    """The EXIF fixtures (demo-models/fixtures/exif): top-1 as viewers show the photo by default,
+    as stored with apply_exif_orientation=False (score tolerance: see core/tests/exif.rs)."""
+    import json
+
+    cases = json.loads(read("fixtures/exif/expected.json"))["cases"]
+    assert len(cases) == 4
+    for apply in (True, False):
+        for case in cases:
+            model = ledge.Model.from_path(DEMO / case["model"], apply_exif_orientation=apply)
+            top = model.classify(read(case["image"]), top_k=1)[0]
+            index, score = case["as_viewed_top1" if apply else "ignoring_exif_top1"]
+            assert top.index == index, (case["image"], apply)
+            assert abs(top.score - score) < 0.1, (case["image"], apply, top.score, score)

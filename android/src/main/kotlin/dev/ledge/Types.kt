@@ -109,6 +109,8 @@ data class LoadOptions(
     val labels: List<String>? = null,
     /** Use Ledge's int8 and depthwise kernels (false: tract's own, for comparison). */
     val ledgeKernels: Boolean = true,
+    /** Turn encoded photos as their EXIF Orientation tag says, as viewers show them (false: the pixels as stored). */
+    val applyExifOrientation: Boolean = true,
     /** Force the int8 kernels' instruction set by name (`portable`, `neon`, `neon-dot`, `avx2`, …); null or `auto`: the best this CPU runs. */
     val isa: String? = null,
 )

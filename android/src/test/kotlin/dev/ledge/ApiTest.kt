@@ -135,4 +135,22 @@ class ApiTest {
             assertArrayEquals(longArrayOf(1, 2), out[0].shape.toLongArray())
         }
     }
+
+    /** Phone photos stored rotated (demo-models/fixtures/exif): as viewed by default, as stored on request. */
+    @Test
+    fun photosAreClassifiedAsViewed() {
+        val cases = org.json.JSONObject(String(read("fixtures/exif/expected.json"))).getJSONArray("cases")
+        assertEquals(4, cases.length())
+        for (apply in listOf(true, false)) {
+            for (i in 0 until cases.length()) {
+                val c = cases.getJSONObject(i)
+                val want = c.getJSONArray(if (apply) "as_viewed_top1" else "ignoring_exif_top1")
+                load(c.getString("model"), LoadOptions(applyExifOrientation = apply)).use { model ->
+                    val top = model.classify(read(c.getString("image")), 1)[0]
+                    assertEquals(want.getInt(0), top.index, "${c.getString("image")} (exif applied: $apply)")
+                    assertTrue(abs(top.score - want.getDouble(1)) < 0.1, "${top.score} vs ${want.getDouble(1)}")
+                }
+            }
+        }
+    }
 }
