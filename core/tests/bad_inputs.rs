@@ -464,8 +464,9 @@ fn hostile_npy_headers_fail_fast() {
 /// list); classify now refuses it, and run serves the batch.
 #[test]
 fn classify_refuses_a_batch_instead_of_mixing_its_rows() {
+    // The demo graph declares batch 1; pin 4 rows as an app would for a batch model.
     let options = LoadOptions {
-        batch: 4,
+        input_shapes: Some(vec![vec![4, 3, 48, 192]]),
         ..LoadOptions::default()
     };
     let model = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options).unwrap();

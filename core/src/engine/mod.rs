@@ -26,7 +26,7 @@ use crate::clock::Instant;
 use crate::dtype::DType;
 use crate::error::{panic_message, Error, Limit, Result};
 use crate::kernels::int8::Isa;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, OutputKind};
 use crate::options::{Limits, LoadOptions};
 use crate::tensor::{Tensor, TensorData};
 
@@ -175,6 +175,15 @@ fn load_unguarded(
         };
         if !actual.eq_ignore_ascii_case(&expected) {
             return Err(Error::Integrity { expected, actual });
+        }
+    }
+    if let (Some(m), Some(("Softmax", output))) = (&manifest, onnx::scores_producer(&proto)) {
+        if m.output.kind == OutputKind::Logits {
+            return Err(Error::Manifest(format!(
+                "the manifest declares output.kind = \"logits\" but output '{output}' comes from a \
+                 Softmax in the graph: its scores are probabilities already (a second softmax \
+                 would flatten them); declare kind = \"probabilities\""
+            )));
         }
     }
     onnx::check_operators(&proto, |op| onnx_front().op_register.0.contains_key(op))?;

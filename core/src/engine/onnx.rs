@@ -421,6 +421,36 @@ pub(crate) fn dequantized_by<'a>(
         .filter(|n| n.op_type == "DequantizeLinear")
 }
 
+/// The operator that computes the graph's first output and the output's name, looking through
+/// operators that only move, reshape or requantize values (`Identity`, `Reshape`, `Flatten`,
+/// `Squeeze`, `Unsqueeze`, `Cast`, `QuantizeLinear`, `DequantizeLinear`): whether the scores are
+/// a Softmax's, for the manifest's `output.kind`.
+pub(crate) fn scores_producer(proto: &ModelProto) -> Option<(&str, &str)> {
+    const PASS_THROUGH: [&str; 8] = [
+        "Identity",
+        "Reshape",
+        "Flatten",
+        "Squeeze",
+        "Unsqueeze",
+        "Cast",
+        "QuantizeLinear",
+        "DequantizeLinear",
+    ];
+    let graph = proto.graph.as_ref()?;
+    let output = graph.output.first()?.name.as_str();
+    let producer = producers(graph);
+    let mut name = output;
+    // Bounded: a graph is acyclic, but a hostile file need not be.
+    for _ in 0..graph.node.len() {
+        let node = producer.get(name)?;
+        if !PASS_THROUGH.contains(&node.op_type.as_str()) {
+            return Some((node.op_type.as_str(), output));
+        }
+        name = node.input.first()?.as_str();
+    }
+    None
+}
+
 /// Each output name of the graph → the node that produces it.
 pub(crate) fn producers(graph: &GraphProto) -> std::collections::HashMap<&str, &NodeProto> {
     graph

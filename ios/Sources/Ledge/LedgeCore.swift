@@ -935,6 +935,11 @@ public struct LoadOptions: Equatable, Hashable {
      */
     public var ledgeKernels: Bool
     /**
+     * Turn encoded images as their EXIF Orientation tag says (default true): the picture as
+     * viewers show it. `false` classifies the pixels as stored.
+     */
+    public var applyExifOrientation: Bool
+    /**
      * The instruction set of the int8 kernels, by name (`portable`, `avx2`, `avx512vnni`,
      * ...; `ledge inspect` lists them), or `auto`/unset for the best this CPU runs. Forcing one
      * is for tests and benchmarks; one the CPU cannot run is refused at load. When unset, the
@@ -979,6 +984,10 @@ public struct LoadOptions: Equatable, Hashable {
          * convolutions in float between quantization steps): slower, for comparison.
          */ledgeKernels: Bool = true, 
         /**
+         * Turn encoded images as their EXIF Orientation tag says (default true): the picture as
+         * viewers show it. `false` classifies the pixels as stored.
+         */applyExifOrientation: Bool = true, 
+        /**
          * The instruction set of the int8 kernels, by name (`portable`, `avx2`, `avx512vnni`,
          * ...; `ledge inspect` lists them), or `auto`/unset for the best this CPU runs. Forcing one
          * is for tests and benchmarks; one the CPU cannot run is refused at load. When unset, the
@@ -992,6 +1001,7 @@ public struct LoadOptions: Equatable, Hashable {
         self.verifyIntegrity = verifyIntegrity
         self.limits = limits
         self.ledgeKernels = ledgeKernels
+        self.applyExifOrientation = applyExifOrientation
         self.isa = isa
     }
 
@@ -1019,6 +1029,7 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
                 verifyIntegrity: FfiConverterBool.read(from: &buf), 
                 limits: FfiConverterTypeLimits.read(from: &buf), 
                 ledgeKernels: FfiConverterBool.read(from: &buf), 
+                applyExifOrientation: FfiConverterBool.read(from: &buf), 
                 isa: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -1032,6 +1043,7 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
         FfiConverterBool.write(value.verifyIntegrity, into: &buf)
         FfiConverterTypeLimits.write(value.limits, into: &buf)
         FfiConverterBool.write(value.ledgeKernels, into: &buf)
+        FfiConverterBool.write(value.applyExifOrientation, into: &buf)
         FfiConverterOptionString.write(value.isa, into: &buf)
     }
 }

@@ -43,7 +43,7 @@ def test_classify_options_filter_as_the_core_does():
 
 def test_a_batch_is_refused_by_classify_with_a_typed_error():
     tensor = ledge.Model.from_path(PPOCR).preprocess(read("images/line0_0.png"))
-    model = ledge.Model.from_path(PPOCR, batch=2)
+    model = ledge.Model.from_path(PPOCR, input_shapes=[[2, 3, 48, 192]])
     with pytest.raises(ledge.LedgeError.InputShape):
         model.classify_tensor(tensor)
     import numpy as np
