@@ -44,15 +44,16 @@ def main() -> int:
         wheel_meta = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/WHEEL"))).decode()
         if f"Tag: py3-none-{args.platform}" not in wheel_meta:
             problems.append(f"WHEEL tag is not py3-none-{args.platform}: {wheel_meta!r}")
-        module = z.read("ledge/_native/ledge_uniffi.py").decode()
+        # The binding's module and the core's (its optional uniffi derives): both call the library.
+        module = z.read("ledge/_native/ledge_uniffi.py").decode() + z.read("ledge/_native/ledge.py").decode()
         with tempfile.TemporaryDirectory() as tmp:
             lib = Path(tmp) / "lib.so"
             lib.write_bytes(z.read("ledge/_native/libledge_uniffi.so"))
             dynsyms = subprocess.run(
                 ["readelf", "--dyn-syms", "--wide", str(lib)], check=True, capture_output=True, text=True
             ).stdout
-    exported = set(re.findall(r"\b((?:uniffi|ffi)_ledge_uniffi_\w+)", dynsyms))
-    called = set(re.findall(r"_UniffiLib\.((?:uniffi|ffi)_ledge_uniffi_\w+)", module))
+    exported = set(re.findall(r"\b((?:uniffi|ffi)_ledge(?:_uniffi)?_\w+)", dynsyms))
+    called = set(re.findall(r"_UniffiLib\.((?:uniffi|ffi)_ledge(?:_uniffi)?_\w+)", module))
     if not called:
         problems.append("the Python module calls no native function: not a uniffi module?")
     missing = sorted(called - exported)

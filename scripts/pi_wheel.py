@@ -54,7 +54,8 @@ def main() -> int:
     dist_info = f"ledge-{args.version}.dist-info"
     files = {
         "ledge/__init__.py": (REPO / "bindings/uniffi/python/ledge/__init__.py").read_bytes(),
-        "ledge/_native/__init__.py": b"from .ledge_uniffi import *  # NOQA\n",
+        # As maturin writes it for the two uniffi components: the core's types, then the binding.
+        "ledge/_native/__init__.py": b"from .ledge import *  # NOQA\nfrom .ledge_uniffi import *  # NOQA\n",
         "ledge/_native/ledge_uniffi.py": (args.generated / "ledge_uniffi.py").read_bytes(),
         # The core's own types (its optional uniffi derives): a second generated module.
         "ledge/_native/ledge.py": (args.generated / "ledge.py").read_bytes(),
