@@ -141,9 +141,16 @@ fn image_regressions_and_seeds_end_as_recorded() {
             .classify_encoded(bytes, &ClassifyOptions::top(3))
             .map(drop)
     };
+    // zune-jpeg multiplies with overflow on this file: with overflow checks (debug builds) that
+    // is a panic, caught as ImageDecode; without them (release) the image decodes.
+    let jpeg = if cfg!(debug_assertions) {
+        Err("ImageDecode", "the engine failed on this input")
+    } else {
+        Ok
+    };
     check(
         "regressions/classify_image",
-        &[("jpeg-debug-assertion-panic.jpg", Err("ImageDecode", ""))],
+        &[("jpeg-debug-assertion-panic.jpg", jpeg)],
         classify,
     );
     check(
