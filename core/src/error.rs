@@ -153,6 +153,21 @@ impl Limit {
         }
     }
 
+    /// Refuses `value` above `max`, the configured maximum of this limit.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] when `value > max`.
+    pub fn check(self, value: u64, max: u64) -> Result<()> {
+        if value > max {
+            return Err(Error::LimitExceeded {
+                limit: self,
+                value,
+                max,
+            });
+        }
+        Ok(())
+    }
+
     /// Every limit, in declaration order.
     pub const ALL: [Limit; 4] = [
         Limit::MaxModelBytes,

@@ -58,11 +58,7 @@ impl Limits {
     /// # Errors
     /// [`Error::LimitExceeded`] when `value > self.max(limit)`.
     pub fn check(&self, limit: Limit, value: u64) -> Result<()> {
-        let max = self.max(limit);
-        if value > max {
-            return Err(Error::LimitExceeded { limit, value, max });
-        }
-        Ok(())
+        limit.check(value, self.max(limit))
     }
 }
 

@@ -99,13 +99,9 @@ impl Engine {
                 got: inputs.len(),
             });
         }
-        let limits = Limits {
-            max_tensor_elements: self.max_tensor_elements,
-            ..Limits::default()
-        };
         let mut values = TVec::new();
         for (spec, t) in self.inputs.iter().zip(inputs) {
-            limits.check(Limit::MaxTensorElements, t.len() as u64)?;
+            Limit::MaxTensorElements.check(t.len() as u64, self.max_tensor_elements)?;
             let expected = spec.dims();
             if t.shape() != expected.as_slice() {
                 return Err(Error::InputShape {
@@ -547,27 +543,4 @@ fn mac_estimate(model: &TypedModel, quantized: &[String]) -> Result<(u64, u64)> 
         }
     }
     Ok((total, q))
-}
-
-#[cfg(test)]
-pub(crate) mod testing {
-    //! tract conversions for the engine's own unit tests.
-    pub(crate) use super::{from_tract, to_tract};
-
-    /// The f32 tensor of a little-endian `.npy` file (version 1, C order) — enough for the
-    /// shared vectors; the full reader is the CLI's.
-    pub(crate) fn npy_f32(bytes: &[u8]) -> crate::Tensor {
-        let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
-        let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-        let shape_text = &header[header.find('(').unwrap() + 1..header.find(')').unwrap()];
-        let shape: Vec<usize> = shape_text
-            .split(',')
-            .filter_map(|d| d.trim().parse().ok())
-            .collect();
-        let data = bytes[10 + header_len..]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        crate::Tensor::f32(shape, data).unwrap()
-    }
 }

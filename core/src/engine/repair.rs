@@ -97,7 +97,7 @@ fn folded_culprit(model: &TypedModel, dq: usize) -> TractResult<Option<String>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::testing::{from_tract, npy_f32, to_tract};
+    use crate::engine::{from_tract, to_tract};
 
     /// Runs the real fixture (a QDQ PP-OCR classifier whose Softmax was quantized) on an
     /// upright text line, with or without the repair.
@@ -116,8 +116,14 @@ mod tests {
             0
         };
         let plan = model.into_optimized().unwrap().into_runnable().unwrap();
-        let npy = std::fs::read(demo.join("vectors/tensors/ppocr-cls_line0_0.npy")).unwrap();
-        let input = to_tract(&npy_f32(&npy)).unwrap();
+        // The input as Ledge preprocesses it (tests/vectors.rs holds it to the Pillow reference).
+        let manifest =
+            crate::Manifest::from_path(demo.join("fixtures/ppocr-cls-softmax-qdq.toml")).unwrap();
+        let png = std::fs::read(demo.join("images/line0_0.png")).unwrap();
+        let img = crate::vision::decode(&png, 1 << 26, true).unwrap();
+        let (tensor, _) =
+            crate::vision::to_tensor(&img, &manifest.input, &[1, 3, 48, 192]).unwrap();
+        let input = to_tract(&tensor).unwrap();
         let out = plan.run(tvec![input.into_tvalue()]).unwrap();
         let out = from_tract(&out[0]).unwrap();
         (out.as_f32().unwrap().to_vec(), repaired)

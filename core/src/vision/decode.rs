@@ -5,7 +5,6 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use crate::error::{Error, Limit, Result};
-use crate::options::Limits;
 
 /// Decodes JPEG or PNG bytes to 8-bit RGB (grey is replicated, alpha dropped), turned as the
 /// image's EXIF Orientation tag says when `apply_exif_orientation` is set: the picture as every
@@ -80,11 +79,7 @@ pub fn check_dimensions(width: u32, height: u32, max_pixels: u64) -> Result<()> 
             "image is {width}×{height}: it has no pixels"
         )));
     }
-    let limits = Limits {
-        max_image_pixels: max_pixels,
-        ..Limits::default()
-    };
-    limits.check(Limit::MaxImagePixels, u64::from(width) * u64::from(height))
+    Limit::MaxImagePixels.check(u64::from(width) * u64::from(height), max_pixels)
 }
 
 /// Converts tightly packed RGBA (e.g. a camera frame or canvas `ImageData`), `width × height`
