@@ -5,7 +5,7 @@ import java.nio.ByteOrder
 import kotlinx.serialization.json.Json
 
 /**
- * The byte format of structured values crossing the JNI boundary; the mirror of
+ * The byte format of tensors and results crossing the JNI boundary (options cross as JSON); the mirror of
  * `bindings/jni/src/codec.rs`, which documents it. Little-endian; strings are a u32 length and UTF-8.
  */
 internal object Codec {
@@ -22,13 +22,8 @@ internal object Codec {
         }
 
         fun u8(v: Int) { room(1); buf.put(v.toByte()) }
-        fun flag(v: Boolean) = u8(if (v) 1 else 0)
         fun u32(v: Int) { room(4); buf.putInt(v) }
         fun u64(v: Long) { room(8); buf.putLong(v) }
-        fun string(s: String) {
-            val b = s.toByteArray(Charsets.UTF_8)
-            u32(b.size); room(b.size); buf.put(b)
-        }
 
         fun tensor(t: Tensor) {
             u8(t.dtype.ordinal)
