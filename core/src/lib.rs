@@ -22,7 +22,8 @@
 //! ## Layout (dependencies point one way, down this list)
 //! - [`Model`] (`model.rs`): ties the layers together.
 //! - [`serving`]: usage statistics.
-//! - [`tasks`]: what outputs mean (classification).
+//! - [`tasks`]: what outputs mean: classification, detection (anchors, box decoding, NMS) and
+//!   embeddings.
 //! - [`vision`]: image bytes and frames → input tensors, and the geometry back.
 //! - `engine` (private): the only code that touches tract — loading, limits, graph passes,
 //!   planning, running, profiling.
@@ -57,9 +58,12 @@ pub use engine::{
 };
 pub use error::{panic_message, Error, Limit, Result};
 pub use kernels::int8::fast_gemm as int8_matmul_kernel;
-pub use manifest::Manifest;
+pub use manifest::{Manifest, Task};
 pub use model::Model;
 pub use options::{Limits, LoadOptions};
 pub use serving::Stats;
-pub use tasks::{ClassifyOptions, Prediction};
+pub use tasks::{
+    cosine_similarity, BoundingBox, ClassifyOptions, DetectOptions, Detection, Embedding, Point,
+    Prediction,
+};
 pub use tensor::{Tensor, TensorData};

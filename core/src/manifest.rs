@@ -31,10 +31,47 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub sha256: Option<String>,
+    /// What the model does: which task reads its outputs (default `classify`).
+    #[serde(default)]
+    pub task: Task,
     /// How to turn an image into the input tensor.
     pub input: InputSpec,
-    /// How to read the output tensor.
+    /// How to read a classifier's scores, and the class labels of every task.
+    #[serde(default)]
     pub output: OutputSpec,
+    /// How to read a detector's outputs (`task = "detect"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub detect: Option<DetectSpec>,
+    /// How to read an embedder's output (`task = "embed"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub embed: Option<EmbedSpec>,
+}
+
+/// The task a model serves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum Task {
+    /// Image → ranked classes ([`crate::Model::classify_encoded`]).
+    #[default]
+    Classify,
+    /// Image → boxes with classes and scores ([`crate::Model::detect_encoded`]).
+    Detect,
+    /// Image → feature vector ([`crate::Model::embed_encoded`]).
+    Embed,
+}
+
+impl Task {
+    /// The task's name as manifests and messages spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classify => "classify",
+            Task::Detect => "detect",
+            Task::Embed => "embed",
+        }
+    }
 }
 
 /// Input preprocessing.
@@ -115,6 +152,15 @@ pub enum Resize {
         /// Resampling filter.
         filter: Filter,
     },
+    /// Resize to fit inside the target keeping the aspect ratio, centred, the rest filled with
+    /// `pad_value` on both sides (YOLO and MediaPipe style): nothing is cropped or distorted.
+    Letterbox {
+        /// Resampling filter.
+        filter: Filter,
+        /// Value of padded tensor elements, after normalization.
+        #[serde(default)]
+        pad_value: f32,
+    },
 }
 
 /// Pixel normalization, per channel in the model's colour order; pixels `x` are in 0..=255.
@@ -173,13 +219,18 @@ impl Normalize {
     }
 }
 
-/// How to read the output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How to read a classifier's scores, and the labels of every task.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OutputSpec {
-    /// Whether the first output holds logits or probabilities.
+    /// Whether the scores output holds logits or probabilities (default logits).
+    #[serde(default)]
     pub kind: OutputKind,
+    /// Name of the output that holds a classifier's scores (default: the first output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub scores: Option<String>,
     /// Class labels in index order (inlined when packed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "uniffi", uniffi(default = []))]
@@ -191,15 +242,193 @@ pub struct OutputSpec {
     pub labels_file: Option<String>,
 }
 
-/// What the first output holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a classifier's scores output holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum OutputKind {
     /// Unnormalized scores: Ledge applies softmax.
+    #[default]
     Logits,
     /// Already probabilities: used as they are.
     Probabilities,
+}
+
+/// How a detector's outputs are read (`[detect]`): SSD-style heads — one row of box values and
+/// one row of class scores per anchor — decoded against anchors, then non-maximum suppression.
+/// The terms are MediaPipe's (`SsdAnchorsCalculator`, `TensorsToDetectionsCalculator`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DetectSpec {
+    /// Name of the output with the box values, `[1, anchors, 4 + 2·keypoints]`.
+    pub boxes: String,
+    /// Name of the output with the class scores, `[1, anchors, classes]`.
+    pub scores: String,
+    /// How a raw score becomes a probability (default sigmoid).
+    #[serde(default)]
+    pub score_function: ScoreFunction,
+    /// A class that is never reported (SSD's background, usually 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub background_class: Option<u32>,
+    /// Default minimum score of a detection, in [0, 1].
+    #[serde(default = "default_score_threshold")]
+    pub score_threshold: f32,
+    /// Default IoU above which NMS suppresses the lower-scoring box, in [0, 1].
+    #[serde(default = "default_iou_threshold")]
+    pub iou_threshold: f32,
+    /// Default maximum number of detections (≥ 1).
+    #[serde(default = "default_max_detections")]
+    pub max_results: u32,
+    /// Whether boxes of different classes suppress each other (default `per_class`: no).
+    #[serde(default)]
+    pub nms: Nms,
+    /// How the box values are coded against the anchors.
+    pub box_coding: BoxCoding,
+    /// The anchors the box values are relative to.
+    pub anchors: Anchors,
+}
+
+fn default_score_threshold() -> f32 {
+    0.5
+}
+fn default_iou_threshold() -> f32 {
+    0.5
+}
+fn default_max_detections() -> u32 {
+    25
+}
+fn default_true() -> bool {
+    true
+}
+fn default_half() -> f32 {
+    0.5
+}
+fn default_one() -> f32 {
+    1.0
+}
+
+/// How a raw class score becomes a probability.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum ScoreFunction {
+    /// `1 / (1 + e^−x)` per class (SSD, BlazeFace).
+    #[default]
+    Sigmoid,
+    /// Softmax over one anchor's classes.
+    Softmax,
+    /// Already probabilities.
+    Identity,
+}
+
+/// Which boxes non-maximum suppression compares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum Nms {
+    /// Every class above the threshold is a candidate; boxes suppress only their own class.
+    #[default]
+    PerClass,
+    /// Each anchor's best class is its candidate; any box suppresses any other.
+    ClassAgnostic,
+}
+
+/// The coding of a box row against its anchor (normalized input coordinates):
+/// `cx = tx/sx·anchor_w + anchor_cx`, `w = exp(tw/sw)·anchor_w` (or `tw/sw·anchor_w`), the same
+/// for y and h; keypoints are coded like the centre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct BoxCoding {
+    /// The order of the four box values.
+    pub order: BoxOrder,
+    /// The divisor of each of the four values, in `order` (TF's SSD: `[10, 10, 5, 5]`).
+    pub scales: Vec<f32>,
+    /// Whether width and height are log-coded (`exp`), as in SSD (default true).
+    #[serde(default = "default_true")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = true))]
+    pub exponential_size: bool,
+    /// `(x, y)` keypoint pairs after the four box values (BlazeFace: 6).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default = 0))]
+    pub keypoints: u32,
+}
+
+/// The order of a box row's four values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum BoxOrder {
+    /// `ty, tx, th, tw` (TensorFlow Object Detection API).
+    Yxhw,
+    /// `tx, ty, tw, th` (MediaPipe's `reverse_output_order`, BlazeFace).
+    Xywh,
+}
+
+/// The anchors (prior boxes) of a detector, in normalized input coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum Anchors {
+    /// Generated as MediaPipe's `SsdAnchorsCalculator` does (one layer per stride, feature map
+    /// `ceil(input / stride)`, anchors per cell from the scales and aspect ratios).
+    Ssd {
+        /// Scale of the first layer.
+        min_scale: f32,
+        /// Scale of the last layer.
+        max_scale: f32,
+        /// One stride per layer, in input pixels; consecutive equal strides share a grid.
+        strides: Vec<u32>,
+        /// Aspect ratios (width / height) of every layer's anchors.
+        aspect_ratios: Vec<f32>,
+        /// The first layer has three anchors only: (scale 0.1, ratio 1), (s, 2), (s, 0.5).
+        #[serde(default)]
+        reduce_boxes_in_lowest_layer: bool,
+        /// Ratio of the extra anchor of scale √(sₖ·sₖ₊₁) per cell; 0 for none (default 1).
+        #[serde(default = "default_one")]
+        interpolated_scale_aspect_ratio: f32,
+        /// Every anchor is 1 × 1 (the box values then code sizes directly, as in BlazeFace).
+        #[serde(default)]
+        fixed_anchor_size: bool,
+        /// Horizontal centre of an anchor within its cell (default 0.5).
+        #[serde(default = "default_half")]
+        anchor_offset_x: f32,
+        /// Vertical centre of an anchor within its cell (default 0.5).
+        #[serde(default = "default_half")]
+        anchor_offset_y: f32,
+    },
+    /// Given explicitly: `x_center, y_center, width, height` per anchor, flattened.
+    List {
+        /// Four values per anchor.
+        values: Vec<f32>,
+    },
+}
+
+/// How an embedder's output is read (`[embed]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct EmbedSpec {
+    /// Name of the output holding the feature vector (default: the first output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub output: Option<String>,
+    /// Whether the vector is scaled to unit length (default true), so that the dot product of
+    /// two embeddings is their cosine similarity.
+    #[serde(default = "default_true")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = true))]
+    pub l2_normalize: bool,
+}
+
+impl Default for EmbedSpec {
+    fn default() -> Self {
+        EmbedSpec {
+            output: None,
+            l2_normalize: true,
+        }
+    }
 }
 
 impl Manifest {
@@ -272,9 +501,84 @@ impl Manifest {
                 return bad("normalize.std must not be 0".into());
             }
         }
+        match (self.task, &self.detect) {
+            (Task::Detect, None) => {
+                return bad(
+                    "task = \"detect\" needs a [detect] section: which outputs hold \
+                     the boxes and scores, the box coding and the anchors"
+                        .into(),
+                )
+            }
+            (Task::Detect, Some(d)) => d.validate()?,
+            (task, Some(_)) => return bad(misplaced("detect", task)),
+            _ => {}
+        }
+        if self.embed.is_some() && self.task != Task::Embed {
+            return bad(misplaced("embed", self.task));
+        }
         if let Some(h) = &self.sha256 {
             if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
                 return bad(format!("sha256 must be 64 hex digits, got {h:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DetectSpec {
+    fn validate(&self) -> Result<()> {
+        let bad = |s: String| Err(Error::Manifest(format!("detect.{s}")));
+        for (name, v) in [
+            ("score_threshold", self.score_threshold),
+            ("iou_threshold", self.iou_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{name} must be in [0, 1], got {v}"));
+            }
+        }
+        if self.max_results == 0 {
+            return bad("max_results must be at least 1, got 0".into());
+        }
+        let scales = &self.box_coding.scales;
+        if scales.len() != 4 || scales.iter().any(|v| !v.is_finite() || *v == 0.0) {
+            return bad(format!(
+                "box_coding.scales needs 4 finite, non-zero values (one per box value, in \
+                 `order`), got {scales:?}"
+            ));
+        }
+        match &self.anchors {
+            Anchors::Ssd {
+                min_scale,
+                max_scale,
+                strides,
+                aspect_ratios,
+                ..
+            } => {
+                if strides.is_empty() || strides.contains(&0) {
+                    return bad(format!(
+                        "anchors.strides needs one stride > 0 per layer, got {strides:?}"
+                    ));
+                }
+                if aspect_ratios.is_empty() || aspect_ratios.iter().any(|a| a.is_nan() || *a <= 0.0)
+                {
+                    return bad(format!(
+                        "anchors.aspect_ratios needs ratios > 0, got {aspect_ratios:?}"
+                    ));
+                }
+                if !(*min_scale > 0.0 && *max_scale >= *min_scale) {
+                    return bad(format!(
+                        "anchors needs 0 < min_scale ≤ max_scale, got {min_scale} and {max_scale}"
+                    ));
+                }
+            }
+            Anchors::List { values } => {
+                if values.is_empty() || values.len() % 4 != 0 {
+                    return bad(format!(
+                        "anchors.values needs 4 values (x_center, y_center, width, height) per \
+                         anchor, got {}",
+                        values.len()
+                    ));
+                }
             }
         }
         Ok(())
@@ -288,6 +592,15 @@ pub fn parse_labels(text: &str) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// The message for a task section in a manifest of another task.
+fn misplaced(section: &str, task: Task) -> String {
+    format!(
+        "a [{section}] section is only read when task = \"{section}\", this manifest says \
+         task = \"{}\": set task = \"{section}\" or remove the section",
+        task.name()
+    )
 }
 
 fn strip_prefix(e: &Error) -> String {
@@ -411,6 +724,77 @@ labels = ["a", "b"]
             std: vec![1.0],
         };
         assert_eq!(n.affine(3).unwrap_err().kind(), "Manifest");
+    }
+
+    const SSD: &str = r#"
+[detect]
+boxes = "boxes"
+scores = "scores"
+background_class = 0
+[detect.box_coding]
+order = "yxhw"
+scales = [10.0, 10.0, 5.0, 5.0]
+[detect.anchors]
+kind = "ssd"
+min_scale = 0.2
+max_scale = 0.95
+strides = [16, 32]
+aspect_ratios = [1.0, 2.0]
+"#;
+
+    #[test]
+    fn detect_sections_parse_with_defaults_and_bad_ones_are_refused() {
+        let text = EFFNET
+            .replace("version = \"1.0.0\"", "version = \"1\"\ntask = \"detect\"")
+            .replace("[output]\nkind = \"logits\"\n", "[output]\n")
+            + SSD;
+        let m = Manifest::from_toml(&text).unwrap();
+        assert_eq!(m.task, Task::Detect);
+        assert_eq!(m.output.kind, OutputKind::Logits);
+        let d = m.detect.as_ref().unwrap();
+        assert_eq!(
+            (d.score_function, d.nms, d.max_results, d.iou_threshold),
+            (ScoreFunction::Sigmoid, Nms::PerClass, 25, 0.5)
+        );
+        assert!(d.box_coding.exponential_size && d.box_coding.keypoints == 0);
+        assert!(matches!(
+            d.anchors,
+            Anchors::Ssd {
+                interpolated_scale_aspect_ratio: 1.0,
+                anchor_offset_x: 0.5,
+                fixed_anchor_size: false,
+                ..
+            }
+        ));
+        assert_eq!(Manifest::from_toml(&m.to_toml()).unwrap(), m);
+        for (from, to, needle) in [
+            ("task = \"detect\"", "", "only read when task = \"detect\""),
+            ("task = \"detect\"", "task = \"find\"", "unknown variant"),
+            ("[1.0, 2.0]\n", "[]\n", "aspect_ratios"),
+            ("[16, 32]", "[16, 0]", "strides"),
+            ("5.0, 5.0]", "5.0]", "4 finite, non-zero"),
+            ("background_class = 0", "iou_threshold = 2", "iou_threshold"),
+            ("kind = \"ssd\"", "kind = \"grid\"", "unknown variant"),
+        ] {
+            let e = Manifest::from_toml(&text.replace(from, to)).unwrap_err();
+            assert!(
+                e.to_string().contains(needle),
+                "{e} should mention {needle}"
+            );
+        }
+        let no_section =
+            EFFNET.replace("version = \"1.0.0\"", "version = \"1\"\ntask = \"detect\"");
+        let e = Manifest::from_toml(&no_section).unwrap_err();
+        assert!(e.to_string().contains("needs a [detect] section"), "{e}");
+        let embed = EFFNET.replace("version = \"1.0.0\"", "version = \"1\"\ntask = \"embed\"");
+        let m = Manifest::from_toml(&(embed + "[embed]\noutput = \"pool\"\n")).unwrap();
+        assert_eq!(
+            m.embed.unwrap(),
+            EmbedSpec {
+                output: Some("pool".into()),
+                l2_normalize: true
+            }
+        );
     }
 
     #[test]

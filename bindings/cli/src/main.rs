@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use ledge::{ClassifyOptions, LoadOptions, Manifest, Model, Tensor};
+use ledge::{ClassifyOptions, DetectOptions, LoadOptions, Manifest, Model, Tensor};
 use ledge_cli::budget::{Budget, BudgetError};
 use ledge_cli::npy;
 use serde_json::json;
@@ -42,6 +42,49 @@ enum Command {
         #[command(flatten)]
         classify: ClassifyArgs,
         /// One JSON object per image instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Detect objects in images with a detector (its manifest says how to decode its outputs).
+    Detect {
+        /// The ONNX model.
+        model: PathBuf,
+        /// JPEG or PNG files.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        #[command(flatten)]
+        detect: DetectArgs,
+        /// One JSON object per image instead of a table (boxes: x, y, width, height in pixels).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Compute the embedding (feature vector) of images with an embedding model.
+    Embed {
+        /// The ONNX model.
+        model: PathBuf,
+        /// JPEG or PNG files.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// One JSON object per image with every value, instead of a summary.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Rank images by cosine similarity of their embeddings to a query image, most similar first.
+    Similar {
+        /// The ONNX embedding model.
+        model: PathBuf,
+        /// The query image.
+        query: PathBuf,
+        /// The images to rank.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// JSON instead of a table.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -170,6 +213,37 @@ impl ClassifyArgs {
 }
 
 #[derive(Args)]
+struct DetectArgs {
+    /// At most this many detections per image (default: the manifest's).
+    #[arg(long)]
+    max_results: Option<u32>,
+    /// Only detections scoring at least this (0–1; default: the manifest's).
+    #[arg(long)]
+    score_threshold: Option<f32>,
+    /// Non-maximum suppression IoU threshold (0–1; default: the manifest's).
+    #[arg(long)]
+    iou_threshold: Option<f32>,
+    /// Only these classes (label or index; repeatable).
+    #[arg(long = "allow", value_name = "LABEL")]
+    allowlist: Vec<String>,
+    /// Never these classes (label or index; repeatable).
+    #[arg(long = "deny", value_name = "LABEL")]
+    denylist: Vec<String>,
+}
+
+impl DetectArgs {
+    fn options(&self) -> DetectOptions {
+        DetectOptions {
+            max_results: self.max_results,
+            score_threshold: self.score_threshold,
+            iou_threshold: self.iou_threshold,
+            allowlist: self.allowlist.clone(),
+            denylist: self.denylist.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
 struct LoadArgs {
     /// Use this manifest instead of the sidecar or embedded one.
     #[arg(long)]
@@ -285,6 +359,102 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                             p.index
                         );
                     }
+                }
+            }
+        }
+        Command::Detect {
+            model,
+            images,
+            detect,
+            json,
+            load,
+        } => {
+            let model = load.load(&model)?;
+            let options = detect.options();
+            for image in images {
+                let started = Instant::now();
+                let found = model.detect_path(&image, &options)?;
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                if json {
+                    println!(
+                        "{}",
+                        json!({"image": image, "detections": found, "latency_ms": ms})
+                    );
+                } else {
+                    println!("{}  ({ms:.1} ms, {} found)", image.display(), found.len());
+                    for d in &found {
+                        let b = d.bounding_box;
+                        println!(
+                            "  {:>6.2}%  {} [{}]  x {:.0} y {:.0} w {:.0} h {:.0}{}",
+                            d.score * 100.0,
+                            d.label.as_deref().unwrap_or(""),
+                            d.index,
+                            b.x,
+                            b.y,
+                            b.width,
+                            b.height,
+                            if d.keypoints.is_empty() {
+                                String::new()
+                            } else {
+                                format!("  ({} keypoints)", d.keypoints.len())
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        Command::Embed {
+            model,
+            images,
+            json,
+            load,
+        } => {
+            let model = load.load(&model)?;
+            for image in images {
+                let started = Instant::now();
+                let e = model.embed_path(&image)?;
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                if json {
+                    println!(
+                        "{}",
+                        json!({"image": image, "embedding": e.values, "latency_ms": ms})
+                    );
+                } else {
+                    let head: Vec<String> =
+                        e.values.iter().take(4).map(|v| format!("{v:.4}")).collect();
+                    println!(
+                        "{}  ({ms:.1} ms)  {} values  [{}, ...]",
+                        image.display(),
+                        e.values.len(),
+                        head.join(", ")
+                    );
+                }
+            }
+        }
+        Command::Similar {
+            model,
+            query,
+            images,
+            json,
+            load,
+        } => {
+            let model = load.load(&model)?;
+            let q = model.embed_path(&query)?;
+            let mut ranked = images
+                .iter()
+                .map(|image| Ok((image, q.cosine_similarity(&model.embed_path(image)?)?)))
+                .collect::<ledge::Result<Vec<_>>>()?;
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+            if json {
+                let rows: Vec<_> = ranked
+                    .iter()
+                    .map(|(image, c)| json!({"image": image, "cosine": c}))
+                    .collect();
+                println!("{}", json!({"query": query, "similar": rows}));
+            } else {
+                println!("most similar to {}:", query.display());
+                for (rank, (image, c)) in ranked.iter().enumerate() {
+                    println!("  {:>2}. {c:>7.4}  {}", rank + 1, image.display());
                 }
             }
         }

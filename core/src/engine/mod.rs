@@ -26,7 +26,7 @@ use crate::clock::Instant;
 use crate::dtype::DType;
 use crate::error::{panic_message, Error, Limit, Result};
 use crate::kernels::int8::Isa;
-use crate::manifest::{Manifest, OutputKind};
+use crate::manifest::{Manifest, OutputKind, Task};
 use crate::options::{Limits, LoadOptions};
 use crate::tensor::{Tensor, TensorData};
 
@@ -173,8 +173,10 @@ fn load_unguarded(
             return Err(Error::Integrity { expected, actual });
         }
     }
-    if let (Some(m), Some(("Softmax", output))) = (&manifest, onnx::scores_producer(&proto)) {
-        if m.output.kind == OutputKind::Logits {
+    let classifier = manifest.as_ref().filter(|m| m.task == Task::Classify);
+    if let Some(m) = classifier {
+        let producer = onnx::scores_producer(&proto, m.output.scores.as_deref());
+        if let (Some(("Softmax", output)), OutputKind::Logits) = (producer, m.output.kind) {
             return Err(Error::Manifest(format!(
                 "the manifest declares output.kind = \"logits\" but output '{output}' comes from a \
                  Softmax in the graph: its scores are probabilities already (a second softmax \

@@ -425,7 +425,10 @@ pub(crate) fn dequantized_by<'a>(
 /// operators that only move, reshape or requantize values (`Identity`, `Reshape`, `Flatten`,
 /// `Squeeze`, `Unsqueeze`, `Cast`, `QuantizeLinear`, `DequantizeLinear`): whether the scores are
 /// a Softmax's, for the manifest's `output.kind`.
-pub(crate) fn scores_producer(proto: &ModelProto) -> Option<(&str, &str)> {
+pub(crate) fn scores_producer<'a>(
+    proto: &'a ModelProto,
+    output: Option<&'a str>,
+) -> Option<(&'a str, &'a str)> {
     const PASS_THROUGH: [&str; 8] = [
         "Identity",
         "Reshape",
@@ -437,7 +440,10 @@ pub(crate) fn scores_producer(proto: &ModelProto) -> Option<(&str, &str)> {
         "DequantizeLinear",
     ];
     let graph = proto.graph.as_ref()?;
-    let output = graph.output.first()?.name.as_str();
+    let output = match output {
+        Some(name) => name,
+        None => graph.output.first()?.name.as_str(),
+    };
     let producer = producers(graph);
     let mut name = output;
     // Bounded: a graph is acyclic, but a hostile file need not be.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::manifest::OutputKind;
+use crate::tasks::LabelFilter;
 
 /// How many classes a classification returns when the caller does not say.
 pub const DEFAULT_MAX_RESULTS: u32 = 5;
@@ -68,11 +69,11 @@ impl ClassifyOptions {
     }
 
     fn admits(&self, index: usize, label: Option<&str>) -> bool {
-        let named = |list: &[String]| {
-            list.iter()
-                .any(|l| Some(l.as_str()) == label || l.parse::<usize>() == Ok(index))
-        };
-        (self.allowlist.is_empty() || named(&self.allowlist)) && !named(&self.denylist)
+        LabelFilter {
+            allowlist: &self.allowlist,
+            denylist: &self.denylist,
+        }
+        .admits(index, label)
     }
 }
 

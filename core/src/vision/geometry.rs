@@ -35,47 +35,61 @@ impl Transform {
 }
 
 /// Where the image goes in a `th × tw` input: the crop box in image pixels
-/// `(left, top, width, height)`, the width it is resized to (≤ `tw`; the rest is padding), and
-/// the filter.
+/// `(left, top, width, height)`, the size it is resized to and where that lands in the input
+/// (the rest is padding), and the filter.
 pub(crate) struct Placement {
     pub crop: (f64, f64, f64, f64),
-    pub resized_width: usize,
+    /// `(x, y)` of the resized image's top-left corner in the input.
+    pub origin: (usize, usize),
+    /// `(width, height)` of the resized image, each ≤ the input's.
+    pub resized: (usize, usize),
     pub filter: Filter,
 }
 
 impl Placement {
     /// The placement `resize` asks for, for an image of `w × h` pixels.
     pub(crate) fn new(resize: &Resize, w: f64, h: f64, th: usize, tw: usize) -> Placement {
-        let (crop, resized_width, filter) = match *resize {
+        let whole = (0.0, 0.0, w, h);
+        let (crop, origin, resized, filter) = match *resize {
             Resize::CenterCrop {
                 crop_fraction,
                 filter,
             } => {
                 let cw = crop_fraction * w.min(h * tw as f64 / th as f64);
                 let ch = cw * th as f64 / tw as f64;
-                (((w - cw) / 2.0, (h - ch) / 2.0, cw, ch), tw, filter)
+                let crop = ((w - cw) / 2.0, (h - ch) / 2.0, cw, ch);
+                (crop, (0, 0), (tw, th), filter)
             }
             Resize::KeepAspectPad { filter, .. } => {
                 let rw = ((th as f64 * w / h).ceil() as usize).clamp(1, tw);
-                ((0.0, 0.0, w, h), rw, filter)
+                (whole, (0, 0), (rw, th), filter)
             }
-            Resize::Stretch { filter } => ((0.0, 0.0, w, h), tw, filter),
+            Resize::Stretch { filter } => (whole, (0, 0), (tw, th), filter),
+            Resize::Letterbox { filter, .. } => {
+                let s = (tw as f64 / w).min(th as f64 / h);
+                let rw = ((w * s).round() as usize).clamp(1, tw);
+                let rh = ((h * s).round() as usize).clamp(1, th);
+                (whole, ((tw - rw) / 2, (th - rh) / 2), (rw, rh), filter)
+            }
         };
         Placement {
             crop,
-            resized_width,
+            origin,
+            resized,
             filter,
         }
     }
 
     /// The way back from input pixels to image pixels.
-    pub(crate) fn transform(&self, th: usize) -> Transform {
+    pub(crate) fn transform(&self) -> Transform {
         let (left, top, cw, ch) = self.crop;
+        let scale_x = cw / self.resized.0 as f64;
+        let scale_y = ch / self.resized.1 as f64;
         Transform {
-            scale_x: cw / self.resized_width as f64,
-            scale_y: ch / th as f64,
-            offset_x: left,
-            offset_y: top,
+            scale_x,
+            scale_y,
+            offset_x: left - self.origin.0 as f64 * scale_x,
+            offset_y: top - self.origin.1 as f64 * scale_y,
         }
     }
 }

@@ -47,10 +47,11 @@ pub fn to_tensor(img: &RgbImage, spec: &InputSpec, shape: &[usize]) -> Result<(T
         th,
         tw,
     );
-    let rw = placement.resized_width;
-    let resized = resize(img, placement.crop, rw as u32, th as u32, placement.filter)?;
+    let (rw, rh) = placement.resized;
+    let (x0, y0) = placement.origin;
+    let resized = resize(img, placement.crop, rw as u32, rh as u32, placement.filter)?;
     let pad = match spec.resize {
-        Resize::KeepAspectPad { pad_value, .. } => pad_value,
+        Resize::KeepAspectPad { pad_value, .. } | Resize::Letterbox { pad_value, .. } => pad_value,
         _ => 0.0,
     };
     let affine = spec.normalize.affine(3)?;
@@ -59,20 +60,21 @@ pub fn to_tensor(img: &RgbImage, spec: &InputSpec, shape: &[usize]) -> Result<(T
         ColorOrder::BGR => 2 - c,
     };
     let mut data = vec![pad; th * tw * 3];
-    for y in 0..th {
+    for y in 0..rh {
         for x in 0..rw {
             let px = &resized[(y * rw + x) * 3..][..3];
+            let (ty, tx) = (y0 + y, x0 + x);
             for (c, (scale, offset)) in affine.iter().enumerate() {
                 let v = f32::from(px[channel_of(c)]) * scale + offset;
                 let at = match spec.layout {
-                    Layout::NCHW => (c * th + y) * tw + x,
-                    Layout::NHWC => (y * tw + x) * 3 + c,
+                    Layout::NCHW => (c * th + ty) * tw + tx,
+                    Layout::NHWC => (ty * tw + tx) * 3 + c,
                 };
                 data[at] = v;
             }
         }
     }
-    Ok((Tensor::f32(shape.to_vec(), data)?, placement.transform(th)))
+    Ok((Tensor::f32(shape.to_vec(), data)?, placement.transform()))
 }
 
 #[cfg(test)]
@@ -141,6 +143,25 @@ mod tests {
                 && (y1 - 95.0).abs() < 1e-9
         );
         assert!(t.as_f32().unwrap().iter().all(|v| *v == 255.0));
+    }
+
+    #[test]
+    fn letterbox_centres_the_image_and_maps_back() {
+        // 200×100 white into 64×64: resized to 64×32, placed at y = 16, padded above and below.
+        let img = RgbImage::from_pixel(200, 100, image::Rgb([255; 3]));
+        let resize = Resize::Letterbox {
+            filter: Filter::Bilinear,
+            pad_value: -1.0,
+        };
+        let (t, tf) = to_tensor(&img, &spec(resize, ColorOrder::RGB), &[1, 3, 64, 64]).unwrap();
+        let v = t.as_f32().unwrap();
+        let at = |y: usize, x: usize| v[y * 64 + x];
+        assert_eq!(
+            (at(15, 10), at(16, 10), at(47, 63), at(48, 0)),
+            (-1.0, 255.0, 255.0, -1.0)
+        );
+        assert_eq!(tf.to_image(0.0, 16.0), (0.0, 0.0));
+        assert_eq!(tf.to_image(64.0, 48.0), (200.0, 100.0));
     }
 
     #[test]
