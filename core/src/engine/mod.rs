@@ -134,7 +134,11 @@ fn load_unguarded(
     limits.check(Limit::MaxModelBytes, bytes.len() as u64)?;
     let proto = onnx::decode(bytes)?;
     let embedded = onnx::embedded_manifest(&proto)?;
-    let (sha256, packed_base) = onnx::sha256_and_packed_base(bytes, embedded.as_ref());
+    let (sha256, packed_base) = onnx::sha256_and_packed_base(
+        bytes,
+        onnx::embedded_manifest_text(&proto),
+        embedded.as_ref().and_then(|m| m.sha256.as_deref()),
+    );
     let (manifest, source) = match (options.given_manifest()?, sidecar, embedded) {
         (Some(m), _, _) => (Some(m), Some(ManifestSource::Options)),
         (None, Some(m), _) => (Some(m), Some(ManifestSource::Sidecar)),

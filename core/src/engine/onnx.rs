@@ -51,47 +51,51 @@ pub(crate) fn embedded_manifest(proto: &ModelProto) -> Result<Option<Manifest>> 
         .transpose()
 }
 
-/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest.
-fn manifest_field(manifest: &Manifest) -> Vec<u8> {
+/// The embedded manifest's TOML text as stored, if any.
+pub(crate) fn embedded_manifest_text(proto: &ModelProto) -> Option<&str> {
+    proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == METADATA_KEY)
+        .map(|p| p.value.as_str())
+}
+
+/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest's TOML text.
+/// Rebuilt from the text as stored (not from the parsed manifest), so a model packed by an
+/// older Ledge, whose TOML lacks fields added since, still verifies.
+fn manifest_field(toml: &str) -> Vec<u8> {
     ModelProto {
         metadata_props: vec![StringStringEntryProto {
             key: METADATA_KEY.into(),
-            value: manifest.to_toml(),
+            value: toml.into(),
         }],
         ..Default::default()
     }
     .encode_to_vec()
 }
 
-/// The sha256 an embedded manifest must record: the digest of the model bytes without the
-/// manifest field `ledge pack` appended, i.e. of the model as it was before packing.
-///
-/// Fails with [`Error::Integrity`] when the manifest field is not where `pack` put it, which
-/// means the file was re-serialized or edited after packing.
-pub(crate) fn packed_base_sha256(bytes: &[u8], embedded: &Manifest) -> Result<String> {
-    match bytes.strip_suffix(manifest_field(embedded).as_slice()) {
-        Some(base) => Ok(sha256_hex(base)),
-        None => Err(Error::Integrity {
-            expected: embedded.sha256.clone().unwrap_or_default(),
-            actual: "unknown: the model was re-serialized after `ledge pack`; pack it again".into(),
-        }),
-    }
-}
-
-/// `(sha256 of bytes, sha256 of the packed base)` in one pass over the bytes (the second is
-/// [`packed_base_sha256`], computed when a manifest is embedded).
+/// `(sha256 of bytes, sha256 of the packed base)` in one pass over the bytes. The second,
+/// computed when a manifest is embedded (`embedded_toml`), is the digest of the model bytes
+/// without the field `ledge pack` appended, i.e. of the model as it was before packing; it is
+/// [`Error::Integrity`] when the field is not where `pack` put it, which means the file was
+/// re-serialized or edited after packing (`expected` is the manifest's recorded sha256).
 pub(crate) fn sha256_and_packed_base(
     bytes: &[u8],
-    embedded: Option<&Manifest>,
+    embedded_toml: Option<&str>,
+    expected: Option<&str>,
 ) -> (String, Option<Result<String>>) {
-    let Some(m) = embedded else {
+    let Some(toml) = embedded_toml else {
         return (sha256_hex(bytes), None);
     };
     let base_len = bytes
-        .strip_suffix(manifest_field(m).as_slice())
+        .strip_suffix(manifest_field(toml).as_slice())
         .map(<[u8]>::len);
     let Some(base_len) = base_len else {
-        return (sha256_hex(bytes), Some(packed_base_sha256(bytes, m)));
+        let moved = Error::Integrity {
+            expected: expected.unwrap_or_default().to_string(),
+            actual: "unknown: the model was re-serialized after `ledge pack`; pack it again".into(),
+        };
+        return (sha256_hex(bytes), Some(Err(moved)));
     };
     let mut hasher = Sha256::new();
     hasher.update(&bytes[..base_len]);
@@ -109,9 +113,9 @@ pub(crate) fn sha256_and_packed_base(
 /// manifest.
 pub fn pack(model: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
     let proto = decode(model)?;
-    let base: Vec<u8> = match embedded_manifest(&proto)? {
+    let base: Vec<u8> = match embedded_manifest_text(&proto) {
         None => model.to_vec(),
-        Some(old) => match model.strip_suffix(manifest_field(&old).as_slice()) {
+        Some(old) => match model.strip_suffix(manifest_field(old).as_slice()) {
             Some(base) => base.to_vec(),
             None => {
                 let mut proto = proto;
@@ -125,7 +129,7 @@ pub fn pack(model: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
     manifest.sha256 = Some(sha256_hex(&base));
     manifest.validate()?;
     let mut out = base;
-    out.extend_from_slice(&manifest_field(&manifest));
+    out.extend_from_slice(&manifest_field(&manifest.to_toml()));
     Ok(out)
 }
 
