@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Tests the npm package @ledge/web (web/) as built by scripts/build-wasm.sh (run first; it is
 # incremental): the TypeScript declarations through tsc --strict; Node's built-in test runner over
-# the built package (every shared vector, the bad-input catalogue, bridge and lifecycle tests, the
-# README quick start); then the demo page in Debian's headless Chromium driven by playwright-core
-# (screenshots under web/test-results/).
+# the built package (every shared vector: cases.json, detect.json, embed.json; the bad-input
+# catalogue, bridge and lifecycle tests, the README quick starts); then the demo page in Debian's
+# headless Chromium driven by playwright-core (classify, detection boxes over a photo and a fake
+# camera feed, similar images; screenshots under web/test-results/).
 # Installs what it needs: Chromium from Debian (never a downloaded browser), `npm ci` in web/.
 # Extra arguments go to both `node --test` runs (e.g. --test-name-pattern=panic).
 #
 # Environment:
-#   CHROMIUM   the browser binary (default /usr/bin/chromium)
+#   CHROMIUM            the browser binary (default /usr/bin/chromium)
+#   LEDGE_DEMO_MODELS   the demo-models folder the Node tests read (default demo-models/)
+#   LEDGE_WEB_ROOT      the folder served as the repository root to the browser test (holding web/
+#                       and demo-models/; default the repository)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

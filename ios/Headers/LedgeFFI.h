@@ -283,6 +283,36 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_rgba(uint64_t ptr, RustB
 RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_tensor(uint64_t ptr, RustBuffer tensor, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_ENCODED
+RustBuffer uniffi_ledge_uniffi_fn_method_model_detect_encoded(uint64_t ptr, RustBuffer bytes, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_PATH
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_PATH
+RustBuffer uniffi_ledge_uniffi_fn_method_model_detect_path(uint64_t ptr, RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_RGBA
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_RGBA
+RustBuffer uniffi_ledge_uniffi_fn_method_model_detect_rgba(uint64_t ptr, RustBuffer rgba, uint32_t width, uint32_t height, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_ENCODED
+RustBuffer uniffi_ledge_uniffi_fn_method_model_embed_encoded(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_PATH
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_PATH
+RustBuffer uniffi_ledge_uniffi_fn_method_model_embed_path(uint64_t ptr, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_RGBA
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_RGBA
+RustBuffer uniffi_ledge_uniffi_fn_method_model_embed_rgba(uint64_t ptr, RustBuffer rgba, uint32_t width, uint32_t height, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_INFO
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_INFO
 RustBuffer uniffi_ledge_uniffi_fn_method_model_info(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -301,6 +331,11 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_run(uint64_t ptr, RustBuffer inpu
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_STATS
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_STATS
 RustBuffer uniffi_ledge_uniffi_fn_method_model_stats(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_COSINE_SIMILARITY
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_COSINE_SIMILARITY
+float uniffi_ledge_uniffi_fn_func_cosine_similarity(RustBuffer a, RustBuffer b, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_DEFAULT_LOAD_OPTIONS
@@ -590,6 +625,12 @@ void ffi_ledge_uniffi_rust_future_free_void(uint64_t handle
 void ffi_ledge_uniffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_COSINE_SIMILARITY
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_COSINE_SIMILARITY
+uint16_t uniffi_ledge_uniffi_checksum_func_cosine_similarity(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_DEFAULT_LOAD_OPTIONS
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_DEFAULT_LOAD_OPTIONS
 uint16_t uniffi_ledge_uniffi_checksum_func_default_load_options(void
@@ -641,6 +682,42 @@ uint16_t uniffi_ledge_uniffi_checksum_method_model_classify_rgba(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_TENSOR
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_TENSOR
 uint16_t uniffi_ledge_uniffi_checksum_method_model_classify_tensor(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_ENCODED
+uint16_t uniffi_ledge_uniffi_checksum_method_model_detect_encoded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_PATH
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_PATH
+uint16_t uniffi_ledge_uniffi_checksum_method_model_detect_path(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_RGBA
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_RGBA
+uint16_t uniffi_ledge_uniffi_checksum_method_model_detect_rgba(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_ENCODED
+uint16_t uniffi_ledge_uniffi_checksum_method_model_embed_encoded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_PATH
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_PATH
+uint16_t uniffi_ledge_uniffi_checksum_method_model_embed_path(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_RGBA
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_RGBA
+uint16_t uniffi_ledge_uniffi_checksum_method_model_embed_rgba(void
     
 );
 #endif

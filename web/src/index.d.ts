@@ -69,6 +69,10 @@ export class LedgeError extends Error {
   readonly max?: number;
   /** Io: the file or URL involved. */
   readonly path?: string;
+  /** TaskMismatch: the task asked for (`classify`, `detect`, `embed`). */
+  readonly task?: string;
+  /** TaskMismatch: what about the model or the call does not fit, and what to do instead. */
+  readonly reason?: string;
 }
 
 /** Options of `Model.fromBytes` / `Model.load`; every field is optional. */
@@ -123,6 +127,75 @@ export interface Prediction {
   /** Probability in [0, 1]. */
   score: number;
 }
+
+/** What a detection returns (the core's `DetectOptions`); each unset field takes the value of
+ * the manifest's `[detect]` section. */
+export interface DetectOptions {
+  /** At most this many detections, best first (≥ 1). */
+  maxResults?: number;
+  /** Only detections scoring at least this, in [0, 1]. */
+  scoreThreshold?: number;
+  /** Non-maximum suppression drops a box whose IoU with a better one (of the same class, or of
+   * any class when the manifest says `nms = "class_agnostic"`) exceeds this, in [0, 1]. */
+  iouThreshold?: number;
+  /** When not empty, only these classes (labels, or indices as text). */
+  allowlist?: string[];
+  /** Never these classes (labels, or indices as text). */
+  denylist?: string[];
+}
+
+/** A box in image pixels: left, top, width and height. */
+export interface BoundingBox {
+  /** Left edge, pixels from the image's left. */
+  x: number;
+  /** Top edge, pixels from the image's top. */
+  y: number;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+}
+
+/** A point in image pixels. */
+export interface Point {
+  /** Pixels from the image's left. */
+  x: number;
+  /** Pixels from the image's top. */
+  y: number;
+}
+
+/** One detected object. */
+export interface Detection {
+  /** Class index in the model's scores output. */
+  index: number;
+  /** Class label from the manifest, or null. */
+  label: string | null;
+  /** Score in [0, 1]. */
+  score: number;
+  /** Where, in pixels of the image given (after EXIF orientation), clipped to it. */
+  boundingBox: BoundingBox;
+  /** Keypoints (e.g. a face's eyes, nose, mouth, ears) in image pixels, not clipped; empty for
+   * models without them. */
+  keypoints: Point[];
+}
+
+/** What `Embedding` and `cosineSimilarity` accept as an embedding. */
+export type EmbeddingLike = Embedding | Float32Array | ArrayLike<number>;
+
+/** An image's feature vector (`Model.embed`). Store `Array.from(values)`, rebuild with
+ * `new Embedding(values)`. */
+export class Embedding {
+  constructor(values: Float32Array | ArrayLike<number>);
+  /** The values; of unit length when the manifest says `l2_normalize` (the default). */
+  readonly values: Float32Array;
+  /** Cosine similarity with `other`, in [−1, 1]: 1 for the same direction, about 0 for
+   * unrelated images. LedgeError "InvalidArgument" when the lengths differ or one is all zeros. */
+  cosineSimilarity(other: EmbeddingLike): number;
+}
+
+/** `a·b / (|a|·|b|)` of two embeddings of the same model, in [−1, 1] (computed in the core, in
+ * f64). LedgeError "InvalidArgument" when the lengths differ or one is all zeros. */
+export function cosineSimilarity(a: EmbeddingLike, b: EmbeddingLike): number;
 
 export type DType = 'f32' | 'i8' | 'u8' | 'i32' | 'i64';
 export type TensorData = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
@@ -191,6 +264,16 @@ export class Model {
   classify(encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: number | ClassifyOptions): Prediction[];
   /** Classifies an RGBA frame (canvas `ImageData`, video frame). */
   classifyImageData(image: RgbaImage, options?: number | ClassifyOptions): Prediction[];
+  /** Detects objects in encoded image bytes (JPEG, PNG), best first, boxes in image pixels; for a
+   * model whose manifest says `task = "detect"` (else LedgeError "TaskMismatch"). */
+  detect(encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: DetectOptions): Detection[];
+  /** Detects objects in an RGBA frame (canvas `ImageData`, video frame); boxes in its pixels. */
+  detectImageData(image: RgbaImage, options?: DetectOptions): Detection[];
+  /** The embedding of encoded image bytes (JPEG, PNG); for a model whose manifest says
+   * `task = "embed"` (else LedgeError "TaskMismatch"). */
+  embed(encoded: Uint8Array | ArrayBuffer | ArrayBufferView): Embedding;
+  /** The embedding of an RGBA frame (canvas `ImageData`, video frame). */
+  embedImageData(image: RgbaImage): Embedding;
   /** Classifies an already preprocessed input tensor. */
   classifyTensor(tensor: Tensor, options?: number | ClassifyOptions): Prediction[];
   /** Runs the model on raw tensors, one per input in order. */

@@ -94,6 +94,68 @@ function describe(v) {
   return typeof v;
 }
 
+/** An RGBA frame's bytes and size, checked: an `ImageData` or `{data, width, height}`. */
+function frameOf(image) {
+  if (image === null || typeof image !== 'object') {
+    throw new LedgeError('InvalidArgument', `expected an ImageData or {data, width, height}, got ${describe(image)}`);
+  }
+  const { width, height } = image;
+  for (const [name, v] of [['width', width], ['height', height]]) {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new LedgeError('InvalidArgument', `image.${name} must be a whole number, got ${v}`);
+    }
+  }
+  return { rgba: bytesOf(image.data, 'image.data'), width, height };
+}
+
+/** The values of an embedding-like argument as a Float32Array. */
+function valuesOf(v, what) {
+  if (v instanceof Embedding) return v.values;
+  if (v instanceof Float32Array) return v;
+  const numeric = Array.isArray(v)
+    ? v.every((x) => typeof x === 'number')
+    : ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
+  if (!numeric) {
+    throw new LedgeError(
+      'InvalidArgument',
+      `${what} must be an Embedding, a Float32Array or an array of numbers, got ${
+        Array.isArray(v) ? `an array holding a ${describe(v.find((x) => typeof x !== 'number'))}` : describe(v)
+      }`,
+    );
+  }
+  return Float32Array.from(v);
+}
+
+/**
+ * An image's feature vector (`Model.embed`). Compare two with `cosineSimilarity`: 1 for the same
+ * direction, about 0 for unrelated images. Store `values` (e.g. `Array.from(e.values)`) and
+ * rebuild with `new Embedding(values)`.
+ */
+export class Embedding {
+  /** @param {Float32Array | ArrayLike<number>} values */
+  constructor(values) {
+    /** The values (unit length when the model's manifest says `l2_normalize`, the default). */
+    Object.defineProperty(this, 'values', { value: valuesOf(values, 'the embedding values'), enumerable: true });
+  }
+
+  /** Cosine similarity with `other` (an `Embedding` or its values), in [−1, 1]. */
+  cosineSimilarity(other) {
+    return cosineSimilarity(this, other);
+  }
+}
+
+/**
+ * `a·b / (|a|·|b|)`, in [−1, 1], of two embeddings (`Embedding`s, `Float32Array`s or arrays of
+ * numbers) of the same model. A `LedgeError` of kind `"InvalidArgument"` when their lengths
+ * differ or one is all zeros.
+ */
+export function cosineSimilarity(a, b) {
+  assertReady();
+  const x = valuesOf(a, 'a');
+  const y = valuesOf(b, 'b');
+  return guard(() => wasm.cosineSimilarity(x, y));
+}
+
 /** A loaded and optimized model. Call `free()` when done: wasm memory is not garbage-collected. */
 export class Model {
   #raw;
@@ -167,17 +229,45 @@ export class Model {
   /** Classifies an RGBA frame: an `ImageData` (canvas, video) or `{data, width, height}`. */
   classifyImageData(image, options = undefined) {
     const model = this.#model();
-    if (image === null || typeof image !== 'object') {
-      throw new LedgeError('InvalidArgument', `expected an ImageData or {data, width, height}, got ${describe(image)}`);
-    }
-    const { width, height } = image;
-    for (const [name, v] of [['width', width], ['height', height]]) {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-        throw new LedgeError('InvalidArgument', `image.${name} must be a whole number, got ${v}`);
-      }
-    }
-    const rgba = bytesOf(image.data, 'image.data');
+    const { rgba, width, height } = frameOf(image);
     return guard(() => model.classifyRgba(rgba, width, height, options));
+  }
+
+  /**
+   * Detects objects in an encoded image (JPEG, PNG bytes), best first:
+   * `[{index, label, score, boundingBox: {x, y, width, height}, keypoints: [{x, y}]}]`, boxes
+   * and keypoints in pixels of the image. For a model whose manifest says `task = "detect"`.
+   * `options` (each unset field takes the manifest's value): `{maxResults, scoreThreshold,
+   * iouThreshold, allowlist, denylist}`.
+   */
+  detect(encoded, options = undefined) {
+    const model = this.#model();
+    const bytes = bytesOf(encoded, 'the image');
+    return guard(() => model.detect(bytes, options));
+  }
+
+  /** Detects objects in an RGBA frame (`ImageData` or `{data, width, height}`); boxes in its pixels. */
+  detectImageData(image, options = undefined) {
+    const model = this.#model();
+    const { rgba, width, height } = frameOf(image);
+    return guard(() => model.detectRgba(rgba, width, height, options));
+  }
+
+  /**
+   * The embedding of an encoded image (JPEG, PNG bytes), for a model whose manifest says
+   * `task = "embed"`: an `Embedding` (unit length unless the manifest turns `l2_normalize` off).
+   */
+  embed(encoded) {
+    const model = this.#model();
+    const bytes = bytesOf(encoded, 'the image');
+    return new Embedding(guard(() => model.embed(bytes)));
+  }
+
+  /** The embedding of an RGBA frame (`ImageData` or `{data, width, height}`). */
+  embedImageData(image) {
+    const model = this.#model();
+    const { rgba, width, height } = frameOf(image);
+    return new Embedding(guard(() => model.embedRgba(rgba, width, height)));
   }
 
   /** Classifies an already preprocessed input tensor `{data, shape}`. */

@@ -20,6 +20,64 @@ export function cases() {
   return data.cases;
 }
 
+/** `vectors/detect.json` or `vectors/embed.json` (format 1), the whole file. */
+export function taskVectors(file) {
+  const data = JSON.parse(readFileSync(`${DEMO}/vectors/${file}`, 'utf8'));
+  assert.equal(data.format, 1, `${file}: format`);
+  assert.ok(Array.isArray(data.cases), `${file}: no cases array`);
+  return data;
+}
+
+/** Intersection over union of two `[x, y, width, height]` boxes (0 when both are empty). */
+export function iou([ax, ay, aw, ah], [bx, by, bw, bh]) {
+  const w = Math.max(0, Math.min(ax + aw, bx + bw) - Math.max(ax, bx));
+  const h = Math.max(0, Math.min(ay + ah, by + bh) - Math.max(ay, by));
+  const inter = w * h;
+  const union = aw * ah + bw * bh - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+export const boxOf = (d) => [d.boundingBox.x, d.boundingBox.y, d.boundingBox.width, d.boundingBox.height];
+
+/**
+ * The detection rule every language applies (as core/tests/common/mod.rs): the same number of
+ * detections; each expected one, in order, matched to the untaken actual detection of the same
+ * class with the best IoU, which must be ≥ `min_iou`, with |Δscore| ≤ `score_tolerance`, the same
+ * label and as many keypoints. Returns the problems (empty when the case passes) and, per matched
+ * detection, the IoU and |Δscore|.
+ */
+export function detectionMismatches(c, actual) {
+  const problems = [];
+  const ious = [];
+  const scoreDiffs = [];
+  if (actual.length !== c.expected.length) problems.push(`${actual.length} detections, expected ${c.expected.length}`);
+  const taken = new Array(actual.length).fill(false);
+  for (const e of c.expected) {
+    let best = -1;
+    let bestIou = -1;
+    actual.forEach((a, i) => {
+      if (taken[i] || a.index !== e.index) return;
+      const v = iou(boxOf(a), e.box);
+      if (v > bestIou) [best, bestIou] = [i, v];
+    });
+    if (best < 0 || bestIou < c.min_iou) {
+      problems.push(`class ${e.index} box [${e.box}]: best IoU ${best < 0 ? 'none' : bestIou.toFixed(3)} < ${c.min_iou}`);
+      continue;
+    }
+    taken[best] = true;
+    ious.push(bestIou);
+    const a = actual[best];
+    scoreDiffs.push(Math.abs(a.score - e.score));
+    if (Math.abs(a.score - e.score) > c.score_tolerance) {
+      problems.push(`class ${e.index} score ${a.score} vs ${e.score} (tolerance ${c.score_tolerance})`);
+    }
+    if (a.label !== (e.label ?? null) || a.keypoints.length !== (e.keypoints ?? []).length) {
+      problems.push(`class ${e.index}: label ${a.label} / ${a.keypoints.length} keypoints vs ${e.label} / ${(e.keypoints ?? []).length}`);
+    }
+  }
+  return { problems, ious, scoreDiffs };
+}
+
 /** Options that give a case's model its sidecar manifest (JS has no file system to look in). */
 export function optionsFor(c) {
   if (!c.manifest) return undefined;

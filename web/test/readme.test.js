@@ -1,5 +1,6 @@
-// The JavaScript quick start in the README runs as written (from the repository root) and prints
-// the demo cat's classes.
+// The JavaScript quick starts in the README run as written (from the repository root): the
+// classification one prints the demo cat's classes; the tasks one (detection and embeddings)
+// prints the cat's box and its similarity to the mirrored photo.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,14 +10,28 @@ import { fileURLToPath } from 'node:url';
 
 import { REPO } from './helpers.js';
 
-test('README quick start', () => {
-  const text = readFileSync(`${REPO}README.md`, 'utf8');
-  const blocks = [...text.matchAll(/<!-- quick-start:js -->\n```js\n([\s\S]*?)```/g)];
-  assert.equal(blocks.length, 1, 'README needs exactly one tagged JavaScript quick start');
-  // Inside web/, so `@ledge/web` resolves to this package (self-reference), as after `npm i`.
+const README = readFileSync(`${REPO}README.md`, 'utf8');
+const tagged = (tag) => [...README.matchAll(new RegExp(`<!-- ${tag} -->\\n\`\`\`js\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]);
+
+/** Runs a snippet as an ES module inside web/ (so `@ledge/web` resolves to this package, as
+ * after `npm i`), from the repository root; returns what it printed. */
+function run(name, code) {
   const dir = fileURLToPath(new URL('../test-results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}quick-start.mjs`, blocks[0][1]);
-  const out = execFileSync(process.execPath, [`${dir}quick-start.mjs`], { cwd: REPO, encoding: 'utf8' });
-  assert.match(out, /tiger cat/, out);
+  writeFileSync(`${dir}${name}.mjs`, code);
+  return execFileSync(process.execPath, [`${dir}${name}.mjs`], { cwd: REPO, encoding: 'utf8' });
+}
+
+test('README quick start', () => {
+  const blocks = tagged('quick-start:js');
+  assert.equal(blocks.length, 1, 'README needs exactly one tagged JavaScript quick start');
+  assert.match(run('quick-start', blocks[0]), /tiger cat/);
+});
+
+const tasks = tagged('quick-start:js-tasks');
+test('README detection and embedding quick start', () => {
+  assert.equal(tasks.length, 1, 'README needs at most one tagged JavaScript tasks quick start');
+  const out = run('quick-start-tasks', tasks[0]);
+  assert.match(out, /^Cat \d+\.\d% at \d+, \d+, \d+ × \d+ px$/m, out);
+  assert.match(out, /^cosine similarity to the mirrored photo: 0\.9\d\d$/m, out);
 });

@@ -773,7 +773,9 @@ fn bench(
                 Ok(t.elapsed().as_secs_f64() * 1e3)
             };
             call()?;
-            let mut t = (0..iters).map(|_| call()).collect::<ledge::Result<Vec<_>>>()?;
+            let mut t = (0..iters)
+                .map(|_| call())
+                .collect::<ledge::Result<Vec<_>>>()?;
             t.sort_by(f64::total_cmp);
             Some((m.task.name(), ledge::serving::percentile(&t, 50.0)))
         }

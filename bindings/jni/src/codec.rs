@@ -8,7 +8,7 @@
 //! `rank × u64` dimensions and the row-major elements; a tensor list is a `u32` count and the
 //! tensors.
 
-use ledge::{DType, Error, ModelInfo, Prediction, Stats, Tensor};
+use ledge::{DType, Detection, Error, ModelInfo, Prediction, Stats, Tensor};
 use ledge::{ManifestSource, TensorData, TensorSpec};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -211,6 +211,28 @@ pub(crate) fn encode_predictions(predictions: &[Prediction]) -> Vec<u8> {
         w.u32(p.index as usize);
         w.f32(p.score);
         w.opt_string(p.label.as_deref());
+    }
+    w.0
+}
+
+/// A list of detections: `index: u32`, `score: f32`, optional label, the box (`x`, `y`,
+/// `width`, `height`: `f32` image pixels) and a list of keypoints (`x`, `y`: `f32`).
+pub(crate) fn encode_detections(detections: &[Detection]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u32(detections.len());
+    for d in detections {
+        w.u32(d.index as usize);
+        w.f32(d.score);
+        w.opt_string(d.label.as_deref());
+        let b = &d.bounding_box;
+        for v in [b.x, b.y, b.width, b.height] {
+            w.f32(v);
+        }
+        w.u32(d.keypoints.len());
+        for p in &d.keypoints {
+            w.f32(p.x);
+            w.f32(p.y);
+        }
     }
     w.0
 }

@@ -10,21 +10,22 @@
 //! - A loaded model crosses the boundary as a `jlong` holding a `Box<Model>` pointer. The Kotlin
 //!   side owns it: it frees it exactly once (`close`, under a write lock) and never uses it
 //!   afterwards (every call holds the read lock and checks the handle first).
-//! - Structured values cross as one byte array in a small little-endian format (`codec`),
-//!   so the only JNI calls are array copies, string reads, the direct-buffer address and
-//!   `ThrowNew`; no Java objects are built here and no local reference outlives its call
-//!   (the JVM frees the call's local frame on return).
+//! - Structured values cross as one byte array in a small little-endian format (`codec`);
+//!   options cross as JSON read by the core's serde derives; an embedding crosses as a
+//!   `float[]`. So the only JNI calls are array copies, string reads, the direct-buffer address
+//!   and throwing; no Java objects are built here besides arrays and exceptions, and no local
+//!   reference outlives its call (the JVM frees the call's local frame on return).
 
 mod codec;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use jni::errors::ErrorPolicy;
-use jni::objects::{JByteArray, JByteBuffer, JClass, JString};
+use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JString};
 use jni::strings::JNIString;
-use jni::sys::{jint, jlong};
+use jni::sys::{jfloat, jint, jlong};
 use jni::{Env, EnvUnowned};
-use ledge::{ClassifyOptions, LoadOptions, Model};
+use ledge::{ClassifyOptions, DetectOptions, LoadOptions, Model};
 
 /// A failure on the way through the bridge.
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +187,62 @@ fn load_options(env: &Env<'_>, options: &JByteArray<'_>) -> Result<LoadOptions, 
     Ok(LoadOptions::from_json(&json)?)
 }
 
+/// The core's `DetectOptions` from the JSON of the Kotlin `DetectOptions` (camelCase, as the
+/// core's serde derive reads it, unknown fields refused).
+fn detect_options(env: &Env<'_>, options: &JByteArray<'_>) -> Result<DetectOptions, BridgeError> {
+    let bad = |what: String| ledge::Error::InvalidArgument(format!("detect options: {what}"));
+    let json = String::from_utf8(bytes(env, options)?).map_err(|_| bad("not UTF-8 JSON".into()))?;
+    Ok(serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?)
+}
+
+/// A width and height from Kotlin `Int`s.
+fn dims(width: jint, height: jint) -> Result<(u32, u32), BridgeError> {
+    match (u32::try_from(width), u32::try_from(height)) {
+        (Ok(w), Ok(h)) => Ok((w, h)),
+        _ => Err(ledge::Error::InvalidArgument(format!(
+            "width and height must be ≥ 0, got {width}×{height}"
+        ))
+        .into()),
+    }
+}
+
+/// The bytes of a direct buffer, copied: its `capacity` bytes (the Kotlin side passes a slice
+/// from the caller's position to its limit). Java code may write the buffer while the call
+/// runs (a camera pipeline reusing it), and a `&[u8]` over memory that changes is undefined
+/// behaviour in Rust. Allocating and copying a 640×480 RGBA frame (1.2 MB) measured 0.03 ms
+/// (median of 2,000, AMD EPYC, the allocation reused as it is for a camera loop), against the
+/// milliseconds of preprocessing and inference that follow.
+fn frame(env: &Env<'_>, pixels: &JByteBuffer<'_>) -> Result<Vec<u8>, BridgeError> {
+    let address = env.get_direct_buffer_address(pixels)?;
+    let capacity = env.get_direct_buffer_capacity(pixels)?;
+    let mut rgba = vec![0u8; capacity];
+    if capacity > 0 {
+        // SAFETY: a direct buffer's address is valid for `capacity` bytes while the buffer is
+        // reachable, which the caller's local reference guarantees for this call; the copy
+        // reads those bytes once, as `u8`s (any bit pattern is valid), into memory Rust
+        // owns, so a concurrent Java write cannot change what the model sees mid-call.
+        unsafe { std::ptr::copy_nonoverlapping(address, rgba.as_mut_ptr(), capacity) };
+    }
+    Ok(rgba)
+}
+
+/// A Kotlin `FloatArray`, copied.
+fn floats(env: &Env<'_>, array: &JFloatArray<'_>) -> Result<Vec<f32>, BridgeError> {
+    let mut values = vec![0f32; array.len(env)?];
+    array.get_region(env, 0, &mut values)?;
+    Ok(values)
+}
+
+/// An embedding as a new Kotlin `FloatArray`.
+fn embedding_to_java<'local>(
+    env: &mut Env<'local>,
+    embedding: &ledge::Embedding,
+) -> Result<JFloatArray<'local>, BridgeError> {
+    let array = JFloatArray::new(env, embedding.values.len())?;
+    array.set_region(env, 0, &embedding.values)?;
+    Ok(array)
+}
+
 /// `Native.loadBytes(model: ByteArray, options: ByteArray): Long`
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_ledge_Native_loadBytes<'l>(
@@ -250,12 +307,8 @@ pub extern "system" fn Java_dev_ledge_Native_classify<'l>(
     })
 }
 
-/// `Native.classifyRgba(handle, pixels: ByteBuffer, width: Int, height: Int, topK: Int)`:
-/// copies the direct buffer's `capacity` bytes first. Java code may write the buffer while the
-/// call runs (a camera pipeline reusing it), and a `&[u8]` over memory that changes is undefined
-/// behaviour in Rust. Allocating and copying a 640×480 RGBA frame (1.2 MB) measured 0.03 ms
-/// (median of 2,000, AMD EPYC, the allocation reused as it is for a camera loop), against the
-/// milliseconds of preprocessing and inference that follow.
+/// `Native.classifyRgba(handle, pixels: ByteBuffer, width: Int, height: Int, topK: Int)`: reads
+/// the direct buffer's `capacity` bytes (copied first, see `frame`).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_ledge_Native_classifyRgba<'l>(
     mut env: EnvUnowned<'l>,
@@ -268,24 +321,8 @@ pub extern "system" fn Java_dev_ledge_Native_classifyRgba<'l>(
 ) -> JByteArray<'l> {
     run_ffi_safe(&mut env, |env| {
         let model = model(handle)?;
-        let dims = (u32::try_from(width), u32::try_from(height));
-        let (Ok(w), Ok(h)) = dims else {
-            return Err(ledge::Error::InvalidArgument(format!(
-                "width and height must be ≥ 0, got {width}×{height}"
-            ))
-            .into());
-        };
-        let address = env.get_direct_buffer_address(&pixels)?;
-        let capacity = env.get_direct_buffer_capacity(&pixels)?;
-        let mut rgba = vec![0u8; capacity];
-        if capacity > 0 {
-            // SAFETY: a direct buffer's address is valid for `capacity` bytes while the buffer is
-            // reachable, which the caller's local reference guarantees for this call; the copy
-            // reads those bytes once, as `u8`s (any bit pattern is valid), into memory Rust
-            // owns, so a concurrent Java write cannot change what the model sees mid-call.
-            unsafe { std::ptr::copy_nonoverlapping(address, rgba.as_mut_ptr(), capacity) };
-        }
-        let p = model.classify_rgba(&rgba, w, h, &k(top_k)?)?;
+        let (w, h) = dims(width, height)?;
+        let p = model.classify_rgba(&frame(env, &pixels)?, w, h, &k(top_k)?)?;
         to_java(env, &codec::encode_predictions(&p))
     })
 }
@@ -313,6 +350,94 @@ pub extern "system" fn Java_dev_ledge_Native_classifyTensor<'l>(
         };
         let p = model.classify_tensor(&tensor, &k(top_k)?)?;
         to_java(env, &codec::encode_predictions(&p))
+    })
+}
+
+/// `Native.detect(handle, encoded: ByteArray, options: ByteArray): ByteArray` (detections; the
+/// options as JSON).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_detect<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    encoded: JByteArray<'l>,
+    options: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let options = detect_options(env, &options)?;
+        let d = model.detect_encoded(&bytes(env, &encoded)?, &options)?;
+        to_java(env, &codec::encode_detections(&d))
+    })
+}
+
+/// `Native.detectRgba(handle, pixels: ByteBuffer, width: Int, height: Int, options: ByteArray)`:
+/// reads the direct buffer's `capacity` bytes (copied first, see `frame`).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_detectRgba<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    pixels: JByteBuffer<'l>,
+    width: jint,
+    height: jint,
+    options: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let (w, h) = dims(width, height)?;
+        let options = detect_options(env, &options)?;
+        let d = model.detect_rgba(&frame(env, &pixels)?, w, h, &options)?;
+        to_java(env, &codec::encode_detections(&d))
+    })
+}
+
+/// `Native.embed(handle, encoded: ByteArray): FloatArray` (the embedding's values).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_embed<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    encoded: JByteArray<'l>,
+) -> JFloatArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let e = model(handle)?.embed_encoded(&bytes(env, &encoded)?)?;
+        embedding_to_java(env, &e)
+    })
+}
+
+/// `Native.embedRgba(handle, pixels: ByteBuffer, width: Int, height: Int): FloatArray`: reads
+/// the direct buffer's `capacity` bytes (copied first, see `frame`).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_embedRgba<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    pixels: JByteBuffer<'l>,
+    width: jint,
+    height: jint,
+) -> JFloatArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let (w, h) = dims(width, height)?;
+        let e = model.embed_rgba(&frame(env, &pixels)?, w, h)?;
+        embedding_to_java(env, &e)
+    })
+}
+
+/// `Native.cosineSimilarity(a: FloatArray, b: FloatArray): Float` (`ledge::cosine_similarity`).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_cosineSimilarity<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    a: JFloatArray<'l>,
+    b: JFloatArray<'l>,
+) -> jfloat {
+    run_ffi_safe(&mut env, |env| {
+        Ok(ledge::cosine_similarity(
+            &floats(env, &a)?,
+            &floats(env, &b)?,
+        )?)
     })
 }
 

@@ -4,8 +4,10 @@
 //! [uniffi](https://mozilla.github.io/uniffi-rs/) from the proc-macro exports in this crate.
 //!
 //! Everything here is a one-line delegation to the core crate plus type conversions: a
-//! [`Model`] object, plain records mirroring the core's ([`ModelInfo`], [`Manifest`],
-//! [`Prediction`], [`Stats`], [`Tensor`], ...) and one foreign error, [`LedgeError`], converted
+//! [`Model`] object (classify, detect, embed, run), the free functions ([`cosine_similarity`],
+//! manifests), plain records mirroring the core's ([`ModelInfo`], [`Manifest`], [`Prediction`],
+//! [`Detection`], [`Embedding`], [`Stats`], [`Tensor`], ...) and one foreign error,
+//! [`LedgeError`], converted
 //! from [`ledge::Error`] by an exhaustive match. Every exported function runs inside [`ffi`],
 //! which turns a panic into [`LedgeError::Panic`] instead of unwinding into foreign code.
 //!
@@ -21,7 +23,9 @@ mod records;
 mod testing;
 
 pub use error::LedgeError;
-pub use ledge::{ClassifyOptions, LoadOptions, Manifest, Prediction, Stats};
+pub use ledge::{
+    ClassifyOptions, DetectOptions, Detection, Embedding, LoadOptions, Manifest, Prediction, Stats,
+};
 pub use records::{ModelInfo, Tensor};
 
 uniffi::setup_scaffolding!();
@@ -118,10 +122,74 @@ impl Model {
         })
     }
 
+    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+    /// the objects a detection model (manifest `task = "detect"`) finds, best first, after
+    /// non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
+    /// orientation). Unset `options` fields take the manifest's `[detect]` values.
+    pub fn detect_encoded(
+        &self,
+        bytes: Vec<u8>,
+        options: DetectOptions,
+    ) -> Result<Vec<Detection>, LedgeError> {
+        ffi(|| self.0.detect_encoded(&bytes, &options))
+    }
+
+    /// Like `detect_encoded` for a tightly packed RGBA frame of `width × height` pixels
+    /// (`rgba.len() = width · height · 4`); boxes are in the frame's pixels.
+    pub fn detect_rgba(
+        &self,
+        rgba: Vec<u8>,
+        width: u32,
+        height: u32,
+        options: DetectOptions,
+    ) -> Result<Vec<Detection>, LedgeError> {
+        ffi(|| self.0.detect_rgba(&rgba, width, height, &options))
+    }
+
+    /// Reads an image file and detects in it (see `detect_encoded`).
+    pub fn detect_path(
+        &self,
+        path: String,
+        options: DetectOptions,
+    ) -> Result<Vec<Detection>, LedgeError> {
+        ffi(|| self.0.detect_path(&path, &options))
+    }
+
+    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+    /// the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
+    /// unit length unless the manifest says `l2_normalize = false`. Compare two with
+    /// `cosine_similarity`.
+    pub fn embed_encoded(&self, bytes: Vec<u8>) -> Result<Embedding, LedgeError> {
+        ffi(|| self.0.embed_encoded(&bytes))
+    }
+
+    /// Like `embed_encoded` for a tightly packed RGBA frame of `width × height` pixels.
+    pub fn embed_rgba(
+        &self,
+        rgba: Vec<u8>,
+        width: u32,
+        height: u32,
+    ) -> Result<Embedding, LedgeError> {
+        ffi(|| self.0.embed_rgba(&rgba, width, height))
+    }
+
+    /// Reads an image file and embeds it (see `embed_encoded`).
+    pub fn embed_path(&self, path: String) -> Result<Embedding, LedgeError> {
+        ffi(|| self.0.embed_path(&path))
+    }
+
     /// The exact input tensor Ledge feeds the model for an encoded image, without running it.
     pub fn preprocess_encoded(&self, bytes: Vec<u8>) -> Result<Tensor, LedgeError> {
         ffi(|| Ok(Tensor::from(&self.0.preprocess_encoded(&bytes)?)))
     }
+}
+
+/// Cosine similarity of two embeddings' `values`, `a·b / (|a|·|b|)` in [−1, 1]: 1 for the same
+/// direction, about 0 for unrelated images. `InvalidArgument` when the lengths differ
+/// (embeddings of different models) or a vector is all zeros or not finite.
+#[uniffi::export]
+pub fn cosine_similarity(a: Vec<f32>, b: Vec<f32>) -> Result<f32, LedgeError> {
+    ffi(|| ledge::cosine_similarity(&a, &b))
 }
 
 /// Parses manifest TOML (`labels_file` stays unresolved).

@@ -123,6 +123,46 @@ impl Model {
         predictions(self.0.classify_rgba(rgba, width, height, &k))
     }
 
+    /// Decodes an encoded image (JPEG, PNG), runs the detector as its manifest's `[detect]`
+    /// section says and returns what it finds, best first: `{index, label, score, boundingBox:
+    /// {x, y, width, height}, keypoints: [{x, y}]}` objects (the core's serde types), boxes and
+    /// keypoints in image pixels. `options` (all optional, unset = the manifest's values):
+    /// `{maxResults, scoreThreshold, iouThreshold, allowlist, denylist}`.
+    pub fn detect(&self, encoded: &[u8], options: JsValue) -> Result<JsValue, JsValue> {
+        let o = detect_options(&options)?;
+        serialized(self.0.detect_encoded(encoded, &o))
+    }
+
+    /// Like `detect` for a tightly packed RGBA frame of `width × height` pixels (the `data` of
+    /// an `ImageData`); boxes are in the frame's pixels.
+    #[wasm_bindgen(js_name = detectRgba)]
+    pub fn detect_rgba(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let o = detect_options(&options)?;
+        serialized(self.0.detect_rgba(rgba, width, height, &o))
+    }
+
+    /// Decodes an encoded image (JPEG, PNG) and returns its embedding's values (unit length
+    /// unless the manifest says `l2_normalize = false`).
+    pub fn embed(&self, encoded: &[u8]) -> Result<Vec<f32>, JsValue> {
+        Ok(self.0.embed_encoded(encoded).map_err(to_js)?.values)
+    }
+
+    /// Like `embed` for a tightly packed RGBA frame of `width × height` pixels.
+    #[wasm_bindgen(js_name = embedRgba)]
+    pub fn embed_rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Vec<f32>, JsValue> {
+        Ok(self
+            .0
+            .embed_rgba(rgba, width, height)
+            .map_err(to_js)?
+            .values)
+    }
+
     /// Classifies an already preprocessed input tensor `{data, shape}`.
     #[wasm_bindgen(js_name = classifyTensor)]
     pub fn classify_tensor(&self, tensor: JsValue, options: JsValue) -> Result<Array, JsValue> {
@@ -196,6 +236,45 @@ fn classify_options(options: &JsValue) -> Result<ledge::ClassifyOptions, JsValue
     let text = js_sys::JSON::stringify(options)
         .map_err(|_| invalid("classify options must be a number (topK) or a plain object"))?;
     serde_json::from_str(&String::from(text)).map_err(|e| invalid(format!("classify options: {e}")))
+}
+
+/// The core's `DetectOptions` from what JavaScript passes: nothing (the manifest's values) or an
+/// object `{maxResults, scoreThreshold, iouThreshold, allowlist, denylist}`, read by the core's
+/// serde derive (unknown keys refused; ranges checked by the core).
+fn detect_options(options: &JsValue) -> Result<ledge::DetectOptions, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(ledge::DetectOptions::default());
+    }
+    if !options.is_object() || Array::is_array(options) {
+        let got = if Array::is_array(options) {
+            "an array".to_string()
+        } else {
+            format!("a {}", options.js_typeof().as_string().unwrap_or_default())
+        };
+        return Err(invalid(format!(
+            "detect options must be a plain object {{maxResults, scoreThreshold, iouThreshold, \
+             allowlist, denylist}}, got {got}"
+        )));
+    }
+    let text = js_sys::JSON::stringify(options)
+        .map_err(|_| invalid("detect options must be a plain object"))?;
+    serde_json::from_str(&String::from(text)).map_err(|e| invalid(format!("detect options: {e}")))
+}
+
+/// `a·b / (|a|·|b|)` of two embeddings' values, in [−1, 1] (the core's `cosine_similarity`).
+#[wasm_bindgen(js_name = cosineSimilarity)]
+pub fn cosine_similarity(a: &[f32], b: &[f32]) -> Result<f32, JsValue> {
+    ledge::cosine_similarity(a, b).map_err(to_js)
+}
+
+/// A core result as the plain JS value of its serde serialization (camelCase fields).
+fn serialized<T: serde::Serialize>(result: ledge::Result<T>) -> Result<JsValue, JsValue> {
+    let value = serde_json::to_value(result.map_err(to_js)?).map_err(|e| {
+        to_js(ledge::Error::Inference(format!(
+            "cannot serialize a result: {e}"
+        )))
+    })?;
+    to_js_value(&value)
 }
 
 fn predictions(result: ledge::Result<Vec<ledge::Prediction>>) -> Result<Array, JsValue> {

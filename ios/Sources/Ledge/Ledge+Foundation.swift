@@ -1,6 +1,7 @@
 // The thin idiomatic layer over the generated API in Ledge.swift: Foundation and CoreGraphics
-// entry points, Int counts, Tensor helpers and LedgeError.kind/message. No logic of its own:
-// everything delegates to the generated calls, which delegate to the Rust core.
+// entry points for classify, detect and embed, Int counts, Tensor and Embedding helpers and
+// LedgeError.kind/message. No logic of its own: everything delegates to the generated calls,
+// which delegate to the Rust core.
 
 import Foundation
 #if canImport(CoreGraphics)
@@ -49,6 +50,70 @@ extension Model {
     #if canImport(CoreGraphics)
     /// Classifies a `CGImage` (e.g. a camera frame): drawn into an 8-bit RGBA frame, alpha ignored.
     public func classify(_ image: CGImage, topK: Int = 5) throws -> [Prediction] {
+        let frame = try Self.rgbaFrame(image)
+        return try classify(rgba: frame.pixels, width: frame.width, height: frame.height, topK: topK)
+    }
+    #endif
+
+    /// Detects objects in an encoded image (JPEG or PNG) with a detection model (manifest
+    /// `task = "detect"`): at most `options.maxResults` detections, best first, scoring at least
+    /// `options.scoreThreshold`, after non-maximum suppression of boxes overlapping a better one
+    /// by more than `options.iouThreshold` IoU (`allowlist`, `denylist` as in classify). Unset
+    /// (`nil`) options take the manifest's `[detect]` values. Each `Detection` has `index`,
+    /// `label`, `score` in [0, 1], `boundingBox` (`x`, `y`, `width`, `height` in pixels of the
+    /// image, after EXIF orientation, clipped to it) and `keypoints` (image pixels).
+    public func detect(_ image: Data, options: DetectOptions = DetectOptions()) throws -> [Detection] {
+        try detectEncoded(bytes: image, options: options)
+    }
+
+    /// Detects objects in an image file (see `detect(_:options:)`).
+    public func detect(contentsOf url: URL, options: DetectOptions = DetectOptions()) throws -> [Detection] {
+        try detectPath(path: url.path, options: options)
+    }
+
+    /// Detects objects in a tightly packed RGBA frame of `width × height` pixels; boxes are in
+    /// the frame's pixels.
+    public func detect(rgba: Data, width: Int, height: Int,
+                       options: DetectOptions = DetectOptions()) throws -> [Detection] {
+        try detectRgba(rgba: rgba, width: UInt32(clamping: width), height: UInt32(clamping: height),
+                       options: options)
+    }
+
+    #if canImport(CoreGraphics)
+    /// Detects objects in a `CGImage` (e.g. a camera frame): drawn into an 8-bit RGBA frame,
+    /// alpha ignored; boxes are in the image's pixels (origin top left).
+    public func detect(_ image: CGImage, options: DetectOptions = DetectOptions()) throws -> [Detection] {
+        let frame = try Self.rgbaFrame(image)
+        return try detect(rgba: frame.pixels, width: frame.width, height: frame.height, options: options)
+    }
+    #endif
+
+    /// The embedding of an encoded image (JPEG or PNG) with an embedding model (manifest
+    /// `task = "embed"`): `values`, the feature vector, of unit length unless the manifest says
+    /// `l2_normalize = false`. Compare two with `Embedding.cosineSimilarity(_:)`.
+    public func embed(_ image: Data) throws -> Embedding {
+        try embedEncoded(bytes: image)
+    }
+
+    /// The embedding of an image file (see `embed(_:)`).
+    public func embed(contentsOf url: URL) throws -> Embedding {
+        try embedPath(path: url.path)
+    }
+
+    /// The embedding of a tightly packed RGBA frame of `width × height` pixels.
+    public func embed(rgba: Data, width: Int, height: Int) throws -> Embedding {
+        try embedRgba(rgba: rgba, width: UInt32(clamping: width), height: UInt32(clamping: height))
+    }
+
+    #if canImport(CoreGraphics)
+    /// The embedding of a `CGImage`: drawn into an 8-bit RGBA frame, alpha ignored.
+    public func embed(_ image: CGImage) throws -> Embedding {
+        let frame = try Self.rgbaFrame(image)
+        return try embed(rgba: frame.pixels, width: frame.width, height: frame.height)
+    }
+
+    /// `image` drawn into a tightly packed 8-bit RGBA frame (alpha ignored).
+    private static func rgbaFrame(_ image: CGImage) throws -> (pixels: Data, width: Int, height: Int) {
         let width = image.width, height = image.height
         var pixels = Data(count: width * height * 4)
         let drawn: Bool = pixels.withUnsafeMutableBytes { buffer in
@@ -63,7 +128,7 @@ extension Model {
         guard drawn else {
             throw LedgeError.ImageDecode(message: "cannot draw a \(width)×\(height) CGImage into an RGBA frame")
         }
-        return try classify(rgba: pixels, width: width, height: height, topK: topK)
+        return (pixels, width, height)
     }
     #endif
 
@@ -135,6 +200,16 @@ extension Tensor {
             }
             return Float(bitPattern: bits)
         }
+    }
+}
+
+extension Embedding {
+    /// Cosine similarity with `other`, `a·b / (|a|·|b|)` in [−1, 1]: 1 for the same direction,
+    /// about 0 for unrelated images. Throws `LedgeError.InvalidArgument` when the lengths differ
+    /// (embeddings of different models) or a vector is all zeros or not finite.
+    public func cosineSimilarity(_ other: Embedding) throws -> Float {
+        // Qualified: the generated free function, not this method.
+        try Ledge.cosineSimilarity(a: values, b: other.values)
     }
 }
 

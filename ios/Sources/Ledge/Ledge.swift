@@ -497,6 +497,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
+    typealias FfiType = Float
+    typealias SwiftType = Float
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Float {
+        return try lift(readFloat(&buf))
+    }
+
+    public static func write(_ value: Float, into buf: inout [UInt8]) {
+        writeFloat(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
     typealias FfiType = Double
     typealias SwiftType = Double
@@ -603,6 +619,43 @@ public protocol ModelProtocol: AnyObject, Sendable {
      * Classifies an already preprocessed input tensor (softmax for logits, labels).
      */
     func classifyTensor(tensor: Tensor, options: ClassifyOptions) throws  -> [Prediction]
+    
+    /**
+     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * the objects a detection model (manifest `task = "detect"`) finds, best first, after
+     * non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
+     * orientation). Unset `options` fields take the manifest's `[detect]` values.
+     */
+    func detectEncoded(bytes: Data, options: DetectOptions) throws  -> [Detection]
+    
+    /**
+     * Reads an image file and detects in it (see `detect_encoded`).
+     */
+    func detectPath(path: String, options: DetectOptions) throws  -> [Detection]
+    
+    /**
+     * Like `detect_encoded` for a tightly packed RGBA frame of `width × height` pixels
+     * (`rgba.len() = width · height · 4`); boxes are in the frame's pixels.
+     */
+    func detectRgba(rgba: Data, width: UInt32, height: UInt32, options: DetectOptions) throws  -> [Detection]
+    
+    /**
+     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
+     * unit length unless the manifest says `l2_normalize = false`. Compare two with
+     * `cosine_similarity`.
+     */
+    func embedEncoded(bytes: Data) throws  -> Embedding
+    
+    /**
+     * Reads an image file and embeds it (see `embed_encoded`).
+     */
+    func embedPath(path: String) throws  -> Embedding
+    
+    /**
+     * Like `embed_encoded` for a tightly packed RGBA frame of `width × height` pixels.
+     */
+    func embedRgba(rgba: Data, width: UInt32, height: UInt32) throws  -> Embedding
     
     /**
      * What Ledge knows about the model: inputs, outputs, manifest, sha256, size, cost.
@@ -765,6 +818,98 @@ open func classifyTensor(tensor: Tensor, options: ClassifyOptions)throws  -> [Pr
             self.uniffiCloneHandle(),
         FfiConverterTypeTensor_lower(tensor),
         FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * the objects a detection model (manifest `task = "detect"`) finds, best first, after
+     * non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
+     * orientation). Unset `options` fields take the manifest's `[detect]` values.
+     */
+open func detectEncoded(bytes: Data, options: DetectOptions)throws  -> [Detection]  {
+    return try  FfiConverterSequenceTypeDetection.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_detect_encoded(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),
+        FfiConverterTypeDetectOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reads an image file and detects in it (see `detect_encoded`).
+     */
+open func detectPath(path: String, options: DetectOptions)throws  -> [Detection]  {
+    return try  FfiConverterSequenceTypeDetection.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_detect_path(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),
+        FfiConverterTypeDetectOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Like `detect_encoded` for a tightly packed RGBA frame of `width × height` pixels
+     * (`rgba.len() = width · height · 4`); boxes are in the frame's pixels.
+     */
+open func detectRgba(rgba: Data, width: UInt32, height: UInt32, options: DetectOptions)throws  -> [Detection]  {
+    return try  FfiConverterSequenceTypeDetection.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_detect_rgba(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(rgba),
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),
+        FfiConverterTypeDetectOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
+     * unit length unless the manifest says `l2_normalize = false`. Compare two with
+     * `cosine_similarity`.
+     */
+open func embedEncoded(bytes: Data)throws  -> Embedding  {
+    return try  FfiConverterTypeEmbedding_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_embed_encoded(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reads an image file and embeds it (see `embed_encoded`).
+     */
+open func embedPath(path: String)throws  -> Embedding  {
+    return try  FfiConverterTypeEmbedding_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_embed_path(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Like `embed_encoded` for a tightly packed RGBA frame of `width × height` pixels.
+     */
+open func embedRgba(rgba: Data, width: UInt32, height: UInt32)throws  -> Embedding  {
+    return try  FfiConverterTypeEmbedding_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_embed_rgba(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(rgba),
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),uniffiCallStatus
     )
 })
 }
@@ -1634,6 +1779,31 @@ fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceFloat: FfiConverterRustBuffer {
+    typealias SwiftType = [Float]
+
+    public static func write(_ value: [Float], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterFloat.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Float] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Float]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterFloat.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -1651,6 +1821,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDetection: FfiConverterRustBuffer {
+    typealias SwiftType = [Detection]
+
+    public static func write(_ value: [Detection], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDetection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Detection] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Detection]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDetection.read(from: &buf))
         }
         return seq
     }
@@ -1757,6 +1952,20 @@ fileprivate struct FfiConverterDictionaryStringUInt64: FfiConverterRustBuffer {
     }
 }
 /**
+ * Cosine similarity of two embeddings' `values`, `a·b / (|a|·|b|)` in [−1, 1]: 1 for the same
+ * direction, about 0 for unrelated images. `InvalidArgument` when the lengths differ
+ * (embeddings of different models) or a vector is all zeros or not finite.
+ */
+public func cosineSimilarity(a: [Float], b: [Float])throws  -> Float  {
+    return try  FfiConverterFloat.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_func_cosine_similarity(
+        FfiConverterSequenceFloat.lower(a),
+        FfiConverterSequenceFloat.lower(b),uniffiCallStatus
+    )
+})
+}
+/**
  * The default load options: batch 1, no explicit shapes or manifest, integrity checked,
  * default limits.
  */
@@ -1826,6 +2035,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_ledge_uniffi_checksum_func_cosine_similarity() != 32855) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ledge_uniffi_checksum_func_default_load_options() != 26157) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1851,6 +2063,24 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_classify_tensor() != 55458) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_detect_encoded() != 63133) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_detect_path() != 37311) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_detect_rgba() != 53256) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_embed_encoded() != 61465) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_embed_path() != 28823) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_embed_rgba() != 19519) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_info() != 32314) {

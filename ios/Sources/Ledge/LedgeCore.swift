@@ -614,6 +614,186 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
+ * A box in image pixels: left, top, width and height.
+ */
+public struct BoundingBox: Equatable, Hashable {
+    /**
+     * Left edge, pixels from the image's left.
+     */
+    public var x: Float
+    /**
+     * Top edge, pixels from the image's top.
+     */
+    public var y: Float
+    /**
+     * Width in pixels.
+     */
+    public var width: Float
+    /**
+     * Height in pixels.
+     */
+    public var height: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Left edge, pixels from the image's left.
+         */x: Float, 
+        /**
+         * Top edge, pixels from the image's top.
+         */y: Float, 
+        /**
+         * Width in pixels.
+         */width: Float, 
+        /**
+         * Height in pixels.
+         */height: Float) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BoundingBox: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBoundingBox: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BoundingBox {
+        return
+            try BoundingBox(
+                x: FfiConverterFloat.read(from: &buf), 
+                y: FfiConverterFloat.read(from: &buf), 
+                width: FfiConverterFloat.read(from: &buf), 
+                height: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BoundingBox, into buf: inout [UInt8]) {
+        FfiConverterFloat.write(value.x, into: &buf)
+        FfiConverterFloat.write(value.y, into: &buf)
+        FfiConverterFloat.write(value.width, into: &buf)
+        FfiConverterFloat.write(value.height, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoundingBox_lift(_ buf: RustBuffer) throws -> BoundingBox {
+    return try FfiConverterTypeBoundingBox.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoundingBox_lower(_ value: BoundingBox) -> RustBuffer {
+    return FfiConverterTypeBoundingBox.lower(value)
+}
+
+
+/**
+ * The coding of a box row against its anchor (normalized input coordinates):
+ * `cx = tx/sx·anchor_w + anchor_cx`, `w = exp(tw/sw)·anchor_w` (or `tw/sw·anchor_w`), the same
+ * for y and h; keypoints are coded like the centre.
+ */
+public struct BoxCoding: Equatable, Hashable {
+    /**
+     * The order of the four box values.
+     */
+    public var order: BoxOrder
+    /**
+     * The divisor of each of the four values, in `order` (TF's SSD: `[10, 10, 5, 5]`).
+     */
+    public var scales: [Float]
+    /**
+     * Whether width and height are log-coded (`exp`), as in SSD (default true).
+     */
+    public var exponentialSize: Bool
+    /**
+     * `(x, y)` keypoint pairs after the four box values (BlazeFace: 6).
+     */
+    public var keypoints: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The order of the four box values.
+         */order: BoxOrder, 
+        /**
+         * The divisor of each of the four values, in `order` (TF's SSD: `[10, 10, 5, 5]`).
+         */scales: [Float], 
+        /**
+         * Whether width and height are log-coded (`exp`), as in SSD (default true).
+         */exponentialSize: Bool = true, 
+        /**
+         * `(x, y)` keypoint pairs after the four box values (BlazeFace: 6).
+         */keypoints: UInt32 = UInt32(0)) {
+        self.order = order
+        self.scales = scales
+        self.exponentialSize = exponentialSize
+        self.keypoints = keypoints
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BoxCoding: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBoxCoding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BoxCoding {
+        return
+            try BoxCoding(
+                order: FfiConverterTypeBoxOrder.read(from: &buf), 
+                scales: FfiConverterSequenceFloat.read(from: &buf), 
+                exponentialSize: FfiConverterBool.read(from: &buf), 
+                keypoints: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BoxCoding, into buf: inout [UInt8]) {
+        FfiConverterTypeBoxOrder.write(value.order, into: &buf)
+        FfiConverterSequenceFloat.write(value.scales, into: &buf)
+        FfiConverterBool.write(value.exponentialSize, into: &buf)
+        FfiConverterUInt32.write(value.keypoints, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoxCoding_lift(_ buf: RustBuffer) throws -> BoxCoding {
+    return try FfiConverterTypeBoxCoding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoxCoding_lower(_ value: BoxCoding) -> RustBuffer {
+    return FfiConverterTypeBoxCoding.lower(value)
+}
+
+
+/**
  * What a classification returns.
  */
 public struct ClassifyOptions: Equatable, Hashable {
@@ -699,6 +879,485 @@ public func FfiConverterTypeClassifyOptions_lift(_ buf: RustBuffer) throws -> Cl
 #endif
 public func FfiConverterTypeClassifyOptions_lower(_ value: ClassifyOptions) -> RustBuffer {
     return FfiConverterTypeClassifyOptions.lower(value)
+}
+
+
+/**
+ * What a detection returns; every unset field takes the manifest's `[detect]` value.
+ */
+public struct DetectOptions: Equatable, Hashable {
+    /**
+     * At most this many detections, best first (≥ 1).
+     */
+    public var maxResults: UInt32?
+    /**
+     * Only detections scoring at least this, in [0, 1].
+     */
+    public var scoreThreshold: Float?
+    /**
+     * NMS suppresses a box overlapping a better one by more than this IoU, in [0, 1].
+     */
+    public var iouThreshold: Float?
+    /**
+     * When not empty, only classes whose label (or index, as text) is listed.
+     */
+    public var allowlist: [String]
+    /**
+     * Classes whose label (or index, as text) is listed are left out.
+     */
+    public var denylist: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * At most this many detections, best first (≥ 1).
+         */maxResults: UInt32? = nil, 
+        /**
+         * Only detections scoring at least this, in [0, 1].
+         */scoreThreshold: Float? = nil, 
+        /**
+         * NMS suppresses a box overlapping a better one by more than this IoU, in [0, 1].
+         */iouThreshold: Float? = nil, 
+        /**
+         * When not empty, only classes whose label (or index, as text) is listed.
+         */allowlist: [String] = [], 
+        /**
+         * Classes whose label (or index, as text) is listed are left out.
+         */denylist: [String] = []) {
+        self.maxResults = maxResults
+        self.scoreThreshold = scoreThreshold
+        self.iouThreshold = iouThreshold
+        self.allowlist = allowlist
+        self.denylist = denylist
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DetectOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDetectOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DetectOptions {
+        return
+            try DetectOptions(
+                maxResults: FfiConverterOptionUInt32.read(from: &buf), 
+                scoreThreshold: FfiConverterOptionFloat.read(from: &buf), 
+                iouThreshold: FfiConverterOptionFloat.read(from: &buf), 
+                allowlist: FfiConverterSequenceString.read(from: &buf), 
+                denylist: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DetectOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.maxResults, into: &buf)
+        FfiConverterOptionFloat.write(value.scoreThreshold, into: &buf)
+        FfiConverterOptionFloat.write(value.iouThreshold, into: &buf)
+        FfiConverterSequenceString.write(value.allowlist, into: &buf)
+        FfiConverterSequenceString.write(value.denylist, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDetectOptions_lift(_ buf: RustBuffer) throws -> DetectOptions {
+    return try FfiConverterTypeDetectOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDetectOptions_lower(_ value: DetectOptions) -> RustBuffer {
+    return FfiConverterTypeDetectOptions.lower(value)
+}
+
+
+/**
+ * How a detector's outputs are read (`[detect]`): SSD-style heads — one row of box values and
+ * one row of class scores per anchor — decoded against anchors, then non-maximum suppression.
+ * The terms are MediaPipe's (`SsdAnchorsCalculator`, `TensorsToDetectionsCalculator`).
+ */
+public struct DetectSpec: Equatable, Hashable {
+    /**
+     * Name of the output with the box values, `[1, anchors, 4 + 2·keypoints]`.
+     */
+    public var boxes: String
+    /**
+     * Name of the output with the class scores, `[1, anchors, classes]`.
+     */
+    public var scores: String
+    /**
+     * How a raw score becomes a probability (default sigmoid).
+     */
+    public var scoreFunction: ScoreFunction
+    /**
+     * A class that is never reported (SSD's background, usually 0).
+     */
+    public var backgroundClass: UInt32?
+    /**
+     * Default minimum score of a detection, in [0, 1].
+     */
+    public var scoreThreshold: Float
+    /**
+     * Default IoU above which NMS suppresses the lower-scoring box, in [0, 1].
+     */
+    public var iouThreshold: Float
+    /**
+     * Default maximum number of detections (≥ 1).
+     */
+    public var maxResults: UInt32
+    /**
+     * Whether boxes of different classes suppress each other (default `per_class`: no).
+     */
+    public var nms: Nms
+    /**
+     * How the box values are coded against the anchors.
+     */
+    public var boxCoding: BoxCoding
+    /**
+     * The anchors the box values are relative to.
+     */
+    public var anchors: Anchors
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name of the output with the box values, `[1, anchors, 4 + 2·keypoints]`.
+         */boxes: String, 
+        /**
+         * Name of the output with the class scores, `[1, anchors, classes]`.
+         */scores: String, 
+        /**
+         * How a raw score becomes a probability (default sigmoid).
+         */scoreFunction: ScoreFunction, 
+        /**
+         * A class that is never reported (SSD's background, usually 0).
+         */backgroundClass: UInt32? = nil, 
+        /**
+         * Default minimum score of a detection, in [0, 1].
+         */scoreThreshold: Float, 
+        /**
+         * Default IoU above which NMS suppresses the lower-scoring box, in [0, 1].
+         */iouThreshold: Float, 
+        /**
+         * Default maximum number of detections (≥ 1).
+         */maxResults: UInt32, 
+        /**
+         * Whether boxes of different classes suppress each other (default `per_class`: no).
+         */nms: Nms, 
+        /**
+         * How the box values are coded against the anchors.
+         */boxCoding: BoxCoding, 
+        /**
+         * The anchors the box values are relative to.
+         */anchors: Anchors) {
+        self.boxes = boxes
+        self.scores = scores
+        self.scoreFunction = scoreFunction
+        self.backgroundClass = backgroundClass
+        self.scoreThreshold = scoreThreshold
+        self.iouThreshold = iouThreshold
+        self.maxResults = maxResults
+        self.nms = nms
+        self.boxCoding = boxCoding
+        self.anchors = anchors
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DetectSpec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDetectSpec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DetectSpec {
+        return
+            try DetectSpec(
+                boxes: FfiConverterString.read(from: &buf), 
+                scores: FfiConverterString.read(from: &buf), 
+                scoreFunction: FfiConverterTypeScoreFunction.read(from: &buf), 
+                backgroundClass: FfiConverterOptionUInt32.read(from: &buf), 
+                scoreThreshold: FfiConverterFloat.read(from: &buf), 
+                iouThreshold: FfiConverterFloat.read(from: &buf), 
+                maxResults: FfiConverterUInt32.read(from: &buf), 
+                nms: FfiConverterTypeNms.read(from: &buf), 
+                boxCoding: FfiConverterTypeBoxCoding.read(from: &buf), 
+                anchors: FfiConverterTypeAnchors.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DetectSpec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.boxes, into: &buf)
+        FfiConverterString.write(value.scores, into: &buf)
+        FfiConverterTypeScoreFunction.write(value.scoreFunction, into: &buf)
+        FfiConverterOptionUInt32.write(value.backgroundClass, into: &buf)
+        FfiConverterFloat.write(value.scoreThreshold, into: &buf)
+        FfiConverterFloat.write(value.iouThreshold, into: &buf)
+        FfiConverterUInt32.write(value.maxResults, into: &buf)
+        FfiConverterTypeNms.write(value.nms, into: &buf)
+        FfiConverterTypeBoxCoding.write(value.boxCoding, into: &buf)
+        FfiConverterTypeAnchors.write(value.anchors, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDetectSpec_lift(_ buf: RustBuffer) throws -> DetectSpec {
+    return try FfiConverterTypeDetectSpec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDetectSpec_lower(_ value: DetectSpec) -> RustBuffer {
+    return FfiConverterTypeDetectSpec.lower(value)
+}
+
+
+/**
+ * One detected object.
+ */
+public struct Detection: Equatable, Hashable {
+    /**
+     * Class index in the model's scores output.
+     */
+    public var index: UInt32
+    /**
+     * Class label from the manifest, when it has labels.
+     */
+    public var label: String?
+    /**
+     * Score in [0, 1].
+     */
+    public var score: Float
+    /**
+     * Where, in pixels of the image given (after EXIF orientation), clipped to it.
+     */
+    public var boundingBox: BoundingBox
+    /**
+     * Keypoints (e.g. a face's eyes, nose, mouth, ears), in image pixels; not clipped.
+     */
+    public var keypoints: [Point]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Class index in the model's scores output.
+         */index: UInt32, 
+        /**
+         * Class label from the manifest, when it has labels.
+         */label: String?, 
+        /**
+         * Score in [0, 1].
+         */score: Float, 
+        /**
+         * Where, in pixels of the image given (after EXIF orientation), clipped to it.
+         */boundingBox: BoundingBox, 
+        /**
+         * Keypoints (e.g. a face's eyes, nose, mouth, ears), in image pixels; not clipped.
+         */keypoints: [Point]) {
+        self.index = index
+        self.label = label
+        self.score = score
+        self.boundingBox = boundingBox
+        self.keypoints = keypoints
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Detection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDetection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Detection {
+        return
+            try Detection(
+                index: FfiConverterUInt32.read(from: &buf), 
+                label: FfiConverterOptionString.read(from: &buf), 
+                score: FfiConverterFloat.read(from: &buf), 
+                boundingBox: FfiConverterTypeBoundingBox.read(from: &buf), 
+                keypoints: FfiConverterSequenceTypePoint.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Detection, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.index, into: &buf)
+        FfiConverterOptionString.write(value.label, into: &buf)
+        FfiConverterFloat.write(value.score, into: &buf)
+        FfiConverterTypeBoundingBox.write(value.boundingBox, into: &buf)
+        FfiConverterSequenceTypePoint.write(value.keypoints, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDetection_lift(_ buf: RustBuffer) throws -> Detection {
+    return try FfiConverterTypeDetection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDetection_lower(_ value: Detection) -> RustBuffer {
+    return FfiConverterTypeDetection.lower(value)
+}
+
+
+/**
+ * How an embedder's output is read (`[embed]`).
+ */
+public struct EmbedSpec: Equatable, Hashable {
+    /**
+     * Name of the output holding the feature vector (default: the first output).
+     */
+    public var output: String?
+    /**
+     * Whether the vector is scaled to unit length (default true), so that the dot product of
+     * two embeddings is their cosine similarity.
+     */
+    public var l2Normalize: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name of the output holding the feature vector (default: the first output).
+         */output: String? = nil, 
+        /**
+         * Whether the vector is scaled to unit length (default true), so that the dot product of
+         * two embeddings is their cosine similarity.
+         */l2Normalize: Bool = true) {
+        self.output = output
+        self.l2Normalize = l2Normalize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EmbedSpec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmbedSpec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EmbedSpec {
+        return
+            try EmbedSpec(
+                output: FfiConverterOptionString.read(from: &buf), 
+                l2Normalize: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EmbedSpec, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.output, into: &buf)
+        FfiConverterBool.write(value.l2Normalize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmbedSpec_lift(_ buf: RustBuffer) throws -> EmbedSpec {
+    return try FfiConverterTypeEmbedSpec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmbedSpec_lower(_ value: EmbedSpec) -> RustBuffer {
+    return FfiConverterTypeEmbedSpec.lower(value)
+}
+
+
+/**
+ * An image's feature vector.
+ */
+public struct Embedding: Equatable, Hashable {
+    /**
+     * The values; of unit length when the manifest says `l2_normalize` (the default).
+     */
+    public var values: [Float]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The values; of unit length when the manifest says `l2_normalize` (the default).
+         */values: [Float]) {
+        self.values = values
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Embedding: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmbedding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Embedding {
+        return
+            try Embedding(
+                values: FfiConverterSequenceFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Embedding, into buf: inout [UInt8]) {
+        FfiConverterSequenceFloat.write(value.values, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmbedding_lift(_ buf: RustBuffer) throws -> Embedding {
+    return try FfiConverterTypeEmbedding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmbedding_lower(_ value: Embedding) -> RustBuffer {
+    return FfiConverterTypeEmbedding.lower(value)
 }
 
 
@@ -1086,13 +1745,25 @@ public struct Manifest: Equatable, Hashable {
      */
     public var sha256: String?
     /**
+     * What the model does: which task reads its outputs (default `classify`, not written).
+     */
+    public var task: ModelTask
+    /**
      * How to turn an image into the input tensor.
      */
     public var input: InputSpec
     /**
-     * How to read the output tensor.
+     * How to read a classifier's scores, and the class labels of every task.
      */
     public var output: OutputSpec
+    /**
+     * How to read a detector's outputs (`task = "detect"`).
+     */
+    public var detect: DetectSpec?
+    /**
+     * How to read an embedder's output (`task = "embed"`).
+     */
+    public var embed: EmbedSpec?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1111,17 +1782,29 @@ public struct Manifest: Equatable, Hashable {
          * what is hashed). Verified on load when present.
          */sha256: String? = nil, 
         /**
+         * What the model does: which task reads its outputs (default `classify`, not written).
+         */task: ModelTask, 
+        /**
          * How to turn an image into the input tensor.
          */input: InputSpec, 
         /**
-         * How to read the output tensor.
-         */output: OutputSpec) {
+         * How to read a classifier's scores, and the class labels of every task.
+         */output: OutputSpec, 
+        /**
+         * How to read a detector's outputs (`task = "detect"`).
+         */detect: DetectSpec? = nil, 
+        /**
+         * How to read an embedder's output (`task = "embed"`).
+         */embed: EmbedSpec? = nil) {
         self.name = name
         self.version = version
         self.description = description
         self.sha256 = sha256
+        self.task = task
         self.input = input
         self.output = output
+        self.detect = detect
+        self.embed = embed
     }
 
     
@@ -1144,8 +1827,11 @@ public struct FfiConverterTypeManifest: FfiConverterRustBuffer {
                 version: FfiConverterString.read(from: &buf), 
                 description: FfiConverterOptionString.read(from: &buf), 
                 sha256: FfiConverterOptionString.read(from: &buf), 
+                task: FfiConverterTypeModelTask.read(from: &buf), 
                 input: FfiConverterTypeInputSpec.read(from: &buf), 
-                output: FfiConverterTypeOutputSpec.read(from: &buf)
+                output: FfiConverterTypeOutputSpec.read(from: &buf), 
+                detect: FfiConverterOptionTypeDetectSpec.read(from: &buf), 
+                embed: FfiConverterOptionTypeEmbedSpec.read(from: &buf)
         )
     }
 
@@ -1154,8 +1840,11 @@ public struct FfiConverterTypeManifest: FfiConverterRustBuffer {
         FfiConverterString.write(value.version, into: &buf)
         FfiConverterOptionString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.sha256, into: &buf)
+        FfiConverterTypeModelTask.write(value.task, into: &buf)
         FfiConverterTypeInputSpec.write(value.input, into: &buf)
         FfiConverterTypeOutputSpec.write(value.output, into: &buf)
+        FfiConverterOptionTypeDetectSpec.write(value.detect, into: &buf)
+        FfiConverterOptionTypeEmbedSpec.write(value.embed, into: &buf)
     }
 }
 
@@ -1176,13 +1865,17 @@ public func FfiConverterTypeManifest_lower(_ value: Manifest) -> RustBuffer {
 
 
 /**
- * How to read the output.
+ * How to read a classifier's scores, and the labels of every task.
  */
 public struct OutputSpec: Equatable, Hashable {
     /**
-     * Whether the first output holds logits or probabilities.
+     * Whether the scores output holds logits or probabilities (default logits).
      */
     public var kind: OutputKind
+    /**
+     * Name of the output that holds a classifier's scores (default: the first output).
+     */
+    public var scores: String?
     /**
      * Class labels in index order (inlined when packed).
      */
@@ -1197,8 +1890,11 @@ public struct OutputSpec: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Whether the first output holds logits or probabilities.
+         * Whether the scores output holds logits or probabilities (default logits).
          */kind: OutputKind, 
+        /**
+         * Name of the output that holds a classifier's scores (default: the first output).
+         */scores: String? = nil, 
         /**
          * Class labels in index order (inlined when packed).
          */labels: [String] = [], 
@@ -1207,6 +1903,7 @@ public struct OutputSpec: Equatable, Hashable {
          * loaded from disk and replaced by `labels`.
          */labelsFile: String? = nil) {
         self.kind = kind
+        self.scores = scores
         self.labels = labels
         self.labelsFile = labelsFile
     }
@@ -1228,6 +1925,7 @@ public struct FfiConverterTypeOutputSpec: FfiConverterRustBuffer {
         return
             try OutputSpec(
                 kind: FfiConverterTypeOutputKind.read(from: &buf), 
+                scores: FfiConverterOptionString.read(from: &buf), 
                 labels: FfiConverterSequenceString.read(from: &buf), 
                 labelsFile: FfiConverterOptionString.read(from: &buf)
         )
@@ -1235,6 +1933,7 @@ public struct FfiConverterTypeOutputSpec: FfiConverterRustBuffer {
 
     public static func write(_ value: OutputSpec, into buf: inout [UInt8]) {
         FfiConverterTypeOutputKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.scores, into: &buf)
         FfiConverterSequenceString.write(value.labels, into: &buf)
         FfiConverterOptionString.write(value.labelsFile, into: &buf)
     }
@@ -1253,6 +1952,75 @@ public func FfiConverterTypeOutputSpec_lift(_ buf: RustBuffer) throws -> OutputS
 #endif
 public func FfiConverterTypeOutputSpec_lower(_ value: OutputSpec) -> RustBuffer {
     return FfiConverterTypeOutputSpec.lower(value)
+}
+
+
+/**
+ * A point in image pixels.
+ */
+public struct Point: Equatable, Hashable {
+    /**
+     * Pixels from the image's left.
+     */
+    public var x: Float
+    /**
+     * Pixels from the image's top.
+     */
+    public var y: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Pixels from the image's left.
+         */x: Float, 
+        /**
+         * Pixels from the image's top.
+         */y: Float) {
+        self.x = x
+        self.y = y
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Point: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Point {
+        return
+            try Point(
+                x: FfiConverterFloat.read(from: &buf), 
+                y: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Point, into buf: inout [UInt8]) {
+        FfiConverterFloat.write(value.x, into: &buf)
+        FfiConverterFloat.write(value.y, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoint_lift(_ buf: RustBuffer) throws -> Point {
+    return try FfiConverterTypePoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoint_lower(_ value: Point) -> RustBuffer {
+    return FfiConverterTypePoint.lower(value)
 }
 
 
@@ -1523,6 +2291,201 @@ public func FfiConverterTypeTensorSpec_lift(_ buf: RustBuffer) throws -> TensorS
 public func FfiConverterTypeTensorSpec_lower(_ value: TensorSpec) -> RustBuffer {
     return FfiConverterTypeTensorSpec.lower(value)
 }
+
+
+/**
+ * The anchors (prior boxes) of a detector, in normalized input coordinates.
+ */
+
+public enum Anchors: Equatable, Hashable {
+    
+    /**
+     * Generated as MediaPipe's `SsdAnchorsCalculator` does (one layer per stride, feature map
+     * `ceil(input / stride)`, anchors per cell from the scales and aspect ratios).
+     */
+    case ssd(
+        /**
+         * Scale of the first layer.
+         */minScale: Float, 
+        /**
+         * Scale of the last layer.
+         */maxScale: Float, 
+        /**
+         * One stride per layer, in input pixels; consecutive equal strides share a grid.
+         */strides: [UInt32], 
+        /**
+         * Aspect ratios (width / height) of every layer's anchors.
+         */aspectRatios: [Float], 
+        /**
+         * The first layer has three anchors only: (scale 0.1, ratio 1), (s, 2), (s, 0.5).
+         */reduceBoxesInLowestLayer: Bool, 
+        /**
+         * Ratio of the extra anchor of scale √(sₖ·sₖ₊₁) per cell; 0 for none (default 1).
+         */interpolatedScaleAspectRatio: Float, 
+        /**
+         * Every anchor is 1 × 1 (the box values then code sizes directly, as in BlazeFace).
+         */fixedAnchorSize: Bool, 
+        /**
+         * Horizontal centre of an anchor within its cell (default 0.5).
+         */anchorOffsetX: Float, 
+        /**
+         * Vertical centre of an anchor within its cell (default 0.5).
+         */anchorOffsetY: Float
+    )
+    /**
+     * Given explicitly: `x_center, y_center, width, height` per anchor, flattened.
+     */
+    case list(
+        /**
+         * Four values per anchor.
+         */values: [Float]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Anchors: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAnchors: FfiConverterRustBuffer {
+    typealias SwiftType = Anchors
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Anchors {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .ssd(minScale: try FfiConverterFloat.read(from: &buf), maxScale: try FfiConverterFloat.read(from: &buf), strides: try FfiConverterSequenceUInt32.read(from: &buf), aspectRatios: try FfiConverterSequenceFloat.read(from: &buf), reduceBoxesInLowestLayer: try FfiConverterBool.read(from: &buf), interpolatedScaleAspectRatio: try FfiConverterFloat.read(from: &buf), fixedAnchorSize: try FfiConverterBool.read(from: &buf), anchorOffsetX: try FfiConverterFloat.read(from: &buf), anchorOffsetY: try FfiConverterFloat.read(from: &buf)
+        )
+        
+        case 2: return .list(values: try FfiConverterSequenceFloat.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Anchors, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .ssd(minScale,maxScale,strides,aspectRatios,reduceBoxesInLowestLayer,interpolatedScaleAspectRatio,fixedAnchorSize,anchorOffsetX,anchorOffsetY):
+            writeInt(&buf, Int32(1))
+            FfiConverterFloat.write(minScale, into: &buf)
+            FfiConverterFloat.write(maxScale, into: &buf)
+            FfiConverterSequenceUInt32.write(strides, into: &buf)
+            FfiConverterSequenceFloat.write(aspectRatios, into: &buf)
+            FfiConverterBool.write(reduceBoxesInLowestLayer, into: &buf)
+            FfiConverterFloat.write(interpolatedScaleAspectRatio, into: &buf)
+            FfiConverterBool.write(fixedAnchorSize, into: &buf)
+            FfiConverterFloat.write(anchorOffsetX, into: &buf)
+            FfiConverterFloat.write(anchorOffsetY, into: &buf)
+            
+        
+        case let .list(values):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceFloat.write(values, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnchors_lift(_ buf: RustBuffer) throws -> Anchors {
+    return try FfiConverterTypeAnchors.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnchors_lower(_ value: Anchors) -> RustBuffer {
+    return FfiConverterTypeAnchors.lower(value)
+}
+
+
+
+/**
+ * The order of a box row's four values.
+ */
+
+public enum BoxOrder: Equatable, Hashable {
+    
+    /**
+     * `ty, tx, th, tw` (TensorFlow Object Detection API).
+     */
+    case yxhw
+    /**
+     * `tx, ty, tw, th` (MediaPipe's `reverse_output_order`, BlazeFace).
+     */
+    case xywh
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BoxOrder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBoxOrder: FfiConverterRustBuffer {
+    typealias SwiftType = BoxOrder
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BoxOrder {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .yxhw
+        
+        case 2: return .xywh
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BoxOrder, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .yxhw:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .xywh:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoxOrder_lift(_ buf: RustBuffer) throws -> BoxOrder {
+    return try FfiConverterTypeBoxOrder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoxOrder_lower(_ value: BoxOrder) -> RustBuffer {
+    return FfiConverterTypeBoxOrder.lower(value)
+}
+
 
 
 /**
@@ -1962,6 +2925,166 @@ public func FfiConverterTypeManifestSource_lower(_ value: ManifestSource) -> Rus
 
 
 /**
+ * The task a model serves.
+ */
+
+public enum ModelTask: Equatable, Hashable {
+    
+    /**
+     * Image → ranked classes ([`crate::Model::classify_encoded`]).
+     */
+    case classify
+    /**
+     * Image → boxes with classes and scores ([`crate::Model::detect_encoded`]).
+     */
+    case detect
+    /**
+     * Image → feature vector ([`crate::Model::embed_encoded`]).
+     */
+    case embed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ModelTask: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModelTask: FfiConverterRustBuffer {
+    typealias SwiftType = ModelTask
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModelTask {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .classify
+        
+        case 2: return .detect
+        
+        case 3: return .embed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ModelTask, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .classify:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .detect:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .embed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelTask_lift(_ buf: RustBuffer) throws -> ModelTask {
+    return try FfiConverterTypeModelTask.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelTask_lower(_ value: ModelTask) -> RustBuffer {
+    return FfiConverterTypeModelTask.lower(value)
+}
+
+
+
+/**
+ * Which boxes non-maximum suppression compares.
+ */
+
+public enum Nms: Equatable, Hashable {
+    
+    /**
+     * Every class above the threshold is a candidate; boxes suppress only their own class.
+     */
+    case perClass
+    /**
+     * Each anchor's best class is its candidate; any box suppresses any other.
+     */
+    case classAgnostic
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Nms: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNms: FfiConverterRustBuffer {
+    typealias SwiftType = Nms
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Nms {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .perClass
+        
+        case 2: return .classAgnostic
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Nms, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .perClass:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .classAgnostic:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNms_lift(_ buf: RustBuffer) throws -> Nms {
+    return try FfiConverterTypeNms.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNms_lower(_ value: Nms) -> RustBuffer {
+    return FfiConverterTypeNms.lower(value)
+}
+
+
+
+/**
  * Pixel normalization, per channel in the model's colour order; pixels `x` are in 0..=255.
  * A list of one value applies to every channel.
  */
@@ -2058,7 +3181,7 @@ public func FfiConverterTypeNormalize_lower(_ value: Normalize) -> RustBuffer {
 
 
 /**
- * What the first output holds.
+ * What a classifier's scores output holds.
  */
 
 public enum OutputKind: Equatable, Hashable {
@@ -2170,6 +3293,18 @@ public enum Resize: Equatable, Hashable {
          * Resampling filter.
          */filter: Filter
     )
+    /**
+     * Resize to fit inside the target keeping the aspect ratio, centred, the rest filled with
+     * `pad_value` on both sides (YOLO and MediaPipe style): nothing is cropped or distorted.
+     */
+    case letterbox(
+        /**
+         * Resampling filter.
+         */filter: Filter, 
+        /**
+         * Value of padded tensor elements, after normalization.
+         */padValue: Float
+    )
 
 
 
@@ -2200,6 +3335,9 @@ public struct FfiConverterTypeResize: FfiConverterRustBuffer {
         case 3: return .stretch(filter: try FfiConverterTypeFilter.read(from: &buf)
         )
         
+        case 4: return .letterbox(filter: try FfiConverterTypeFilter.read(from: &buf), padValue: try FfiConverterFloat.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -2224,6 +3362,12 @@ public struct FfiConverterTypeResize: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
             FfiConverterTypeFilter.write(filter, into: &buf)
             
+        
+        case let .letterbox(filter,padValue):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeFilter.write(filter, into: &buf)
+            FfiConverterFloat.write(padValue, into: &buf)
+            
         }
     }
 }
@@ -2243,6 +3387,139 @@ public func FfiConverterTypeResize_lower(_ value: Resize) -> RustBuffer {
     return FfiConverterTypeResize.lower(value)
 }
 
+
+
+/**
+ * How a raw class score becomes a probability.
+ */
+
+public enum ScoreFunction: Equatable, Hashable {
+    
+    /**
+     * `1 / (1 + e^−x)` per class (SSD, BlazeFace).
+     */
+    case sigmoid
+    /**
+     * Softmax over one anchor's classes.
+     */
+    case softmax
+    /**
+     * Already probabilities.
+     */
+    case identity
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScoreFunction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScoreFunction: FfiConverterRustBuffer {
+    typealias SwiftType = ScoreFunction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScoreFunction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sigmoid
+        
+        case 2: return .softmax
+        
+        case 3: return .identity
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScoreFunction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .sigmoid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .softmax:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .identity:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScoreFunction_lift(_ buf: RustBuffer) throws -> ScoreFunction {
+    return try FfiConverterTypeScoreFunction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScoreFunction_lower(_ value: ScoreFunction) -> RustBuffer {
+    return FfiConverterTypeScoreFunction.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionFloat: FfiConverterRustBuffer {
+    typealias SwiftType = Float?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterFloat.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterFloat.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -2287,6 +3564,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDetectSpec: FfiConverterRustBuffer {
+    typealias SwiftType = DetectSpec?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDetectSpec.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDetectSpec.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEmbedSpec: FfiConverterRustBuffer {
+    typealias SwiftType = EmbedSpec?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEmbedSpec.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEmbedSpec.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2361,6 +3686,31 @@ fileprivate struct FfiConverterOptionSequenceSequenceUInt64: FfiConverterRustBuf
         case 1: return try FfiConverterSequenceSequenceUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt32]
+
+    public static func write(_ value: [UInt32], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt32.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt32] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt32]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt32.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -2459,6 +3809,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePoint: FfiConverterRustBuffer {
+    typealias SwiftType = [Point]
+
+    public static func write(_ value: [Point], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Point] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Point]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePoint.read(from: &buf))
         }
         return seq
     }

@@ -1,8 +1,19 @@
 // Compiled (never run) by scripts/test-web.sh with `tsc --noEmit --strict`: the declarations in
 // src/index.d.ts describe the API the way the tests use it.
 
-import { init, memoryBytes, version, LedgeError, Model } from '@ledge/web';
-import type { LedgeErrorKind, LoadOptions, ModelInfo, OutputTensor, Prediction, Stats } from '@ledge/web';
+import { cosineSimilarity, init, memoryBytes, version, Embedding, LedgeError, Model } from '@ledge/web';
+import type {
+  BoundingBox,
+  DetectOptions,
+  Detection,
+  LedgeErrorKind,
+  LoadOptions,
+  ModelInfo,
+  OutputTensor,
+  Point,
+  Prediction,
+  Stats,
+} from '@ledge/web';
 
 export async function usage(bytes: Uint8Array, png: Uint8Array, frame: ImageData): Promise<string> {
   const { version: v } = await init();
@@ -16,6 +27,16 @@ export async function usage(bytes: Uint8Array, png: Uint8Array, frame: ImageData
   const label: string | null = top[0].label;
   const out: OutputTensor[] = model.run([{ data: new Float32Array(4), shape: [1, 4] }]);
   const one: OutputTensor[] = model.run({ data: new Int8Array(4), shape: [4] });
+  const detectOptions: DetectOptions = { maxResults: 5, scoreThreshold: 0.3, iouThreshold: 0.4, allowlist: ['Cat'], denylist: [] };
+  const found: Detection[] = model.detect(png, detectOptions);
+  const live2: Detection[] = model.detectImageData(frame);
+  const box: BoundingBox = found[0].boundingBox;
+  const eyes: Point[] = found[0].keypoints;
+  const area: number = box.width * box.height + eyes.length + live2.length + (found[0].label?.length ?? 0);
+  const a: Embedding = model.embed(png);
+  const b: Embedding = model.embedImageData(frame);
+  const values: Float32Array = a.values;
+  const similarity: number = a.cosineSimilarity(b) + cosineSimilarity(a, values) + cosineSimilarity([1, 2], new Embedding([3, 4]));
   const info: ModelInfo = model.info();
   const stats: Stats = model.stats();
   try {
@@ -23,11 +44,11 @@ export async function usage(bytes: Uint8Array, png: Uint8Array, frame: ImageData
   } catch (e) {
     if (e instanceof LedgeError) {
       const kind: LedgeErrorKind = e.kind;
-      return `${kind} ${e.message} ${e.limit ?? ''}`;
+      return `${kind} ${e.message} ${e.limit ?? ''} ${e.task ?? ''} ${e.reason ?? ''}`;
     }
   }
   model.free();
   other.free();
   const freed: boolean = model.freed;
-  return `${v} ${version()} ${memoryBytes()} ${label} ${one.length} ${info.sha256} ${stats.p50Ms} ${live.length} ${freed}`;
+  return `${v} ${version()} ${memoryBytes()} ${label} ${one.length} ${info.sha256} ${stats.p50Ms} ${live.length} ${freed} ${area} ${similarity}`;
 }

@@ -1,4 +1,4 @@
-"""Ledge: on-device image classification with quantized ONNX models.
+"""Ledge: on-device image classification, object detection and embeddings with ONNX models.
 
 A thin Python layer over the uniffi-generated module ``ledge._native`` (the Rust core, one
 native library). Load a model once, share it across threads::
@@ -9,10 +9,18 @@ native library). Load a model once, share it across threads::
     for p in model.classify("demo-models/images/chelsea.png", top_k=3):
         print(f"{p.score:6.1%}  {p.label}")
 
+    detector = ledge.Model.from_path("demo-models/ssd-mobilenetv2-oid/model.onnx")
+    for d in detector.detect("demo-models/images/chelsea.png"):
+        print(d.label, d.score, d.bounding_box)   # box in image pixels
+
+    embedder = ledge.Model.from_path("demo-models/efficientnet-lite0-embed/model.onnx")
+    a = embedder.embed("demo-models/images/chelsea.png")
+    print(ledge.cosine_similarity(a, embedder.embed("demo-models/images/coffee.png")))
+
 Every failure raises a subclass of :class:`LedgeError` (``LedgeError.InputShape``,
 ``LedgeError.ImageDecode``, ...) whose ``kind`` is the variant's name. NumPy is optional: with
-it, ``run``/``classify_tensor``/``classify_rgba`` accept arrays and :class:`Tensor` converts with
-``numpy.asarray``.
+it, ``run``/``classify_tensor``/``classify_rgba``/``detect_rgba``/``embed_rgba`` accept arrays, and
+:class:`Tensor` and :class:`Embedding` convert with ``numpy.asarray``.
 """
 
 from __future__ import annotations
@@ -24,9 +32,18 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
 
 from . import _native
 from ._native import (
+    Anchors,
+    BoundingBox,
+    BoxCoding,
+    BoxOrder,
     ClassifyOptions,
     ColorOrder,
+    DetectOptions,
+    DetectSpec,
+    Detection,
     DType,
+    EmbedSpec,
+    Embedding,
     Filter,
     InputSpec,
     Layout,
@@ -36,12 +53,16 @@ from ._native import (
     Manifest,
     ManifestSource,
     ModelInfo,
+    Nms,
     Normalize,
     OutputKind,
     OutputSpec,
+    Point,
     Prediction,
     Resize,
+    ScoreFunction,
     Stats,
+    Task,
     TensorSpec,
 )
 
@@ -49,9 +70,18 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy
 
 __all__ = [
+    "Anchors",
+    "BoundingBox",
+    "BoxCoding",
+    "BoxOrder",
     "ClassifyOptions",
     "ColorOrder",
+    "DetectOptions",
+    "DetectSpec",
+    "Detection",
     "DType",
+    "EmbedSpec",
+    "Embedding",
     "Filter",
     "InputSpec",
     "Layout",
@@ -62,14 +92,19 @@ __all__ = [
     "ManifestSource",
     "Model",
     "ModelInfo",
+    "Nms",
     "Normalize",
     "OutputKind",
     "OutputSpec",
+    "Point",
     "Prediction",
     "Resize",
+    "ScoreFunction",
     "Stats",
+    "Task",
     "Tensor",
     "TensorSpec",
+    "cosine_similarity",
 ]
 
 __version__ = _native.ledge_version()
@@ -86,7 +121,20 @@ LedgeError.kind = property(  # type: ignore[attr-defined]
 LedgeError.__str__ = lambda self: getattr(self, "message", None) or Exception.__str__(self)  # type: ignore[method-assign]
 
 # Records print their fields in lists too (the generated classes only define __str__).
-for _record in (Prediction, Stats, TensorSpec, Limits, LoadOptions, ClassifyOptions, ModelInfo, Manifest):
+for _record in (
+    Prediction,
+    Detection,
+    BoundingBox,
+    Point,
+    Stats,
+    TensorSpec,
+    Limits,
+    LoadOptions,
+    ClassifyOptions,
+    DetectOptions,
+    ModelInfo,
+    Manifest,
+):
     _record.__repr__ = _record.__str__  # type: ignore[method-assign]
 
 # Per element type: (array typecode of the same size, NumPy dtype string, element size).
@@ -202,6 +250,79 @@ def _classify_options(
     )
 
 
+def _detect_options(
+    max_results: Optional[int],
+    score_threshold: Optional[float],
+    iou_threshold: Optional[float],
+    allowlist: Sequence[str],
+    denylist: Sequence[str],
+) -> DetectOptions:
+    return DetectOptions(
+        max_results=max_results,
+        score_threshold=score_threshold,
+        iou_threshold=iou_threshold,
+        allowlist=[str(x) for x in allowlist],
+        denylist=[str(x) for x in denylist],
+    )
+
+
+def _rgba_frame(rgba: Any, width: Optional[int], height: Optional[int], what: str) -> tuple:
+    """``(bytes, width, height)`` of an RGBA frame: bytes with their size, or a ``(height, width,
+    4)`` uint8 NumPy array (its shape gives the size)."""
+    if hasattr(rgba, "shape") and width is None and height is None:
+        height, width = rgba.shape[0], rgba.shape[1]
+    if hasattr(rgba, "tobytes"):
+        rgba = rgba.tobytes()
+    if width is None or height is None:
+        raise TypeError(f"{what} needs width and height for a byte buffer")
+    return bytes(rgba), width, height
+
+
+def _floats(x: Any) -> list:
+    """The values of an :class:`Embedding`, a NumPy array or a sequence of numbers, as a list."""
+    if isinstance(x, Embedding):
+        return x.values
+    if hasattr(x, "tolist"):
+        import numpy as np
+
+        return np.asarray(x, dtype=np.float32).ravel().tolist()
+    return [float(v) for v in x]
+
+
+def cosine_similarity(a: Any, b: Any) -> float:
+    """Cosine similarity ``a·b / (|a|·|b|)`` in [−1, 1] of two :class:`Embedding` (or NumPy
+    arrays, or sequences of floats): 1 for the same direction, about 0 for unrelated images.
+    Raises ``LedgeError.InvalidArgument`` when the lengths differ (embeddings of different
+    models) or a vector is all zeros or not finite."""
+    return _native.cosine_similarity(_floats(a), _floats(b))
+
+
+def _embedding_cosine_similarity(self: Embedding, other: Any) -> float:
+    """Cosine similarity with ``other`` (an :class:`Embedding`, NumPy array or sequence), in
+    [−1, 1]; see :func:`cosine_similarity`."""
+    return cosine_similarity(self, other)
+
+
+def _embedding_array(self: Embedding, dtype=None, copy=None):
+    import numpy as np
+
+    arr = np.asarray(self.values, dtype=np.float32)
+    return arr if dtype is None else arr.astype(dtype)
+
+
+def _embedding_repr(self: Embedding) -> str:
+    head = ", ".join(f"{v:.4f}" for v in self.values[:4])
+    more = f", ... {len(self.values)} values" if len(self.values) > 4 else ""
+    return f"Embedding(values=[{head}{more}])"
+
+
+Embedding.cosine_similarity = _embedding_cosine_similarity  # type: ignore[attr-defined]
+Embedding.__array__ = _embedding_array  # type: ignore[attr-defined]
+Embedding.__len__ = lambda self: len(self.values)  # type: ignore[attr-defined]
+Embedding.__repr__ = _embedding_repr  # type: ignore[method-assign]
+Embedding.__str__ = _embedding_repr  # type: ignore[method-assign]
+
+
 def _options(options: Optional[LoadOptions], fields: dict) -> LoadOptions:
     """``options`` as given, or a :class:`LoadOptions` of the keyword arguments (every field of
     the core's ``LoadOptions`` is one: ``batch``, ``manifest``, ``limits``, ``isa``, ...)."""
@@ -287,14 +408,9 @@ class Model:
     ) -> list[Prediction]:
         """Classifies a tightly packed RGBA frame (camera, canvas): bytes with ``width`` and
         ``height``, or a ``(height, width, 4)`` uint8 NumPy array (options as :meth:`classify`)."""
-        if hasattr(rgba, "shape") and width is None and height is None:
-            height, width = rgba.shape[0], rgba.shape[1]
-        if hasattr(rgba, "tobytes"):
-            rgba = rgba.tobytes()
-        if width is None or height is None:
-            raise TypeError("classify_rgba needs width and height for a byte buffer")
+        rgba, width, height = _rgba_frame(rgba, width, height, "classify_rgba")
         o = _classify_options(top_k, score_threshold, allowlist, denylist)
-        return self._native.classify_rgba(bytes(rgba), width, height, o)
+        return self._native.classify_rgba(rgba, width, height, o)
 
     def classify_tensor(
         self,
@@ -309,6 +425,66 @@ class Model:
         as :meth:`classify`)."""
         o = _classify_options(top_k, score_threshold, allowlist, denylist)
         return self._native.classify_tensor(Tensor._of(tensor), o)
+
+    def detect(
+        self,
+        image: ImageInput,
+        *,
+        max_results: Optional[int] = None,
+        score_threshold: Optional[float] = None,
+        iou_threshold: Optional[float] = None,
+        allowlist: Sequence[str] = (),
+        denylist: Sequence[str] = (),
+    ) -> list[Detection]:
+        """Detects objects in an encoded image (JPEG/PNG bytes, or a file path) with a detection
+        model (manifest ``task = "detect"``): at most ``max_results`` :class:`Detection`, best
+        first, scoring at least ``score_threshold`` (in [0, 1]), after non-maximum suppression
+        of boxes overlapping a better one by more than ``iou_threshold`` IoU (in [0, 1]); only
+        classes of ``allowlist`` (labels or indices) when given, none of ``denylist``. ``None``
+        takes the manifest's ``[detect]`` value. Each detection has ``index``, ``label``,
+        ``score``, ``bounding_box`` (``x``, ``y``, ``width``, ``height`` in pixels of the image,
+        after EXIF orientation) and ``keypoints`` (:class:`Point` in image pixels)."""
+        o = _detect_options(max_results, score_threshold, iou_threshold, allowlist, denylist)
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            return self._native.detect_encoded(bytes(image), o)
+        return self._native.detect_path(os.fspath(image), o)
+
+    def detect_rgba(
+        self,
+        rgba: Any,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        *,
+        max_results: Optional[int] = None,
+        score_threshold: Optional[float] = None,
+        iou_threshold: Optional[float] = None,
+        allowlist: Sequence[str] = (),
+        denylist: Sequence[str] = (),
+    ) -> list[Detection]:
+        """Detects objects in a tightly packed RGBA frame (camera, canvas): bytes with ``width``
+        and ``height``, or a ``(height, width, 4)`` uint8 NumPy array; boxes in the frame's
+        pixels (options as :meth:`detect`)."""
+        rgba, width, height = _rgba_frame(rgba, width, height, "detect_rgba")
+        o = _detect_options(max_results, score_threshold, iou_threshold, allowlist, denylist)
+        return self._native.detect_rgba(rgba, width, height, o)
+
+    def embed(self, image: ImageInput) -> Embedding:
+        """The :class:`Embedding` of an encoded image (JPEG/PNG bytes, or a file path) with an
+        embedding model (manifest ``task = "embed"``): ``values``, the feature vector (floats;
+        of unit length unless the manifest says ``l2_normalize = false``). Compare two with
+        :func:`cosine_similarity` or ``a.cosine_similarity(b)``; ``numpy.asarray(e)`` gives a
+        float32 array."""
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            return self._native.embed_encoded(bytes(image))
+        return self._native.embed_path(os.fspath(image))
+
+    def embed_rgba(
+        self, rgba: Any, width: Optional[int] = None, height: Optional[int] = None
+    ) -> Embedding:
+        """The :class:`Embedding` of a tightly packed RGBA frame: bytes with ``width`` and
+        ``height``, or a ``(height, width, 4)`` uint8 NumPy array."""
+        rgba, width, height = _rgba_frame(rgba, width, height, "embed_rgba")
+        return self._native.embed_rgba(rgba, width, height)
 
     def run(self, inputs: Any) -> list[Tensor]:
         """Runs the model on raw inputs: one :class:`Tensor`/NumPy array, or a list of them in

@@ -22,6 +22,20 @@ def cases() -> list:
     return data["cases"]
 
 
+def detect_vectors() -> list:
+    """The cases of demo-models/vectors/detect.json."""
+    data = json.loads((DEMO / "vectors" / "detect.json").read_text())
+    assert data["format"] == 1
+    return data["cases"]
+
+
+def embed_vectors() -> dict:
+    """demo-models/vectors/embed.json: its ``cases`` and ``pairs``."""
+    data = json.loads((DEMO / "vectors" / "embed.json").read_text())
+    assert data["format"] == 1
+    return data
+
+
 def pytest_report_header(config):
     return f"ledge {ledge.__version__} from {Path(ledge.__file__).parent}; demo models {DEMO}"
 

@@ -1,17 +1,39 @@
-"""The Python quick start in bindings/uniffi/README.md runs as written (from the repository
-root) and prints the demo cat's classes."""
+"""The Python quick starts in bindings/uniffi/README.md run as written (from the repository
+root): the classification one prints the demo cat's classes, the detection and embedding one
+the coffee cup's box and the two similarities."""
 
-import os
 import re
 
 from conftest import REPO
 
+README = REPO / "bindings/uniffi/README.md"
 
-def test_readme_quick_start(capsys, monkeypatch):
-    text = (REPO / "bindings/uniffi/README.md").read_text()
-    blocks = re.findall(r"<!-- quick-start:python -->\n```python\n(.*?)```", text, re.S)
-    assert len(blocks) == 1, "README needs exactly one tagged Python quick start"
+
+def run_block(tag: str, capsys, monkeypatch) -> str:
+    blocks = re.findall(rf"<!-- quick-start:{tag} -->\n```python\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) == 1, f"README needs exactly one Python block tagged quick-start:{tag}"
     monkeypatch.chdir(REPO)
     exec(compile(blocks[0], "README.md", "exec"), {})
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+def test_readme_quick_start(capsys, monkeypatch):
+    out = run_block("python", capsys, monkeypatch)
     assert "tiger cat" in out, out
+
+
+def test_readme_tasks_quick_start(capsys, monkeypatch):
+    out = run_block("python-tasks", capsys, monkeypatch)
+    lines = out.splitlines()
+    assert len(lines) == 3, out
+    assert "Coffee cup" in lines[0], out
+    box = [float(v) for v in re.findall(r"[xywh] (\d+)", lines[0])]
+    assert all(abs(g - w) <= 3 for g, w in zip(box, [170, 12, 240, 298])) and len(box) == 4, out
+    mirrored, coffee = (float(line.split()[-1]) for line in lines[1:])
+    assert mirrored >= 0.9 and coffee <= 0.4, out
+
+
+def test_the_repository_readme_shows_the_same_tasks_quick_start():
+    block = re.findall(r"<!-- quick-start:python-tasks -->\n```python\n(.*?)```", README.read_text(), re.S)
+    assert len(block) == 1
+    assert f"```python\n{block[0]}```" in (REPO / "README.md").read_text()

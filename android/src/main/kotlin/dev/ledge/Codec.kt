@@ -77,6 +77,19 @@ internal object Codec {
     /** The options as the JSON the core's `LoadOptions::from_json` reads (UTF-8). */
     fun options(o: LoadOptions): ByteArray = json.encodeToString(LoadOptions.serializer(), o).encodeToByteArray()
 
+    /**
+     * The options as the JSON the core's `DetectOptions` reads (UTF-8, camelCase). A negative `maxResults`
+     * (the core's is unsigned) and a NaN or infinite threshold (JSON has none) cannot cross: they are refused
+     * here with the message the core gives for any value out of range.
+     */
+    fun options(o: DetectOptions): ByteArray {
+        o.maxResults?.let { if (it < 0) throw LedgeException.InvalidArgument("invalid argument: max_results must be at least 1, got $it") }
+        for ((name, v) in listOf("score_threshold" to o.scoreThreshold, "iou_threshold" to o.iouThreshold)) {
+            if (v != null && !v.isFinite()) throw LedgeException.InvalidArgument("invalid argument: $name must be in [0, 1], got $v")
+        }
+        return json.encodeToString(DetectOptions.serializer(), o).encodeToByteArray()
+    }
+
     fun tensors(tensors: List<Tensor>): ByteArray {
         val size = 4 + tensors.sumOf { 5 + 8 * it.shape.size + it.size * when (it.dtype) {
             DType.F32, DType.I32 -> 4
@@ -94,6 +107,16 @@ internal object Codec {
 
     fun predictions(bytes: ByteArray): List<Prediction> = Reader(bytes).run {
         list { Prediction(index = u32(), score = f32(), label = optString()) }
+    }
+
+    fun detections(bytes: ByteArray): List<Detection> = Reader(bytes).run {
+        list {
+            Detection(
+                index = u32(), score = f32(), label = optString(),
+                boundingBox = BoundingBox(x = f32(), y = f32(), width = f32(), height = f32()),
+                keypoints = list { Point(x = f32(), y = f32()) },
+            )
+        }
     }
 
     fun info(bytes: ByteArray): ModelInfo = Reader(bytes).run {

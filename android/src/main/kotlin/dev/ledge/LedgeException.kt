@@ -103,16 +103,22 @@ sealed class LedgeException(message: String) : Exception(message) {
     /** A decoded image could not be turned into the model's input (resizing failed). */
     class Preprocess(message: String) : LedgeException(message)
 
-    /** The model does not fit the task asked of it: `classify` on a two-input model, or on a batch. */
+    /**
+     * The model does not fit the task asked of it: `detect` or `embed` on a classifier (its manifest's
+     * `task` says which), `classify` on a two-input model, or on a batch.
+     */
     class TaskMismatch(
         message: String,
-        /** The task asked for, e.g. `classify`. */
+        /** The task asked for: `classify`, `detect` or `embed`. */
         val task: String = "",
         /** What does not fit, and what to do. */
         val reason: String = "",
     ) : LedgeException(message)
 
-    /** An argument out of range: `topK < 1`, an RGBA buffer of the wrong length, a tensor whose data does not fit its shape. */
+    /**
+     * An argument out of range: `topK < 1`, [DetectOptions] out of range, an RGBA buffer of the wrong length,
+     * a tensor whose data does not fit its shape, embeddings of different sizes compared.
+     */
     class InvalidArgument(message: String) : LedgeException(message)
 
     /** The manifest is missing where needed, malformed, or does not fit the model. */

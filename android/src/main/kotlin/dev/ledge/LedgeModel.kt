@@ -52,11 +52,7 @@ class LedgeModel private constructor(private var handle: Long, private val cache
      * buffer is copied once. The buffer must not be written during the call.
      */
     fun classifyRgba(pixels: ByteBuffer, width: Int, height: Int, topK: Int = 5): List<Prediction> {
-        val view = if (pixels.isDirect) {
-            pixels.slice()
-        } else {
-            ByteBuffer.allocateDirect(pixels.remaining()).put(pixels.duplicate()).also { it.flip() }
-        }
+        val view = frame(pixels)
         return withHandle { Codec.predictions(Native.classifyRgba(it, view, width, height, topK)) }
     }
 
@@ -75,6 +71,42 @@ class LedgeModel private constructor(private var handle: Long, private val cache
     /** [run] with the inputs as arguments. */
     fun run(vararg inputs: Tensor): List<Tensor> = run(inputs.toList())
 
+    /**
+     * Decodes an encoded image (JPEG or PNG), preprocesses it as the model's manifest says, runs the
+     * detector (a model whose manifest says `task = "detect"`) and returns what it finds, best first:
+     * boxes and keypoints in pixels of the image (after its EXIF orientation), boxes clipped to it, at
+     * most `maxResults`, after non-maximum suppression. Unset [options] take the manifest's values.
+     * [LedgeException.TaskMismatch] for a model of another task, [LedgeException.InvalidArgument] for
+     * options out of range.
+     */
+    fun detect(encoded: ByteArray, options: DetectOptions = DetectOptions()): List<Detection> {
+        val json = Codec.options(options)
+        return withHandle { Codec.detections(Native.detect(it, encoded, json)) }
+    }
+
+    /**
+     * Like [detect] for a tightly packed RGBA frame (as [classifyRgba] reads it); boxes are in the
+     * frame's pixels.
+     */
+    fun detectRgba(pixels: ByteBuffer, width: Int, height: Int, options: DetectOptions = DetectOptions()): List<Detection> {
+        val view = frame(pixels)
+        val json = Codec.options(options)
+        return withHandle { Codec.detections(Native.detectRgba(it, view, width, height, json)) }
+    }
+
+    /**
+     * Decodes an encoded image (JPEG or PNG), preprocesses it as the model's manifest says and returns
+     * its embedding (a model whose manifest says `task = "embed"`); compare two with
+     * [Embedding.cosineSimilarity]. [LedgeException.TaskMismatch] for a model of another task.
+     */
+    fun embed(encoded: ByteArray): Embedding = withHandle { Embedding(Native.embed(it, encoded)) }
+
+    /** Like [embed] for a tightly packed RGBA frame (as [classifyRgba] reads it). */
+    fun embedRgba(pixels: ByteBuffer, width: Int, height: Int): Embedding {
+        val view = frame(pixels)
+        return withHandle { Embedding(Native.embedRgba(it, view, width, height)) }
+    }
+
     /** Frees the native model. Idempotent; waits for calls in flight; later calls throw [IllegalStateException]. */
     override fun close() {
         lock.write {
@@ -88,6 +120,13 @@ class LedgeModel private constructor(private var handle: Long, private val cache
         if (isClosed) "LedgeModel(closed)" else "LedgeModel(${cachedInfo.manifest?.name ?: cachedInfo.sha256.take(12)})"
 
     companion object {
+        /** The bytes from [pixels]' position to its limit as a direct buffer: a slice of it, or a copy of a heap buffer. */
+        private fun frame(pixels: ByteBuffer): ByteBuffer = if (pixels.isDirect) {
+            pixels.slice()
+        } else {
+            ByteBuffer.allocateDirect(pixels.remaining()).put(pixels.duplicate()).also { it.flip() }
+        }
+
         /** Loads a model from its bytes (an embedded manifest is used; a sidecar cannot be found this way). */
         @JvmStatic
         @JvmOverloads

@@ -5,7 +5,8 @@ import java.nio.ByteBuffer
 
 /**
  * The JNI entry points of `libledge_jni` (crate `ledge-jni`). Structured values cross as byte arrays in
- * the format of [Codec]; model handles are native pointers owned by [LedgeModel].
+ * the format of [Codec] (options as JSON), embeddings as float arrays; model handles are native pointers
+ * owned by [LedgeModel].
  */
 internal object Native {
     @JvmStatic external fun loadBytes(model: ByteArray, options: ByteArray): Long
@@ -14,6 +15,11 @@ internal object Native {
     @JvmStatic external fun classify(handle: Long, encoded: ByteArray, topK: Int): ByteArray
     @JvmStatic external fun classifyRgba(handle: Long, pixels: ByteBuffer, width: Int, height: Int, topK: Int): ByteArray
     @JvmStatic external fun classifyTensor(handle: Long, tensor: ByteArray, topK: Int): ByteArray
+    @JvmStatic external fun detect(handle: Long, encoded: ByteArray, options: ByteArray): ByteArray
+    @JvmStatic external fun detectRgba(handle: Long, pixels: ByteBuffer, width: Int, height: Int, options: ByteArray): ByteArray
+    @JvmStatic external fun embed(handle: Long, encoded: ByteArray): FloatArray
+    @JvmStatic external fun embedRgba(handle: Long, pixels: ByteBuffer, width: Int, height: Int): FloatArray
+    @JvmStatic external fun cosineSimilarity(a: FloatArray, b: FloatArray): Float
     @JvmStatic external fun run(handle: Long, inputs: ByteArray): ByteArray
     @JvmStatic external fun info(handle: Long): ByteArray
     @JvmStatic external fun stats(handle: Long): ByteArray

@@ -2,9 +2,88 @@ package dev.ledge
 
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
+import java.util.Locale
 
 /** One class of a classification: its index in the model's output, its label if the manifest has labels, and its probability. */
 data class Prediction(val index: Int, val label: String?, val score: Float)
+
+/**
+ * What [LedgeModel.detect] returns (the core's `DetectOptions`); every null field takes the value of the
+ * manifest's `[detect]` section. Crosses to the core as JSON written by kotlinx.serialization; the core
+ * checks the ranges ([LedgeException.InvalidArgument] outside them).
+ */
+@Serializable
+data class DetectOptions(
+    /** At most this many detections, best first (≥ 1). */
+    val maxResults: Int? = null,
+    /** Only detections scoring at least this, in [0, 1]. */
+    val scoreThreshold: Float? = null,
+    /** Non-maximum suppression (NMS) drops a box whose intersection over union (IoU) with a better one is above this, in [0, 1]. */
+    val iouThreshold: Float? = null,
+    /** When not empty, only classes whose label (or index, as text) is listed. */
+    val allowlist: List<String> = emptyList(),
+    /** Classes whose label (or index, as text) is listed are left out. */
+    val denylist: List<String> = emptyList(),
+)
+
+/** An axis-aligned box in pixels of the image given (after its EXIF orientation), clipped to the image. */
+data class BoundingBox(
+    /** Left edge, pixels from the image's left. */
+    val x: Float,
+    /** Top edge, pixels from the image's top. */
+    val y: Float,
+    /** Width in pixels (> 0). */
+    val width: Float,
+    /** Height in pixels (> 0). */
+    val height: Float,
+)
+
+/** A point in pixels of the image given, from its top-left corner (like Android's `PointF`). */
+data class Point(val x: Float, val y: Float)
+
+/** One detected object, as [LedgeModel.detect] returns it. */
+data class Detection(
+    /** Class index in the model's scores output. */
+    val index: Int,
+    /** Class label from the manifest, when it has labels. */
+    val label: String?,
+    /** Score in [0, 1]. */
+    val score: Float,
+    /** Where the object is, in image pixels. */
+    val boundingBox: BoundingBox,
+    /** Keypoints in image pixels, in the model's order (e.g. BlazeFace: eyes, nose, mouth, ears); not clipped, often empty. */
+    val keypoints: List<Point>,
+)
+
+/**
+ * An image's feature vector, as [LedgeModel.embed] returns it: unit length unless the manifest says
+ * `l2_normalize = false`. Compare two with [cosineSimilarity]. Equality is by content.
+ */
+class Embedding(
+    /** The values (e.g. 1280 for EfficientNet-Lite0). */
+    val values: FloatArray,
+) {
+    /** Number of values. */
+    val size: Int get() = values.size
+
+    /**
+     * Cosine similarity with [other], in [−1, 1]: 1 for the same direction, about 0 for unrelated
+     * images (the core's `ledge::cosine_similarity`, computed in double precision; one JNI call,
+     * 2.3 µs for 1280 values). [LedgeException.InvalidArgument] when the sizes differ
+     * (embeddings of different models) or a vector is all zeros or not finite.
+     */
+    fun cosineSimilarity(other: Embedding): Float {
+        NativeLibrary.ensureLoaded()
+        return Native.cosineSimilarity(values, other.values)
+    }
+
+    override fun equals(other: Any?): Boolean = other is Embedding && values.contentEquals(other.values)
+
+    override fun hashCode(): Int = values.contentHashCode()
+
+    override fun toString(): String =
+        "Embedding(size=$size, values=[${values.take(3).joinToString { "%.4f".format(Locale.ROOT, it) }}${if (size > 3) ", …" else ""}])"
+}
 
 /** Element type of a [Tensor] or a model input/output. */
 enum class DType { F32, I8, U8, I32, I64 }
@@ -58,7 +137,7 @@ data class ManifestInfo(
 
 /** A snapshot of a model's usage since it was loaded. */
 data class Stats(
-    /** Successful calls (`run` and every `classify*`). */
+    /** Successful calls (`run`, every `classify*`, `detect*` and `embed*`). */
     val runs: Long,
     /** Successful `classify*` calls. */
     val classifications: Long,

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import java.io.File
 import java.nio.ByteBuffer
-import javax.imageio.ImageIO
 import kotlin.math.abs
 
 /** The Kotlin API end to end: the README quick start, RGBA frames, raw tensors, info and stats. */
@@ -31,17 +30,49 @@ class ApiTest {
         assertTrue(lines[0].endsWith("tiger cat"), lines[0])
     }
 
+    /** The detection and embedding quick start of android/README.md, verbatim between the markers. */
+    @Test
+    fun quickStartDetectAndEmbed() {
+        val detectorPath = File(demo, "ssd-mobilenetv2-oid/model.onnx").path
+        val embedderPath = File(demo, "efficientnet-lite0-embed/model.onnx").path
+        val (photo, mirrored, cup) = listOf("chelsea", "chelsea_mirror", "coffee").map { File(demo, "images/$it.png").path }
+        val lines = mutableListOf<String>()
+        fun println(s: String) { lines += s; kotlin.io.println(s) }
+        // quick start begins
+        LedgeModel.fromFile(detectorPath).use { detector ->
+            for (d in detector.detect(File(photo).readBytes(), DetectOptions(scoreThreshold = 0.5f))) {
+                val b = d.boundingBox
+                println("%s %.0f%% at x=%.0f y=%.0f, %.0f×%.0f px".format(d.label, d.score * 100, b.x, b.y, b.width, b.height))
+            }
+        }
+        LedgeModel.fromFile(embedderPath).use { embedder ->
+            val cat = embedder.embed(File(photo).readBytes())
+            println("mirrored: %.2f".format(embedder.embed(File(mirrored).readBytes()).cosineSimilarity(cat)))
+            println("coffee:   %.2f".format(embedder.embed(File(cup).readBytes()).cosineSimilarity(cat)))
+        }
+        // quick start ends
+        assertEquals(3, lines.size, "$lines")
+        assertTrue(lines[0].startsWith("Cat 8"), lines[0])
+        val (same, other) = lines.drop(1).map { it.substringAfter(":").trim().toFloat() }
+        assertTrue(same > 0.9f && other < 0.3f, "$lines")
+    }
+
+    /** Each quick start above is in android/README.md and in the repository's README as written here. */
+    @Test
+    fun readmeShowsTheQuickStartsVerbatim() {
+        val source = File("src/test/kotlin/dev/ledge/ApiTest.kt").readText()
+        val starts = Regex("""(?s)// quick start begins\n(.*?)\n\s*// quick start ends""").findAll(source).map { it.groupValues[1].trimIndent() }.toList()
+        assertEquals(2, starts.size)
+        for (readme in listOf("README.md", "../README.md")) {
+            val text = File(readme).readText()
+            for (code in starts) assertTrue(code in text, "$readme lacks:\n$code")
+        }
+    }
+
     @Test
     fun rgbaFramesClassifyLikeTheEncodedImage() {
         val file = File(demo, "images/chelsea.png")
-        val image = ImageIO.read(file)
-        val (w, h) = image.width to image.height
-        val pixels = ByteBuffer.allocateDirect(w * h * 4)
-        for (y in 0 until h) for (x in 0 until w) {
-            val argb = image.getRGB(x, y)
-            pixels.put((argb shr 16).toByte()).put((argb shr 8).toByte()).put(argb.toByte()).put((argb ushr 24).toByte())
-        }
-        pixels.flip()
+        val (pixels, w, h) = rgbaFrame("images/chelsea.png")
         load("efficientnet-lite0/model.onnx").use { model ->
             val encoded = model.classify(file.readBytes(), 5)
             val direct = model.classifyRgba(pixels, w, h, 5)

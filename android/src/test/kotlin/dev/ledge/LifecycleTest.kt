@@ -28,6 +28,10 @@ class LifecycleTest {
             model.classifyTensor(Tensor.f32(listOf(1, 3, 48, 192), FloatArray(3 * 48 * 192)))
         }
         assertFails<IllegalStateException>("closed") { model.run() }
+        assertFails<IllegalStateException>("closed") { model.detect(png) }
+        assertFails<IllegalStateException>("closed") { model.detectRgba(ByteBuffer.allocateDirect(16), 2, 2) }
+        assertFails<IllegalStateException>("closed") { model.embed(png) }
+        assertFails<IllegalStateException>("closed") { model.embedRgba(ByteBuffer.allocateDirect(16), 2, 2) }
         assertFails<IllegalStateException>("closed") { model.info }
         assertFails<IllegalStateException>("closed") { model.stats }
         assertEquals("LedgeModel(closed)", model.toString())
