@@ -10,6 +10,7 @@ use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, StringStringEntryProto, 
 
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, METADATA_KEY};
+use crate::signing::{self, SIGNATURE_KEY};
 
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -51,25 +52,42 @@ pub(crate) fn embedded_manifest(proto: &ModelProto) -> Result<Option<Manifest>> 
         .transpose()
 }
 
-/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest.
-fn manifest_field(manifest: &Manifest) -> Vec<u8> {
+/// The signature `ledge pack --sign` embedded, if any.
+pub(crate) fn embedded_signature(proto: &ModelProto) -> Option<&str> {
+    proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == SIGNATURE_KEY)
+        .map(|p| p.value.as_str())
+}
+
+/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest, and one
+/// holding the signature when signed.
+fn ledge_fields(manifest: &Manifest, signature: Option<&str>) -> Vec<u8> {
+    let mut metadata_props = vec![StringStringEntryProto {
+        key: METADATA_KEY.into(),
+        value: manifest.to_toml(),
+    }];
+    if let Some(signature) = signature {
+        metadata_props.push(StringStringEntryProto {
+            key: SIGNATURE_KEY.into(),
+            value: signature.into(),
+        });
+    }
     ModelProto {
-        metadata_props: vec![StringStringEntryProto {
-            key: METADATA_KEY.into(),
-            value: manifest.to_toml(),
-        }],
+        metadata_props,
         ..Default::default()
     }
     .encode_to_vec()
 }
 
 /// The sha256 an embedded manifest must record: the digest of the model bytes without the
-/// manifest field `ledge pack` appended, i.e. of the model as it was before packing.
+/// fields `ledge pack` appended, i.e. of the model as it was before packing.
 ///
-/// Fails with [`Error::Integrity`] when the manifest field is not where `pack` put it, which
+/// Fails with [`Error::Integrity`] when the fields are not where `pack` put them, which
 /// means the file was re-serialized or edited after packing.
-pub(crate) fn packed_base_sha256(bytes: &[u8], embedded: &Manifest) -> Result<String> {
-    match bytes.strip_suffix(manifest_field(embedded).as_slice()) {
+fn packed_base_sha256(bytes: &[u8], suffix: &[u8], embedded: &Manifest) -> Result<String> {
+    match bytes.strip_suffix(suffix) {
         Some(base) => Ok(sha256_hex(base)),
         None => Err(Error::Integrity {
             expected: embedded.sha256.clone().unwrap_or_default(),
@@ -79,19 +97,21 @@ pub(crate) fn packed_base_sha256(bytes: &[u8], embedded: &Manifest) -> Result<St
 }
 
 /// `(sha256 of bytes, sha256 of the packed base)` in one pass over the bytes (the second is
-/// [`packed_base_sha256`], computed when a manifest is embedded).
+/// computed when a manifest is embedded; see [`packed_base_sha256`]).
 pub(crate) fn sha256_and_packed_base(
     bytes: &[u8],
     embedded: Option<&Manifest>,
+    signature: Option<&str>,
 ) -> (String, Option<Result<String>>) {
     let Some(m) = embedded else {
         return (sha256_hex(bytes), None);
     };
-    let base_len = bytes
-        .strip_suffix(manifest_field(m).as_slice())
-        .map(<[u8]>::len);
-    let Some(base_len) = base_len else {
-        return (sha256_hex(bytes), Some(packed_base_sha256(bytes, m)));
+    let suffix = ledge_fields(m, signature);
+    let Some(base_len) = bytes.strip_suffix(suffix.as_slice()).map(<[u8]>::len) else {
+        return (
+            sha256_hex(bytes),
+            Some(packed_base_sha256(bytes, &suffix, m)),
+        );
     };
     let mut hasher = Sha256::new();
     hasher.update(&bytes[..base_len]);
@@ -100,32 +120,63 @@ pub(crate) fn sha256_and_packed_base(
     (hex::encode(hasher.finalize()), Some(Ok(base)))
 }
 
-/// Embeds `manifest` into the model: strips any earlier Ledge manifest, records the sha256 of
-/// the remaining bytes in the manifest, and appends it as a `metadata_props` entry. The model
-/// bytes themselves are kept as they are, so other tools read the result unchanged.
+/// Embeds `manifest` into the model: strips any earlier Ledge manifest (and signature), records
+/// the sha256 of the remaining bytes in the manifest, and appends it as a `metadata_props`
+/// entry. The model bytes themselves are kept as they are, so other tools read the result
+/// unchanged.
 ///
 /// # Errors
 /// [`Error::ModelFormat`] when `model` is no ONNX protobuf; [`Error::Manifest`] for an invalid
 /// manifest.
 pub fn pack(model: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
+    pack_with(model, manifest, None)
+}
+
+/// Like [`pack`], and signs the package with `key` (hex of a 32-byte Ed25519 seed, as `ledge
+/// keygen` writes `ledge.key`): the signature covers the model's sha256 and the manifest, so a
+/// model loaded with [`crate::LoadOptions::trusted_keys`] is refused if either changes.
+///
+/// # Errors
+/// As [`pack`]; [`Error::InvalidArgument`] for a malformed key.
+pub fn pack_signed(model: &[u8], manifest: &Manifest, key: &str) -> Result<Vec<u8>> {
+    pack_with(model, manifest, Some(&signing::signing_key(key)?))
+}
+
+fn pack_with(
+    model: &[u8],
+    manifest: &Manifest,
+    key: Option<&ed25519_dalek::SigningKey>,
+) -> Result<Vec<u8>> {
     let proto = decode(model)?;
     let base: Vec<u8> = match embedded_manifest(&proto)? {
-        None => model.to_vec(),
-        Some(old) => match model.strip_suffix(manifest_field(&old).as_slice()) {
-            Some(base) => base.to_vec(),
-            None => {
-                let mut proto = proto;
-                proto.metadata_props.retain(|p| p.key != METADATA_KEY);
-                proto.encode_to_vec()
+        None if embedded_signature(&proto).is_none() => model.to_vec(),
+        old => {
+            let suffix = old.map(|m| ledge_fields(&m, embedded_signature(&proto)));
+            match suffix.and_then(|s| model.strip_suffix(s.as_slice())) {
+                Some(base) => base.to_vec(),
+                None => {
+                    let mut proto = proto;
+                    proto
+                        .metadata_props
+                        .retain(|p| p.key != METADATA_KEY && p.key != SIGNATURE_KEY);
+                    proto.encode_to_vec()
+                }
             }
-        },
+        }
     };
     let mut manifest = manifest.clone();
     manifest.output.labels_file = None;
     manifest.sha256 = Some(sha256_hex(&base));
     manifest.validate()?;
+    let signature = key.map(|k| {
+        signing::sign(
+            k,
+            manifest.sha256.as_deref().unwrap_or_default(),
+            &manifest.to_toml(),
+        )
+    });
     let mut out = base;
-    out.extend_from_slice(&manifest_field(&manifest));
+    out.extend_from_slice(&ledge_fields(&manifest, signature.as_deref()));
     Ok(out)
 }
 
