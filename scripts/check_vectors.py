@@ -5,7 +5,10 @@ Used for builds that cannot run `cargo test` natively (Raspberry Pi binaries und
 The binary is given as a command prefix, e.g.
     scripts/check_vectors.py -- qemu-aarch64-static -cpu cortex-a72 -L / dist/aarch64/ledge
 The vector rule is the one every language applies (core/tests/vectors.rs): the top-1 index
-matches, and each expected class's score is within the case's tolerance. With `--reference CMD`,
+matches, and each expected class's score is within the case's tolerance. Detection and embedding
+vectors (detect.json, embed.json) follow core/tests/tasks.rs: the same number of detections, each
+expected one matched by class with IoU >= min_iou and its score within score_tolerance; each
+embedding's cosine with the expected one >= min_cosine, each pair's cosine within tolerance. With `--reference CMD`,
 each bad input's exit code and error line must equal the reference binary's (the x86_64 build).
 Standard library only. Prints `N passed, N failed` and exits 1 on any failure.
 """
@@ -66,6 +69,93 @@ def check_vectors(ledge: list[str], models: list[str]) -> tuple[int, list[str], 
     return passed, failures, worst
 
 
+def iou(a: list[float], b: list[float]) -> float:
+    ix = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    iy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(ix, 0.0) * max(iy, 0.0)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def detection_problems(case: dict, actual: list[dict]) -> list[str]:
+    """The rule of core/tests/common/mod.rs `detection_mismatches`."""
+    problems = []
+    if len(actual) != len(case["expected"]):
+        problems.append(f"{len(actual)} detections, expected {len(case['expected'])}")
+    taken = [False] * len(actual)
+    for e in case["expected"]:
+        scored = [(iou(e["box"], [a["boundingBox"][k] for k in ("x", "y", "width", "height")]), i)
+                  for i, a in enumerate(actual) if not taken[i] and a["index"] == e["index"]]
+        best = max(scored, default=None)
+        if best is None or best[0] < case["min_iou"]:
+            problems.append(f"class {e['index']} box {e['box']}: best IoU {best and best[0]}")
+            continue
+        taken[best[1]] = True
+        if abs(actual[best[1]]["score"] - e["score"]) > case["score_tolerance"]:
+            problems.append(f"class {e['index']} score {actual[best[1]]['score']} vs {e['score']}")
+    return problems
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    na = sum(x * x for x in a) ** 0.5
+    nb = sum(y * y for y in b) ** 0.5
+    return dot / (na * nb)
+
+
+def check_tasks(ledge: list[str]) -> tuple[int, list[str]]:
+    """Detection and embedding vectors through `ledge detect --json` / `ledge embed --json`."""
+    passed, failures = 0, []
+    detect = json.loads((DEMO / "vectors/detect.json").read_text(encoding="utf-8"))["cases"]
+    for case in detect:
+        cmd = ledge + ["detect", str(DEMO / case["model"]), str(DEMO / case["image"]), "--json"]
+        flags = {"maxResults": "--max-results", "scoreThreshold": "--score-threshold",
+                 "iouThreshold": "--iou-threshold"}
+        for key, value in case.get("options", {}).items():
+            cmd += [flags[key], str(value)]
+        out = run(cmd)
+        if out.returncode != 0:
+            failures.append(f"{case['name']}: ledge failed: {out.stderr.strip()}")
+            continue
+        problems = detection_problems(case, json.loads(out.stdout)["detections"])
+        if problems:
+            failures.append(f"{case['name']}: " + "; ".join(problems))
+        else:
+            passed += 1
+    embed = json.loads((DEMO / "vectors/embed.json").read_text(encoding="utf-8"))
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for case in embed["cases"]:
+        wanted[case["model"]].add(case["image"])
+    for pair in embed["pairs"]:
+        wanted[pair["model"]] |= {pair["a"], pair["b"]}
+    got: dict[tuple[str, str], list[float]] = {}
+    for model, images in wanted.items():
+        images = sorted(images)
+        out = run(ledge + ["embed", str(DEMO / model), "--json"] + [str(DEMO / i) for i in images])
+        if out.returncode != 0:
+            failures.append(f"embed {model}: ledge failed: {out.stderr.strip()}")
+            continue
+        for image, line in zip(images, out.stdout.splitlines()):
+            got[(model, image)] = json.loads(line)["embedding"]
+    for case in embed["cases"]:
+        values = got.get((case["model"], case["image"]))
+        c = values and cosine(values, case["expected"])
+        if c is not None and c >= case["min_cosine"]:
+            passed += 1
+        else:
+            failures.append(f"{case['name']}: cosine with the reference {c}")
+    for pair in embed["pairs"]:
+        a, b = got.get((pair["model"], pair["a"])), got.get((pair["model"], pair["b"]))
+        c = a and b and cosine(a, b)
+        if c is not None and abs(c - pair["cosine"]) <= pair["tolerance"]:
+            passed += 1
+        else:
+            failures.append(f"pair {pair['a']} / {pair['b']}: cosine {c} vs {pair['cosine']}")
+    if not detect or not embed["cases"] or not embed["pairs"]:
+        failures.append("detect.json or embed.json has no cases")
+    return passed, failures
+
+
 def bad_inputs(tmp: Path) -> list[tuple[str, list[str]]]:
     """(name, ledge arguments) of the bad-input catalogue."""
     model = (DEMO / "ppocr-cls/model.onnx").read_bytes()
@@ -93,6 +183,7 @@ def main() -> int:
     ap.add_argument("--reference", help="command of the reference ledge binary for the bad inputs")
     ap.add_argument("--model", action="append", default=[],
                     help="only the cases of this model (demo-models/ relative path; repeatable)")
+    ap.add_argument("--no-tasks", action="store_true", help="skip the detection and embedding vectors")
     ap.add_argument("ledge", nargs=argparse.REMAINDER, help="command prefix that runs ledge")
     args = ap.parse_args()
     ledge = [a for a in args.ledge if a != "--"]
@@ -101,6 +192,11 @@ def main() -> int:
 
     passed, failures, worst = check_vectors(ledge, args.model)
     print(f"vectors: {passed} passed, {len(failures)} failed (max tensor-level |Δscore| {worst:.5f})")
+    if not args.no_tasks:
+        task_passed, task_failures = check_tasks(ledge)
+        print(f"detection and embedding vectors: {task_passed} passed, {len(task_failures)} failed")
+        passed += task_passed
+        failures += task_failures
     with tempfile.TemporaryDirectory() as tmp:
         for name, cmd in bad_inputs(Path(tmp)):
             got = run(ledge + cmd)

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Regenerate everything in demo-models/ from the fp32 sources in ../shared/models:
 #   1. the Python environment (scripts/python-env.sh)
-#   2. int8 quantization into target/demo-models-build/ (scripts/demo_models.py quantize)
+#   2. int8 quantization into target/demo-models-build/ (scripts/demo_models.py quantize: classifiers;
+#      scripts/task_models.py quantize: detectors and the embedding model)
 #   3. `ledge pack` of each model with its manifest into demo-models/<name>/model.onnx, and the fixtures
-#   4. the shared test vectors and test images (scripts/demo_models.py vectors)
-#   5. the size / agreement report (scripts/demo_models.py report -> demo-models/report.json)
+#   4. the shared test vectors and test images (scripts/demo_models.py vectors: cases.json;
+#      scripts/task_models.py vectors: detect.json, embed.json, mirrored photos)
+#   5. the size / agreement reports (demo-models/report.json, demo-models/report-tasks.json)
+# The fp32 detectors in ${LEDGE_SHARED_MODELS}/detection are made by scripts/convert-detectors.sh.
 #
 # Usage: scripts/make-demo-models.sh [--unpacked]
 #   --unpacked   copy the unpacked int8 models into demo-models/ instead of running `ledge pack`
@@ -21,7 +24,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${LEDGE_SHARED_MODELS:-${repo}/../shared/models}"
 build="${repo}/target/demo-models-build"
 models="${repo}/demo-models"
-names=(efficientnet-lite0 ppocr-cls)
+names=(efficientnet-lite0 ppocr-cls ssd-mobilenetv2-oid blazeface-short-range efficientnet-lite0-embed)
 fixtures=(ppocr-cls-qoperator ppocr-cls-softmax-qdq)
 
 pack=1
@@ -29,7 +32,7 @@ for arg in "$@"; do
   case "${arg}" in
     --unpacked) pack=0 ;;
     -h | --help)
-      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -56,6 +59,7 @@ py="${LEDGE_PYTHON}"
 
 echo "== 2/5 quantize (${shared} -> ${build})" >&2
 "${py}" scripts/demo_models.py quantize --shared "${shared}" --out "${build}"
+"${py}" scripts/task_models.py quantize --shared "${shared}" --out "${build}"
 
 echo "== 3/5 pack" >&2
 for name in "${names[@]}"; do
@@ -74,6 +78,8 @@ done
 
 echo "== 4/5 test vectors" >&2
 "${py}" scripts/demo_models.py vectors --models "${models}" --shared "${shared}"
+"${py}" scripts/task_models.py vectors --models "${models}"
 
 echo "== 5/5 report" >&2
 "${py}" scripts/demo_models.py report --models "${models}" --shared "${shared}"
+"${py}" scripts/task_models.py report --models "${models}" --shared "${shared}"

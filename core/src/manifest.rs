@@ -34,8 +34,8 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub sha256: Option<String>,
-    /// What the model does: which task reads its outputs (default `classify`).
-    #[serde(default)]
+    /// What the model does: which task reads its outputs (default `classify`, not written).
+    #[serde(default, skip_serializing_if = "Task::is_classify")]
     pub task: Task,
     /// How to turn an image into the input tensor.
     pub input: InputSpec,
@@ -94,6 +94,10 @@ pub enum Task {
 }
 
 impl Task {
+    fn is_classify(&self) -> bool {
+        *self == Task::Classify
+    }
+
     /// The task's name as manifests and messages spell it.
     pub fn name(self) -> &'static str {
         match self {

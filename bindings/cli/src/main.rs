@@ -129,7 +129,8 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
-    /// Measure load time, first run, latency percentiles and peak memory.
+    /// Measure load time, first run, latency percentiles and peak memory; with `--image`, also the
+    /// whole task call (classify, detect or embed) on it.
     Bench {
         /// The ONNX model.
         model: PathBuf,
@@ -720,14 +721,16 @@ fn bench(
     let started = Instant::now();
     let model = load.load(model_path)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
-    let inputs: Vec<Tensor> = match image {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| ledge::Error::Io {
+    let bytes = image
+        .map(|path| {
+            std::fs::read(path).map_err(|e| ledge::Error::Io {
                 path: path.to_owned(),
                 source: e,
-            })?;
-            vec![model.preprocess_encoded(&bytes)?]
-        }
+            })
+        })
+        .transpose()?;
+    let inputs: Vec<Tensor> = match &bytes {
+        Some(bytes) => vec![model.preprocess_encoded(bytes)?],
         None => model
             .info()
             .inputs
@@ -750,6 +753,32 @@ fn bench(
     times.sort_by(f64::total_cmp);
     let pct = |p| ledge::serving::percentile(&times, p);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
+    // The whole task call on the image (decode, preprocess, run, read the outputs: for a
+    // detector the box decoding and NMS too), as an app calls it.
+    let task = match (&bytes, model.info().manifest.as_ref()) {
+        (Some(bytes), Some(m)) => {
+            let call = || -> ledge::Result<f64> {
+                let t = Instant::now();
+                match m.task {
+                    ledge::Task::Classify => {
+                        model.classify_encoded(bytes, &ClassifyOptions::default())?;
+                    }
+                    ledge::Task::Detect => {
+                        model.detect_encoded(bytes, &DetectOptions::default())?;
+                    }
+                    ledge::Task::Embed => {
+                        model.embed_encoded(bytes)?;
+                    }
+                }
+                Ok(t.elapsed().as_secs_f64() * 1e3)
+            };
+            call()?;
+            let mut t = (0..iters).map(|_| call()).collect::<ledge::Result<Vec<_>>>()?;
+            t.sort_by(f64::total_cmp);
+            Some((m.task.name(), ledge::serving::percentile(&t, 50.0)))
+        }
+        _ => None,
+    };
     let rss = peak_rss_bytes();
     let profile = profile.then(|| model.profile(&inputs, iters)).transpose()?;
     if json {
@@ -760,6 +789,7 @@ fn bench(
                 "load_ms": load_ms, "first_run_ms": first_run_ms,
                 "p50_ms": pct(50.0), "p95_ms": pct(95.0), "p99_ms": pct(99.0), "mean_ms": mean,
                 "min_ms": times[0], "peak_rss_bytes": rss, "profile": profile,
+                "task": task.map(|t| t.0), "task_p50_ms": task.map(|t| t.1),
             })
         );
     } else {
@@ -774,6 +804,9 @@ fn bench(
             pct(99.0),
             times[0]
         );
+        if let Some((name, ms)) = task {
+            println!("{name:<14} {ms:.2} ms p50 (decode, preprocess, run, read outputs)");
+        }
         match rss {
             Some(b) => println!("peak RSS       {:.1} MB", b as f64 / 1e6),
             None => println!("peak RSS       unknown on this platform"),

@@ -327,3 +327,94 @@ fn budget_check_fails_a_library_linked_for_4k_pages() {
         stdout(&o)
     );
 }
+
+#[test]
+fn detect_finds_the_cat_and_the_cup_as_a_table_and_as_json() {
+    let model = demo("ssd-mobilenetv2-oid/model.onnx");
+    let o = ledge(&[
+        "detect",
+        &model,
+        &demo("images/chelsea.png"),
+        &demo("images/coffee.png"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let cat = &lines[0]["detections"][0];
+    assert_eq!(cat["label"], "Cat");
+    assert!(cat["score"].as_f64().unwrap() >= 0.5, "{cat}");
+    assert!(
+        cat["boundingBox"]["width"].as_f64().unwrap() > 300.0,
+        "{cat}"
+    );
+    let labels: Vec<&str> = lines[1]["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"Coffee cup") || labels.contains(&"Mug"),
+        "{labels:?}"
+    );
+    let o = ledge(&[
+        "detect",
+        &model,
+        &demo("images/chelsea.png"),
+        "--max-results",
+        "1",
+        "--score-threshold",
+        "0.5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("1 found") && text.contains("Cat [8]"),
+        "{text}"
+    );
+    let o = ledge(&[
+        "detect",
+        &demo("efficientnet-lite0/model.onnx"),
+        &demo("images/chelsea.png"),
+    ]);
+    assert_clean_error(&o, "task = \"classify\"");
+}
+
+#[test]
+fn embed_and_similar_rank_the_mirror_image_first() {
+    let model = demo("efficientnet-lite0-embed/model.onnx");
+    let o = ledge(&["embed", &model, &demo("images/chelsea.png"), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let values = v["embedding"].as_array().unwrap();
+    assert_eq!(values.len(), 1280);
+    let norm: f64 = values
+        .iter()
+        .map(|x| x.as_f64().unwrap().powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!((norm - 1.0).abs() < 1e-3, "{norm}");
+    let o = ledge(&[
+        "similar",
+        &model,
+        &demo("images/chelsea.png"),
+        &demo("images/coffee.png"),
+        &demo("images/chelsea_mirror.png"),
+        &demo("images/camera.png"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let ranked = v["similar"].as_array().unwrap();
+    assert_eq!(ranked.len(), 3);
+    assert!(ranked[0]["image"]
+        .as_str()
+        .unwrap()
+        .ends_with("chelsea_mirror.png"));
+    assert!(ranked[0]["cosine"].as_f64().unwrap() >= 0.9);
+    assert!(ranked[2]["cosine"].as_f64().unwrap() <= 0.4);
+}

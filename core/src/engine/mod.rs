@@ -135,7 +135,12 @@ fn load_unguarded(
     let proto = onnx::decode(bytes)?;
     let embedded = onnx::embedded_manifest(&proto)?;
     let signature = onnx::embedded_signature(&proto);
-    let (sha256, packed_base) = onnx::sha256_and_packed_base(bytes, embedded.as_ref(), signature);
+    let (sha256, packed_base) = onnx::sha256_and_packed_base(
+        bytes,
+        onnx::embedded_manifest_text(&proto),
+        signature,
+        embedded.as_ref().and_then(|m| m.sha256.as_deref()),
+    );
     if !options.trusted_keys.is_empty() {
         let replaced =
             options.manifest.is_some() || options.manifest_path.is_some() || sidecar.is_some();

@@ -61,12 +61,23 @@ pub(crate) fn embedded_signature(proto: &ModelProto) -> Option<&str> {
         .map(|p| p.value.as_str())
 }
 
-/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest, and one
-/// holding the signature when signed.
-fn ledge_fields(manifest: &Manifest, signature: Option<&str>) -> Vec<u8> {
+/// The embedded manifest's TOML text as stored, if any.
+pub(crate) fn embedded_manifest_text(proto: &ModelProto) -> Option<&str> {
+    proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == METADATA_KEY)
+        .map(|p| p.value.as_str())
+}
+
+/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest's TOML text,
+/// and one holding the signature when signed. Rebuilt from the text as stored (not from the
+/// parsed manifest), so a model packed by an older Ledge, whose TOML lacks fields added since,
+/// still verifies.
+fn ledge_fields(toml: &str, signature: Option<&str>) -> Vec<u8> {
     let mut metadata_props = vec![StringStringEntryProto {
         key: METADATA_KEY.into(),
-        value: manifest.to_toml(),
+        value: toml.into(),
     }];
     if let Some(signature) = signature {
         metadata_props.push(StringStringEntryProto {
@@ -81,37 +92,27 @@ fn ledge_fields(manifest: &Manifest, signature: Option<&str>) -> Vec<u8> {
     .encode_to_vec()
 }
 
-/// The sha256 an embedded manifest must record: the digest of the model bytes without the
-/// fields `ledge pack` appended, i.e. of the model as it was before packing.
-///
-/// Fails with [`Error::Integrity`] when the fields are not where `pack` put them, which
-/// means the file was re-serialized or edited after packing.
-fn packed_base_sha256(bytes: &[u8], suffix: &[u8], embedded: &Manifest) -> Result<String> {
-    match bytes.strip_suffix(suffix) {
-        Some(base) => Ok(sha256_hex(base)),
-        None => Err(Error::Integrity {
-            expected: embedded.sha256.clone().unwrap_or_default(),
-            actual: "unknown: the model was re-serialized after `ledge pack`; pack it again".into(),
-        }),
-    }
-}
-
-/// `(sha256 of bytes, sha256 of the packed base)` in one pass over the bytes (the second is
-/// computed when a manifest is embedded; see [`packed_base_sha256`]).
+/// `(sha256 of bytes, sha256 of the packed base)` in one pass over the bytes. The second,
+/// computed when a manifest is embedded (`embedded_toml`), is the digest of the model bytes
+/// without the fields `ledge pack` appended, i.e. of the model as it was before packing; it is
+/// [`Error::Integrity`] when the fields are not where `pack` put them, which means the file was
+/// re-serialized or edited after packing (`expected` is the manifest's recorded sha256).
 pub(crate) fn sha256_and_packed_base(
     bytes: &[u8],
-    embedded: Option<&Manifest>,
+    embedded_toml: Option<&str>,
     signature: Option<&str>,
+    expected: Option<&str>,
 ) -> (String, Option<Result<String>>) {
-    let Some(m) = embedded else {
+    let Some(toml) = embedded_toml else {
         return (sha256_hex(bytes), None);
     };
-    let suffix = ledge_fields(m, signature);
+    let suffix = ledge_fields(toml, signature);
     let Some(base_len) = bytes.strip_suffix(suffix.as_slice()).map(<[u8]>::len) else {
-        return (
-            sha256_hex(bytes),
-            Some(packed_base_sha256(bytes, &suffix, m)),
-        );
+        let moved = Error::Integrity {
+            expected: expected.unwrap_or_default().to_string(),
+            actual: "unknown: the model was re-serialized after `ledge pack`; pack it again".into(),
+        };
+        return (sha256_hex(bytes), Some(Err(moved)));
     };
     let mut hasher = Sha256::new();
     hasher.update(&bytes[..base_len]);
@@ -148,21 +149,19 @@ fn pack_with(
     key: Option<&ed25519_dalek::SigningKey>,
 ) -> Result<Vec<u8>> {
     let proto = decode(model)?;
-    let base: Vec<u8> = match embedded_manifest(&proto)? {
+    let old = embedded_manifest_text(&proto).map(|t| ledge_fields(t, embedded_signature(&proto)));
+    let base: Vec<u8> = match old {
         None if embedded_signature(&proto).is_none() => model.to_vec(),
-        old => {
-            let suffix = old.map(|m| ledge_fields(&m, embedded_signature(&proto)));
-            match suffix.and_then(|s| model.strip_suffix(s.as_slice())) {
-                Some(base) => base.to_vec(),
-                None => {
-                    let mut proto = proto;
-                    proto
-                        .metadata_props
-                        .retain(|p| p.key != METADATA_KEY && p.key != SIGNATURE_KEY);
-                    proto.encode_to_vec()
-                }
+        old => match old.as_deref().and_then(|s| model.strip_suffix(s)) {
+            Some(base) => base.to_vec(),
+            None => {
+                let mut proto = proto;
+                proto
+                    .metadata_props
+                    .retain(|p| p.key != METADATA_KEY && p.key != SIGNATURE_KEY);
+                proto.encode_to_vec()
             }
-        }
+        },
     };
     let mut manifest = manifest.clone();
     manifest.output.labels_file = None;
@@ -176,7 +175,7 @@ fn pack_with(
         )
     });
     let mut out = base;
-    out.extend_from_slice(&ledge_fields(&manifest, signature.as_deref()));
+    out.extend_from_slice(&ledge_fields(&manifest.to_toml(), signature.as_deref()));
     Ok(out)
 }
 
