@@ -64,7 +64,7 @@ pub use manifest::{Baseline, Manifest, Task};
 pub use model::Model;
 pub use options::{CacheOptions, Limits, LoadOptions};
 pub use serving::{Drift, ModelStore, Served, ShadowPolicy, ShadowReport, Stats, Versioned};
-pub use signing::SIGNATURE_KEY;
+pub use signing::{public_key_for, SIGNATURE_KEY};
 pub use tasks::{
     cosine_similarity, BoundingBox, ClassifyOptions, DetectOptions, Detection, Embedding, Point,
     Prediction,

@@ -32,7 +32,7 @@ pub struct Model {
     options: LoadOptions,
     /// The model bytes, to plan other batch sizes on demand.
     bytes: Arc<[u8]>,
-    batch_engines: Mutex<Vec<(usize, Arc<Engine>)>>,
+    batch_engines: Mutex<Vec<(usize, Option<Arc<Engine>>)>>,
     stats: Mutex<Recorder>,
     cache: Option<Mutex<ResultCache>>,
 }
@@ -188,7 +188,8 @@ impl Model {
     ///
     /// # Errors
     /// As [`Model::classify_encoded`], for the first image that fails (nothing is returned for
-    /// the others); [`Error::TaskMismatch`] for a model loaded with explicit `input_shapes`.
+    /// the others). A graph that cannot take N rows (a Reshape to a constant batch of 1, say)
+    /// runs the images one by one, with the same results.
     pub fn classify_batch<B: AsRef<[u8]>>(
         &self,
         images: &[B],
@@ -228,19 +229,22 @@ impl Model {
                     .0)
             })
             .collect::<Result<Vec<_>>>()?;
-        let engine = self.batch_engine(images.len())?;
+        let Some(engine) = self.batch_engine(images.len()) else {
+            return tensors
+                .iter()
+                .map(|t| self.classify_scores(t, options))
+                .collect::<Result<Vec<_>>>()
+                .map(|r| r.into_iter().unzip());
+        };
         let outputs = engine.run(&[stack(&tensors)?])?;
         let at = self.output_index(manifest.output.scores.as_deref())?;
         let values = f32_scores(&outputs[at], at)?;
         let per_row = values.len() / images.len();
-        let mut results = Vec::with_capacity(images.len());
-        let mut outcomes = Vec::with_capacity(images.len());
-        for row in values.chunks_exact(per_row) {
-            let (top, outcome) = rank_row(row, options, manifest)?;
-            results.push(top);
-            outcomes.push(outcome);
-        }
-        Ok((results, outcomes))
+        values
+            .chunks_exact(per_row)
+            .map(|row| rank_row(row, options, manifest))
+            .collect::<Result<Vec<_>>>()
+            .map(|r| r.into_iter().unzip())
     }
 
     /// Classifies an already preprocessed input tensor: runs the model and reads its scores
@@ -402,30 +406,25 @@ impl Model {
             .map(|_| cache::key(task, options, parts))
     }
 
-    /// The engine planned for `n` rows: the model's own, or one built on demand and kept.
-    fn batch_engine(&self, n: usize) -> Result<Arc<Engine>> {
-        if self.engine.inputs()[0].dims().first() == Some(&n) {
-            return Ok(self.engine.clone());
-        }
-        if self.options.input_shapes.is_some() {
-            return Err(Error::TaskMismatch {
-                task: "classify a batch",
-                reason: "the model was loaded with explicit input_shapes, so Ledge cannot plan \
-                         it for another batch size: load it without input_shapes, or call run"
-                    .into(),
-            });
+    /// The engine planned for `n` rows: the model's own, or one built on demand and kept;
+    /// `None` when the graph cannot take `n` rows (e.g. a Reshape to a constant batch of 1), so
+    /// the images run one by one.
+    fn batch_engine(&self, n: usize) -> Option<Arc<Engine>> {
+        let pinned = self.engine.inputs()[0].dims();
+        if pinned.first() == Some(&n) {
+            return Some(self.engine.clone());
         }
         let mut engines = lock(&self.batch_engines);
         if let Some(i) = engines.iter().position(|(size, _)| *size == n) {
             let entry = engines.remove(i);
             let engine = entry.1.clone();
             engines.push(entry);
-            return Ok(engine);
+            return engine;
         }
-        let batch = u32::try_from(n)
-            .map_err(|_| Error::InvalidArgument(format!("a batch of {n} images is too large")))?;
+        let mut shape: Vec<u64> = pinned.iter().map(|&d| d as u64).collect();
+        shape[0] = n as u64;
         let options = LoadOptions {
-            batch,
+            input_shapes: Some(vec![shape]),
             manifest: self.info.manifest.clone(),
             manifest_path: None,
             labels: None,
@@ -435,13 +434,22 @@ impl Model {
             cache: None,
             ..self.options.clone()
         };
-        let (engine, _) = Engine::load(&self.bytes, &options, None)?;
-        let engine = Arc::new(engine);
+        let engine = match Engine::load(&self.bytes, &options, None) {
+            // The plan must give n rows of the single plan's row size, or it is no batch plan.
+            Ok((engine, info)) if rows_fit(&info.outputs, &self.info.outputs, n) => {
+                Some(Arc::new(engine))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                log::info!("no plan for a batch of {n} ({e}): its images run one by one");
+                None
+            }
+        };
         if engines.len() == MAX_BATCH_PLANS {
             engines.remove(0);
         }
         engines.push((n, engine.clone()));
-        Ok(engine)
+        engine
     }
 
     /// Runs the classifier on one preprocessed input and ranks its scores.
@@ -602,6 +610,16 @@ impl Model {
     fn input_shape(&self) -> Vec<usize> {
         self.engine.inputs()[0].dims()
     }
+}
+
+/// Whether `batched` outputs hold `n` rows of what `single` outputs hold one of.
+fn rows_fit(batched: &[crate::TensorSpec], single: &[crate::TensorSpec], n: usize) -> bool {
+    batched.len() == single.len()
+        && batched.iter().zip(single).all(|(b, s)| {
+            b.shape.first() == Some(&(n as i64))
+                && s.shape.first() == Some(&1)
+                && b.shape[1..] == s.shape[1..]
+        })
 }
 
 /// A classifier's scores output as f32 values.

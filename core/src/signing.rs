@@ -45,6 +45,16 @@ pub fn signing_key(text: &str) -> Result<SigningKey> {
     Ok(SigningKey::from_bytes(&key_bytes(text, "private key")?))
 }
 
+/// The public key (hex, as `ledge.pub` holds it) of a private key (hex, as `ledge.key` holds it).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when the private key is not 64 hex digits.
+pub fn public_key_for(private_key: &str) -> Result<String> {
+    Ok(hex::encode(
+        signing_key(private_key)?.verifying_key().as_bytes(),
+    ))
+}
+
 /// The `metadata_props` value that signs `model_sha256` and `manifest_toml` with `key`.
 pub fn sign(key: &SigningKey, model_sha256: &str, manifest_toml: &str) -> String {
     let signature = key.sign(&message(model_sha256, manifest_toml));

@@ -132,7 +132,15 @@ fn load_unguarded(
     let isa = chosen_isa(options)?;
     let limits = &options.limits;
     limits.check(Limit::MaxModelBytes, bytes.len() as u64)?;
-    let proto = onnx::decode(bytes)?;
+    let mut proto = onnx::decode(bytes)?;
+    if options
+        .input_shapes
+        .as_ref()
+        .is_some_and(|shapes| shapes.iter().any(|s| s.first().is_some_and(|&d| d > 1)))
+    {
+        let n = onnx::batch_agnostic_reshapes(&mut proto);
+        log::debug!("{n} Reshape target shape(s) made batch-agnostic for a batch > 1");
+    }
     let embedded = onnx::embedded_manifest(&proto)?;
     let signature = onnx::embedded_signature(&proto);
     let (sha256, packed_base) = onnx::sha256_and_packed_base(

@@ -516,6 +516,68 @@ pub(crate) fn producers(graph: &GraphProto) -> std::collections::HashMap<&str, &
         .collect()
 }
 
+/// Makes the graph's Reshapes batch-agnostic: a constant target shape `[1, …]` becomes
+/// `[0, …]` (ONNX: "copy dimension 0 from the input"), so a model exported for batch 1 (the
+/// usual `x.reshape(1, -1)` before the classifier head) runs N rows. Only shapes that are
+/// initializers used by Reshape nodes alone, on an input that is computed (not a constant), are
+/// touched; at batch 1 the result is unchanged. Shape annotations made for batch 1 are dropped.
+/// Returns how many shapes were rewritten.
+pub(crate) fn batch_agnostic_reshapes(proto: &mut ModelProto) -> usize {
+    let Some(graph) = proto.graph.as_mut() else {
+        return 0;
+    };
+    // Shapes recorded for batch 1 (shape inference's value_info, the outputs' declared shapes)
+    // would contradict N rows: drop the former, free the latter's batch dimension.
+    graph.value_info.clear();
+    for output in &mut graph.output {
+        use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+        use tract_onnx::pb::type_proto::Value as Type;
+        if let Some(Type::TensorType(t)) = output.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+            if let Some(first) = t.shape.as_mut().and_then(|s| s.dim.first_mut()) {
+                if matches!(first.value, Some(Dim::DimValue(1))) {
+                    first.value = Some(Dim::DimParam("batch".into()));
+                }
+            }
+        }
+    }
+    let constants: std::collections::HashSet<String> =
+        graph.initializer.iter().map(|t| t.name.clone()).collect();
+    let mut shapes = std::collections::HashSet::new();
+    let mut other_uses = std::collections::HashSet::new();
+    for node in &graph.node {
+        for (i, input) in node.input.iter().enumerate() {
+            let is_shape = node.op_type == "Reshape"
+                && i == 1
+                && !constants.contains(node.input.first().map_or("", String::as_str));
+            if is_shape {
+                shapes.insert(input.clone());
+            } else {
+                other_uses.insert(input.clone());
+            }
+        }
+    }
+    let mut rewritten = 0;
+    for t in &mut graph.initializer {
+        let int64 = t.data_type == DataType::Int64 as i32;
+        if !int64 || !shapes.contains(&t.name) || other_uses.contains(&t.name) {
+            continue;
+        }
+        let leading_one = match (t.int64_data.first(), t.raw_data.get(..8)) {
+            (Some(1), _) => {
+                t.int64_data[0] = 0;
+                true
+            }
+            (None, Some(first)) if i64::from_le_bytes(first.try_into().unwrap_or([0; 8])) == 1 => {
+                t.raw_data[..8].copy_from_slice(&0i64.to_le_bytes());
+                true
+            }
+            _ => false,
+        };
+        rewritten += usize::from(leading_one);
+    }
+    rewritten
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
