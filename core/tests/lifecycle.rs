@@ -1,6 +1,8 @@
 //! The model lifecycle: batches, the prediction cache, signed packages, the versioned store
 //! (hot swap under load, rollback, crash safety, shadow runs) and drift.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};

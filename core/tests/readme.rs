@@ -1,6 +1,8 @@
 //! README's detection and embedding quick start, run as written: the code between the markers
 //! below must appear verbatim in README.md (checked here), and it runs against the demo models.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use ledge::{DetectOptions, LoadOptions, Model};
 
 #[test]

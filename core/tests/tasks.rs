@@ -2,6 +2,8 @@
 //! `embed.json`, made by `scripts/task_models.py` from onnxruntime and an independent NumPy
 //! decoder), the task checks, and the manifest checks at load.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use common::{demo, detect_cases, detection_mismatches, embed_cases, load, read};
