@@ -416,3 +416,32 @@ fn drift_stays_low_on_photos_like_the_baseline_and_rises_on_text_lines() {
         s.classifications
     );
 }
+
+/// The signed fixtures every language loads (`demo-models/fixtures/signed/expected.json`,
+/// written by `scripts/make-signed-fixtures.sh`).
+#[test]
+fn the_shared_signed_fixtures_give_their_expected_problems() {
+    let dir = demo().join("fixtures/signed");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+            .unwrap();
+    let key = std::fs::read_to_string(dir.join(expected["trusted_key"].as_str().unwrap()))
+        .unwrap()
+        .trim()
+        .to_string();
+    let cases = expected["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 5);
+    for case in cases {
+        let model = case["model"].as_str().unwrap();
+        let options = LoadOptions {
+            trusted_keys: vec![key.clone()],
+            ..LoadOptions::default()
+        };
+        let got = match Model::from_path(dir.join(model), &options) {
+            Ok(_) => None,
+            Err(ledge::Error::Signature { problem, .. }) => Some(problem.name()),
+            Err(e) => panic!("{model}: {e}"),
+        };
+        assert_eq!(got, case["problem"].as_str(), "{model}");
+    }
+}
