@@ -97,6 +97,16 @@ pub enum Error {
         actual: String,
     },
 
+    /// Trusted keys were given and the model's signature is missing, from another key, or does
+    /// not match the model and manifest (see `ledge pack --sign`).
+    #[error("signature check failed ({problem}): {detail}")]
+    Signature {
+        /// What is wrong with the signature.
+        problem: SignatureProblem,
+        /// The specifics, and what to do.
+        detail: String,
+    },
+
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -126,6 +136,35 @@ pub enum Error {
     /// The engine failed while running a loaded model on inputs that passed every check.
     #[error("inference failed: {0}")]
     Inference(String),
+}
+
+/// Why a model's signature was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureProblem {
+    /// The model carries no signature.
+    Unsigned,
+    /// Signed by a key that is not trusted.
+    UntrustedKey,
+    /// The model bytes or the manifest changed after signing, or the signature is malformed.
+    Invalid,
+}
+
+impl SignatureProblem {
+    /// The problem as its snake_case name (`unsigned`, `untrusted_key`, `invalid`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SignatureProblem::Unsigned => "unsigned",
+            SignatureProblem::UntrustedKey => "untrusted_key",
+            SignatureProblem::Invalid => "invalid",
+        }
+    }
+}
+
+impl std::fmt::Display for SignatureProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The resource limits of [`crate::Limits`], named as its fields.
@@ -279,6 +318,7 @@ impl Error {
                 json!({ "expected": expected, "actual": actual })
             }
             Error::Io { path, .. } => json!({ "path": path.display().to_string() }),
+            Error::Signature { problem, .. } => json!({ "problem": problem.name() }),
             Error::LimitExceeded { limit, value, max } => {
                 json!({ "limit": limit.name(), "value": value, "max": max })
             }
@@ -301,6 +341,7 @@ impl Error {
             Error::TaskMismatch { .. } => "TaskMismatch",
             Error::Integrity { .. } => "Integrity",
             Error::Io { .. } => "Io",
+            Error::Signature { .. } => "Signature",
             Error::LimitExceeded { .. } => "LimitExceeded",
             Error::Optimization(_) => "Optimization",
             Error::Inference(_) => "Inference",

@@ -21,7 +21,8 @@
 //!
 //! ## Layout (dependencies point one way, down this list)
 //! - [`Model`] (`model.rs`): ties the layers together.
-//! - [`serving`]: usage statistics.
+//! - [`serving`]: usage statistics and drift, the prediction cache, the versioned model store
+//!   (hot swap, rollback, shadow runs).
 //! - [`tasks`]: what outputs mean: classification, detection (anchors, box decoding, NMS) and
 //!   embeddings.
 //! - [`vision`]: image bytes and frames → input tensors, and the geometry back.
@@ -46,6 +47,7 @@ pub mod manifest;
 mod model;
 mod options;
 pub mod serving;
+mod signing;
 pub mod tasks;
 mod tensor;
 pub mod vision;
@@ -53,15 +55,16 @@ pub mod vision;
 pub use clock::set_clock;
 pub use dtype::DType;
 pub use engine::{
-    pack, selected_isa, sha256_hex, supported_isas, ManifestSource, ModelInfo, OpProfile, Profile,
-    TensorSpec, ISA_ENV,
+    pack, pack_signed, selected_isa, sha256_hex, supported_isas, ManifestSource, ModelInfo,
+    OpProfile, Profile, TensorSpec, ISA_ENV,
 };
-pub use error::{panic_message, Error, Limit, Result};
+pub use error::{panic_message, Error, Limit, Result, SignatureProblem};
 pub use kernels::int8::fast_gemm as int8_matmul_kernel;
-pub use manifest::{Manifest, Task};
+pub use manifest::{Baseline, Manifest, Task};
 pub use model::Model;
-pub use options::{Limits, LoadOptions};
-pub use serving::Stats;
+pub use options::{CacheOptions, Limits, LoadOptions};
+pub use serving::{Drift, ModelStore, Served, ShadowPolicy, ShadowReport, Stats, Versioned};
+pub use signing::{public_key_for, SIGNATURE_KEY};
 pub use tasks::{
     cosine_similarity, BoundingBox, ClassifyOptions, DetectOptions, Detection, Embedding, Point,
     Prediction,

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// Bins of a top-1 confidence histogram: `[0, 0.1), [0.1, 0.2), …, [0.9, 1]`.
+pub const CONFIDENCE_BINS: usize = 10;
+
 /// The ONNX `metadata_props` key that holds an embedded manifest (TOML text, labels inlined).
 pub const METADATA_KEY: &str = "ledge.manifest";
 
@@ -47,6 +50,33 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub embed: Option<EmbedSpec>,
+    /// What the model's predictions looked like on representative images at pack time
+    /// (`ledge pack --baseline DIR`): [`crate::Stats::drift`] compares live predictions with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub baseline: Option<Baseline>,
+}
+
+/// Histograms of a model's predictions on representative images (`[baseline]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Baseline {
+    /// Share of top-1 confidences in each bin of 0.1 (10 values).
+    pub confidence: Vec<f64>,
+    /// Share of each class index as the top-1.
+    pub classes: Vec<f64>,
+    /// Drift score above which [`crate::serving::Drift::drifted`] is set (default 0.25, the usual
+    /// "significant shift" of the population stability index).
+    #[serde(default = "default_drift_threshold")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = 0.25))]
+    pub threshold: f64,
+    /// Images the baseline was computed on.
+    pub samples: u64,
+}
+
+fn default_drift_threshold() -> f64 {
+    0.25
 }
 
 /// The task a model serves.
@@ -519,6 +549,27 @@ impl Manifest {
         }
         if self.embed.is_some() && self.task != Task::Embed {
             return bad(misplaced("embed", self.task));
+        }
+        if let Some(b) = &self.baseline {
+            let shares = |v: &[f64]| {
+                v.iter().all(|x| x.is_finite() && *x >= 0.0)
+                    && (v.iter().sum::<f64>() - 1.0).abs() < 1e-3
+            };
+            if b.confidence.len() != CONFIDENCE_BINS
+                || !shares(&b.confidence)
+                || !shares(&b.classes)
+                || b.threshold.is_nan()
+                || b.threshold <= 0.0
+            {
+                return bad(format!(
+                    "baseline needs 10 confidence shares and one share per class, each list \
+                     summing to 1, and a threshold > 0 (got {} and {} values, threshold {}): \
+                     write it with `ledge pack --baseline DIR`",
+                    b.confidence.len(),
+                    b.classes.len(),
+                    b.threshold
+                ));
+            }
         }
         if let Some(h) = &self.sha256 {
             if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {

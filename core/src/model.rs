@@ -3,30 +3,43 @@
 //! [`tasks`](crate::tasks) reads outputs, [`serving`](crate::serving) records.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use image::RgbImage;
+use serde::Serialize;
 
 use crate::clock::Instant;
 use crate::engine::{self, Engine, ModelInfo, Profile};
 use crate::error::{Error, Limit, Result};
 use crate::manifest::{Layout, Manifest, Task};
-use crate::options::{Limits, LoadOptions};
-use crate::serving::{Recorder, Stats};
+use crate::options::LoadOptions;
+use crate::serving::cache::{self, CacheValue, ResultCache};
+use crate::serving::{Outcome, Recorder, Stats};
 use crate::tasks::classify::{self, ClassifyOptions, Prediction};
 use crate::tasks::detect::{self, DetectOptions, Detection, Geometry};
 use crate::tasks::embed::{self, Embedding};
 use crate::tensor::Tensor;
 use crate::vision;
 
+/// Batch sizes whose plans a model keeps at once (built on demand, least recently used first out).
+pub const MAX_BATCH_PLANS: usize = 4;
+
 /// A loaded and optimized model. `Send + Sync`: load once, share across threads; every method
 /// takes `&self`.
 pub struct Model {
-    engine: Engine,
+    engine: Arc<Engine>,
     info: ModelInfo,
-    limits: Limits,
-    apply_exif_orientation: bool,
+    options: LoadOptions,
+    /// The model bytes, to plan other batch sizes on demand.
+    bytes: Arc<[u8]>,
+    batch_engines: Mutex<Vec<(usize, Option<Arc<Engine>>)>>,
     stats: Mutex<Recorder>,
+    cache: Option<Mutex<ResultCache>>,
+}
+
+/// Locks a mutex whose data stays valid even if a holder panicked (counters and caches).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Model {
@@ -56,8 +69,9 @@ impl Model {
     /// [`Error::ModelFormat`] / [`Error::UnsupportedOperator`] for bytes that are no model tract
     /// can run; [`Error::LimitExceeded`] before any large allocation; [`Error::Manifest`] for an
     /// invalid manifest or one that does not fit the model; [`Error::Integrity`] when the
-    /// manifest's sha256 is not the model's; [`Error::Optimization`] when the engine cannot
-    /// prepare the graph.
+    /// manifest's sha256 is not the model's; [`Error::Signature`] when trusted keys are given
+    /// and the package is not signed by one of them; [`Error::Optimization`] when the engine
+    /// cannot prepare the graph.
     pub fn from_bytes(bytes: &[u8], options: &LoadOptions) -> Result<Model> {
         Model::load(bytes, options, None)
     }
@@ -66,11 +80,16 @@ impl Model {
         let (engine, info) = Engine::load(bytes, options, sidecar)?;
         check_manifest_fits(&info)?;
         Ok(Model {
-            engine,
+            engine: Arc::new(engine),
             info,
-            limits: options.limits.clone(),
-            apply_exif_orientation: options.apply_exif_orientation,
+            options: options.clone(),
+            bytes: bytes.into(),
+            batch_engines: Mutex::default(),
             stats: Mutex::default(),
+            cache: options
+                .cache
+                .as_ref()
+                .map(|c| Mutex::new(ResultCache::new(c))),
         })
     }
 
@@ -79,12 +98,19 @@ impl Model {
         &self.info
     }
 
-    /// Usage statistics since load.
+    /// Usage statistics since load: calls, latency percentiles, errors by kind, cache hits,
+    /// confidence and class histograms, entropy, and drift against the manifest's baseline.
     pub fn stats(&self) -> Stats {
-        self.stats
-            .lock()
-            .map(|r| r.snapshot())
-            .unwrap_or_else(|p| p.into_inner().snapshot())
+        let cache = self.cache.as_ref().map_or((0, 0), |c| {
+            let c = lock(c);
+            (c.hits, c.misses)
+        });
+        let baseline = self
+            .info
+            .manifest
+            .as_ref()
+            .and_then(|m| m.baseline.as_ref());
+        lock(&self.stats).snapshot(baseline, cache)
     }
 
     /// Runs the model on raw tensors, one per input in order.
@@ -94,14 +120,14 @@ impl Model {
     /// [`Error::LimitExceeded`] (`max_tensor_elements`) are checked before anything runs;
     /// [`Error::Inference`] when the engine fails.
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        let started = Instant::now();
-        let out = self.engine.run(inputs)?;
-        self.record(started, None);
-        Ok(out)
+        self.serve(None, false, || {
+            Ok((self.engine.run(inputs)?, Outcome::default()))
+        })
     }
 
     /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says, runs the
-    /// model and returns the best classes as `options` says.
+    /// model and returns the best classes as `options` says. With a cache
+    /// ([`LoadOptions::cache`]), the same bytes and options return the cached result.
     ///
     /// # Errors
     /// [`Error::ImageDecode`] / [`Error::LimitExceeded`] for the image; [`Error::Manifest`]
@@ -112,10 +138,12 @@ impl Model {
         bytes: &[u8],
         options: &ClassifyOptions,
     ) -> Result<Vec<Prediction>> {
-        let started = Instant::now();
-        let img = self.decode(bytes)?;
-        let (tensor, _) = self.image_input(&img, Task::Classify)?;
-        self.classify_recorded(started, &tensor, options)
+        let key = self.key("classify", options, &[bytes]);
+        self.serve(key, true, || {
+            let img = self.decode(bytes)?;
+            let (tensor, _) = self.image_input(&img, Task::Classify)?;
+            self.classify_scores(&tensor, options)
+        })
     }
 
     /// Like [`Model::classify_encoded`] for a tightly packed RGBA frame (camera, canvas) of
@@ -131,10 +159,13 @@ impl Model {
         height: u32,
         options: &ClassifyOptions,
     ) -> Result<Vec<Prediction>> {
-        let started = Instant::now();
-        let img = vision::rgba_to_rgb(rgba, width, height, self.limits.max_image_pixels)?;
-        let (tensor, _) = self.image_input(&img, Task::Classify)?;
-        self.classify_recorded(started, &tensor, options)
+        let size = [width.to_le_bytes(), height.to_le_bytes()].concat();
+        let key = self.key("classify_rgba", options, &[rgba, &size]);
+        self.serve(key, true, || {
+            let img = self.rgba(rgba, width, height)?;
+            let (tensor, _) = self.image_input(&img, Task::Classify)?;
+            self.classify_scores(&tensor, options)
+        })
     }
 
     /// Reads an image file and classifies it (see [`Model::classify_encoded`]).
@@ -151,19 +182,85 @@ impl Model {
         self.classify_encoded(&bytes, options)
     }
 
-    /// Classifies an already preprocessed input tensor: runs the model and reads its first
+    /// Classifies N encoded images in one run of the model: the results are those of N
+    /// [`Model::classify_encoded`] calls, in order. The plan for N rows is built on the first
+    /// call with N and kept ([`MAX_BATCH_PLANS`] sizes at most); the cache is not consulted.
+    ///
+    /// # Errors
+    /// As [`Model::classify_encoded`], for the first image that fails (nothing is returned for
+    /// the others). A graph that cannot take N rows (a Reshape to a constant batch of 1, say)
+    /// runs the images one by one, with the same results.
+    pub fn classify_batch<B: AsRef<[u8]>>(
+        &self,
+        images: &[B],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>> {
+        let started = Instant::now();
+        let result = self.classify_batch_unrecorded(images, options);
+        let mut stats = lock(&self.stats);
+        match &result {
+            Ok((results, outcomes)) => {
+                // Each image counts as a call of its share of the batch's time.
+                let share = started.elapsed() / results.len().max(1) as u32;
+                for outcome in outcomes {
+                    stats.record(share, *outcome, true);
+                }
+            }
+            Err(e) => stats.record_error(e.kind()),
+        }
+        result.map(|(r, _)| r)
+    }
+
+    fn classify_batch_unrecorded<B: AsRef<[u8]>>(
+        &self,
+        images: &[B],
+        options: &ClassifyOptions,
+    ) -> Result<(Vec<Vec<Prediction>>, Vec<Outcome>)> {
+        let manifest = self.task_manifest(Task::Classify)?;
+        options.validate()?;
+        if images.is_empty() {
+            return Ok((vec![], vec![]));
+        }
+        let tensors = images
+            .iter()
+            .map(|b| {
+                Ok(self
+                    .image_input(&self.decode(b.as_ref())?, Task::Classify)?
+                    .0)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let Some(engine) = self.batch_engine(images.len()) else {
+            return tensors
+                .iter()
+                .map(|t| self.classify_scores(t, options))
+                .collect::<Result<Vec<_>>>()
+                .map(|r| r.into_iter().unzip());
+        };
+        let outputs = engine.run(&[stack(&tensors)?])?;
+        let at = self.output_index(manifest.output.scores.as_deref())?;
+        let values = f32_scores(&outputs[at], at)?;
+        let per_row = values.len() / images.len();
+        values
+            .chunks_exact(per_row)
+            .map(|row| rank_row(row, options, manifest))
+            .collect::<Result<Vec<_>>>()
+            .map(|r| r.into_iter().unzip())
+    }
+
+    /// Classifies an already preprocessed input tensor: runs the model and reads its scores
     /// output as the manifest says (softmax for logits, labels).
     ///
     /// # Errors
     /// The input checks of [`Model::run`]; [`Error::TaskMismatch`] when the model's output has
-    /// more than one row (a batch: use [`Model::run`]); [`Error::Manifest`] when an output
-    /// declared `probabilities` is none; [`Error::InvalidArgument`] for options out of range.
+    /// more than one row (a batch: use [`Model::classify_batch`] or [`Model::run`]);
+    /// [`Error::Manifest`] when an output declared `probabilities` is none;
+    /// [`Error::InvalidArgument`] for options out of range.
     pub fn classify_tensor(
         &self,
         tensor: &Tensor,
         options: &ClassifyOptions,
     ) -> Result<Vec<Prediction>> {
-        self.classify_recorded(Instant::now(), tensor, options)
+        self.serve(None, true, || self.classify_scores(tensor, options))
     }
 
     /// Preprocesses an encoded image into the model's input tensor, without running it.
@@ -186,9 +283,10 @@ impl Model {
     /// `task = "detect"`; [`Error::InvalidArgument`] for options out of range;
     /// [`Error::Inference`] when the engine fails.
     pub fn detect_encoded(&self, bytes: &[u8], options: &DetectOptions) -> Result<Vec<Detection>> {
-        let started = Instant::now();
-        let img = self.decode(bytes)?;
-        self.detect_image(started, &img, options)
+        let key = self.key("detect", options, &[bytes]);
+        self.serve(key, false, || {
+            self.detect_image(&self.decode(bytes)?, options)
+        })
     }
 
     /// Like [`Model::detect_encoded`] for a tightly packed RGBA frame of `width × height`
@@ -204,9 +302,11 @@ impl Model {
         height: u32,
         options: &DetectOptions,
     ) -> Result<Vec<Detection>> {
-        let started = Instant::now();
-        let img = vision::rgba_to_rgb(rgba, width, height, self.limits.max_image_pixels)?;
-        self.detect_image(started, &img, options)
+        let size = [width.to_le_bytes(), height.to_le_bytes()].concat();
+        let key = self.key("detect_rgba", options, &[rgba, &size]);
+        self.serve(key, false, || {
+            self.detect_image(&self.rgba(rgba, width, height)?, options)
+        })
     }
 
     /// Reads an image file and detects in it (see [`Model::detect_encoded`]).
@@ -230,9 +330,8 @@ impl Model {
     /// # Errors
     /// As [`Model::detect_encoded`], for a manifest with `task = "embed"`.
     pub fn embed_encoded(&self, bytes: &[u8]) -> Result<Embedding> {
-        let started = Instant::now();
-        let img = self.decode(bytes)?;
-        self.embed_image(started, &img)
+        let key = self.key("embed", &(), &[bytes]);
+        self.serve(key, false, || self.embed_image(&self.decode(bytes)?))
     }
 
     /// Like [`Model::embed_encoded`] for a tightly packed RGBA frame of `width × height` pixels.
@@ -241,9 +340,11 @@ impl Model {
     /// [`Error::InvalidArgument`] when the buffer does not match its size; as
     /// [`Model::embed_encoded`] otherwise.
     pub fn embed_rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Embedding> {
-        let started = Instant::now();
-        let img = vision::rgba_to_rgb(rgba, width, height, self.limits.max_image_pixels)?;
-        self.embed_image(started, &img)
+        let size = [width.to_le_bytes(), height.to_le_bytes()].concat();
+        let key = self.key("embed_rgba", &(), &[rgba, &size]);
+        self.serve(key, false, || {
+            self.embed_image(&self.rgba(rgba, width, height)?)
+        })
     }
 
     /// Reads an image file and embeds it (see [`Model::embed_encoded`]).
@@ -266,12 +367,97 @@ impl Model {
         self.engine.profile(inputs, runs)
     }
 
-    fn classify_recorded(
+    /// One served call: the cached result for `key` when there is one, else `compute`'s; the
+    /// outcome (or the error's kind) recorded in the stats.
+    fn serve<T: CacheValue>(
         &self,
-        started: Instant,
+        key: Option<[u8; 32]>,
+        classified: bool,
+        compute: impl FnOnce() -> Result<(T, Outcome)>,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let cache = self.cache.as_ref().zip(key);
+        if let Some((cache, key)) = &cache {
+            let hit = lock(cache).get(key);
+            if let Some((value, outcome)) = hit.and_then(|(v, o)| Some((T::unwrap(v)?, o))) {
+                lock(&self.stats).record(started.elapsed(), outcome, classified);
+                return Ok(value);
+            }
+        }
+        match compute() {
+            Ok((value, outcome)) => {
+                if let Some((cache, key)) = cache {
+                    lock(cache).put(key, value.clone().wrap(), outcome);
+                }
+                lock(&self.stats).record(started.elapsed(), outcome, classified);
+                Ok(value)
+            }
+            Err(e) => {
+                lock(&self.stats).record_error(e.kind());
+                Err(e)
+            }
+        }
+    }
+
+    /// The cache key of a call, when this model has a cache.
+    fn key(&self, task: &str, options: &impl Serialize, parts: &[&[u8]]) -> Option<[u8; 32]> {
+        self.cache
+            .as_ref()
+            .map(|_| cache::key(task, options, parts))
+    }
+
+    /// The engine planned for `n` rows: the model's own, or one built on demand and kept;
+    /// `None` when the graph cannot take `n` rows (e.g. a Reshape to a constant batch of 1), so
+    /// the images run one by one.
+    fn batch_engine(&self, n: usize) -> Option<Arc<Engine>> {
+        let pinned = self.engine.inputs()[0].dims();
+        if pinned.first() == Some(&n) {
+            return Some(self.engine.clone());
+        }
+        let mut engines = lock(&self.batch_engines);
+        if let Some(i) = engines.iter().position(|(size, _)| *size == n) {
+            let entry = engines.remove(i);
+            let engine = entry.1.clone();
+            engines.push(entry);
+            return engine;
+        }
+        let mut shape: Vec<u64> = pinned.iter().map(|&d| d as u64).collect();
+        shape[0] = n as u64;
+        let options = LoadOptions {
+            input_shapes: Some(vec![shape]),
+            manifest: self.info.manifest.clone(),
+            manifest_path: None,
+            labels: None,
+            // Checked when the model was loaded, from these bytes.
+            verify_integrity: false,
+            trusted_keys: vec![],
+            cache: None,
+            ..self.options.clone()
+        };
+        let engine = match Engine::load(&self.bytes, &options, None) {
+            // The plan must give n rows of the single plan's row size, or it is no batch plan.
+            Ok((engine, info)) if rows_fit(&info.outputs, &self.info.outputs, n) => {
+                Some(Arc::new(engine))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                log::info!("no plan for a batch of {n} ({e}): its images run one by one");
+                None
+            }
+        };
+        if engines.len() == MAX_BATCH_PLANS {
+            engines.remove(0);
+        }
+        engines.push((n, engine.clone()));
+        engine
+    }
+
+    /// Runs the classifier on one preprocessed input and ranks its scores.
+    fn classify_scores(
+        &self,
         tensor: &Tensor,
         options: &ClassifyOptions,
-    ) -> Result<Vec<Prediction>> {
+    ) -> Result<(Vec<Prediction>, Outcome)> {
         let manifest = self.task_manifest(Task::Classify)?;
         options.validate()?;
         let outputs = self.engine.run(std::slice::from_ref(tensor))?;
@@ -285,25 +471,15 @@ impl Model {
                 task: "classify",
                 reason: format!(
                     "classify takes one image, and the scores output has {} rows (shape {:?}, \
-                     the model was loaded with batch {}): load with batch 1, or call run and \
-                     rank each row",
+                     the model was loaded with batch {}): load with batch 1, or call \
+                     classify_batch",
                     scores.shape()[0],
                     scores.shape(),
                     scores.shape()[0]
                 ),
             });
         }
-        let values = scores.as_f32().ok_or_else(|| Error::TaskMismatch {
-            task: "classify",
-            reason: format!(
-                "a classifier's scores output must be f32, output {at} is {}",
-                scores.dtype()
-            ),
-        })?;
-        let probabilities = classify::probabilities(values, manifest.output.kind)?;
-        let top = classify::rank(&probabilities, options, &manifest.output.labels)?;
-        self.record(started, top.first().map(|p| p.score));
-        Ok(top)
+        rank_row(f32_scores(scores, at)?, options, manifest)
     }
 
     /// The manifest, which a task needs.
@@ -341,10 +517,15 @@ impl Model {
         engine::guarded(Error::ImageDecode, || {
             vision::decode(
                 bytes,
-                self.limits.max_image_pixels,
-                self.apply_exif_orientation,
+                self.options.limits.max_image_pixels,
+                self.options.apply_exif_orientation,
             )
         })
+    }
+
+    /// An RGBA frame as an RGB image, within the configured limits.
+    fn rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<RgbImage> {
+        vision::rgba_to_rgb(rgba, width, height, self.options.limits.max_image_pixels)
     }
 
     /// The input tensor of an image for `task`'s model, and the way back to image pixels.
@@ -370,10 +551,9 @@ impl Model {
 
     fn detect_image(
         &self,
-        started: Instant,
         img: &RgbImage,
         options: &DetectOptions,
-    ) -> Result<Vec<Detection>> {
+    ) -> Result<(Vec<Detection>, Outcome)> {
         let manifest = self.task_manifest(Task::Detect)?;
         let spec = manifest
             .detect
@@ -404,11 +584,14 @@ impl Model {
             &geometry,
             &manifest.output.labels,
         )?;
-        self.record(started, None);
-        Ok(found)
+        let outcome = Outcome {
+            top1: found.first().map(|d| (d.index, d.score)),
+            entropy: None,
+        };
+        Ok((found, outcome))
     }
 
-    fn embed_image(&self, started: Instant, img: &RgbImage) -> Result<Embedding> {
+    fn embed_image(&self, img: &RgbImage) -> Result<(Embedding, Outcome)> {
         let manifest = self.task_manifest(Task::Embed)?;
         let spec = manifest.embed.clone().unwrap_or_default();
         let (tensor, _) = self.image_input(img, Task::Embed)?;
@@ -418,19 +601,71 @@ impl Model {
             task: "embed",
             reason: format!("the embedding output must be f32, it is {}", t.dtype()),
         })?;
-        let e = embed::embedding(values, spec.l2_normalize)?;
-        self.record(started, None);
-        Ok(e)
+        Ok((
+            embed::embedding(values, spec.l2_normalize)?,
+            Outcome::default(),
+        ))
     }
 
     fn input_shape(&self) -> Vec<usize> {
         self.engine.inputs()[0].dims()
     }
+}
 
-    fn record(&self, started: Instant, top1: Option<f32>) {
-        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        stats.record(started.elapsed(), top1);
+/// Whether `batched` outputs hold `n` rows of what `single` outputs hold one of.
+fn rows_fit(batched: &[crate::TensorSpec], single: &[crate::TensorSpec], n: usize) -> bool {
+    batched.len() == single.len()
+        && batched.iter().zip(single).all(|(b, s)| {
+            b.shape.first() == Some(&(n as i64))
+                && s.shape.first() == Some(&1)
+                && b.shape[1..] == s.shape[1..]
+        })
+}
+
+/// A classifier's scores output as f32 values.
+fn f32_scores(scores: &Tensor, at: usize) -> Result<&[f32]> {
+    scores.as_f32().ok_or_else(|| Error::TaskMismatch {
+        task: "classify",
+        reason: format!(
+            "a classifier's scores output must be f32, output {at} is {}",
+            scores.dtype()
+        ),
+    })
+}
+
+/// One row of scores → ranked predictions, and what the monitor records of it.
+fn rank_row(
+    row: &[f32],
+    options: &ClassifyOptions,
+    manifest: &Manifest,
+) -> Result<(Vec<Prediction>, Outcome)> {
+    let probabilities = classify::probabilities(row, manifest.output.kind)?;
+    let top = classify::rank(&probabilities, options, &manifest.output.labels)?;
+    // The top-1 of the whole distribution (not of the filtered list), for the histograms.
+    let best = probabilities
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, p)| (i as u32, *p));
+    let outcome = Outcome {
+        top1: best,
+        entropy: classify::normalized_entropy(&probabilities),
+    };
+    Ok((top, outcome))
+}
+
+/// Stacks batch-1 f32 tensors of one shape into one tensor of N rows.
+fn stack(tensors: &[Tensor]) -> Result<Tensor> {
+    let first = tensors[0].shape();
+    let mut shape = first.to_vec();
+    shape[0] = tensors.len();
+    let mut data = Vec::with_capacity(tensors.iter().map(Tensor::len).sum());
+    for t in tensors {
+        data.extend_from_slice(t.as_f32().ok_or_else(|| {
+            Error::InvalidArgument("only f32 image inputs can be batched".into())
+        })?);
     }
+    Tensor::f32(shape, data)
 }
 
 /// The position of the output called `name` in `info.outputs` (the first for `None`).

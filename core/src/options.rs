@@ -113,6 +113,38 @@ pub struct LoadOptions {
     /// `LEDGE_ISA` environment variable is read.
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub isa: Option<String>,
+    /// Ed25519 public keys (64 hex digits each, as `ledge keygen` writes `ledge.pub`). When
+    /// not empty, only a package signed by one of them loads (`ledge pack --sign`): unsigned,
+    /// tampered or foreign-signed models fail with [`crate::Error::Signature`].
+    #[cfg_attr(feature = "uniffi", uniffi(default = []))]
+    pub trusted_keys: Vec<String>,
+    /// An opt-in cache of task results (see [`CacheOptions`]); `None` (the default) caches
+    /// nothing.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub cache: Option<CacheOptions>,
+}
+
+/// Bounds of the prediction cache: a least-recently-used map from (task, options, input bytes)
+/// to the result, per loaded model. A hit returns exactly what the call would compute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CacheOptions {
+    /// At most this many results (default 256).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 256))]
+    pub max_entries: u32,
+    /// At most this many bytes of results, estimated (default 4 MiB).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 4194304))]
+    pub max_bytes: u64,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            max_entries: 256,
+            max_bytes: 4 << 20,
+        }
+    }
 }
 
 impl Default for LoadOptions {
@@ -128,6 +160,8 @@ impl Default for LoadOptions {
             ledge_kernels: true,
             apply_exif_orientation: true,
             isa: None,
+            trusted_keys: vec![],
+            cache: None,
         }
     }
 }

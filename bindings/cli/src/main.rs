@@ -10,6 +10,8 @@ use ledge_cli::budget::{Budget, BudgetError};
 use ledge_cli::npy;
 use serde_json::json;
 
+mod lifecycle;
+
 /// What a command can fail with: the core's errors, and the budget checker's.
 #[derive(Debug, thiserror::Error)]
 enum CliError {
@@ -44,6 +46,9 @@ enum Command {
         /// One JSON object per image instead of a table.
         #[arg(long)]
         json: bool,
+        /// Classify the images N at a time, one model run per N (`classify_batch`).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        batch_size: usize,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -163,6 +168,32 @@ enum Command {
         /// The packed model to write.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        /// Sign the package with this private key (`ledge keygen` writes one).
+        #[arg(long, value_name = "KEY")]
+        sign: Option<PathBuf>,
+        /// Store the model's prediction histograms on these images (a folder of PNG/JPEG
+        /// files like the ones it will see) as the baseline that stats' drift compares with.
+        #[arg(long, value_name = "DIR")]
+        baseline: Option<PathBuf>,
+    },
+    /// Make an Ed25519 key pair for signing models: DIR/ledge.key (private) and DIR/ledge.pub.
+    Keygen {
+        /// The folder to write the keys to.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a model's signature: exit 0 when KEY signed it, 1 (with the reason) otherwise.
+    Verify {
+        /// The packed ONNX model.
+        model: PathBuf,
+        /// The trusted public key (`ledge.pub`).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// A model store: install, activate and roll back versions.
+    Store {
+        #[command(subcommand)]
+        command: lifecycle::StoreCommand,
     },
     /// Size budgets.
     Budget {
@@ -264,6 +295,9 @@ struct LoadArgs {
     /// Batch size pinned into the model's first dimension.
     #[arg(long, default_value_t = 1)]
     batch: u32,
+    /// Only load the model signed by this public key (`ledge.pub`; repeatable).
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    trusted_keys: Vec<PathBuf>,
     /// Largest model file accepted, in bytes.
     #[arg(long, value_name = "BYTES")]
     max_model_bytes: Option<u64>,
@@ -307,6 +341,11 @@ impl LoadArgs {
                 limits,
                 isa: self.isa.clone(),
                 apply_exif_orientation: !self.ignore_exif_orientation,
+                trusted_keys: self
+                    .trusted_keys
+                    .iter()
+                    .map(|k| lifecycle::read_key(k))
+                    .collect::<ledge::Result<_>>()?,
                 ..LoadOptions::default()
             },
         )
@@ -332,18 +371,42 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             images,
             classify,
             json,
+            batch_size,
             load,
         } => {
             let model = load.load(&model)?;
             let top = classify.options();
-            for image in images {
-                let started = Instant::now();
-                let predictions = if image.extension().is_some_and(|e| e == "npy") {
-                    model.classify_tensor(&read_npy(&image)?, &top)?
-                } else {
-                    model.classify_path(&image, &top)?
+            let mut results = Vec::new();
+            if batch_size > 1 {
+                for chunk in images.chunks(batch_size) {
+                    let bytes = chunk
+                        .iter()
+                        .map(|p| {
+                            std::fs::read(p).map_err(|e| ledge::Error::Io {
+                                path: p.clone(),
+                                source: e,
+                            })
+                        })
+                        .collect::<ledge::Result<Vec<_>>>()?;
+                    let started = Instant::now();
+                    let batch = model.classify_batch(&bytes, &top)?;
+                    let ms = started.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64;
+                    results.extend(batch.into_iter().map(|p| (p, ms)));
+                }
+            }
+            for (i, image) in images.into_iter().enumerate() {
+                let (predictions, ms) = match results.get(i) {
+                    Some((p, ms)) => (p.clone(), *ms),
+                    None => {
+                        let started = Instant::now();
+                        let p = if image.extension().is_some_and(|e| e == "npy") {
+                            model.classify_tensor(&read_npy(&image)?, &top)?
+                        } else {
+                            model.classify_path(&image, &top)?
+                        };
+                        (p, started.elapsed().as_secs_f64() * 1e3)
+                    }
                 };
-                let ms = started.elapsed().as_secs_f64() * 1e3;
                 if json {
                     println!(
                         "{}",
@@ -587,13 +650,21 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             model,
             manifest,
             output,
+            sign,
+            baseline,
         } => {
             let bytes = std::fs::read(&model).map_err(|e| ledge::Error::Io {
                 path: model.clone(),
                 source: e,
             })?;
-            let manifest = Manifest::from_path(&manifest)?;
-            let packed = ledge::pack(&bytes, &manifest)?;
+            let mut manifest = Manifest::from_path(&manifest)?;
+            if let Some(dir) = &baseline {
+                lifecycle::baseline(&bytes, &mut manifest, dir)?;
+            }
+            let packed = match &sign {
+                Some(key) => ledge::pack_signed(&bytes, &manifest, &lifecycle::read_key(key)?)?,
+                None => ledge::pack(&bytes, &manifest)?,
+            };
             // Prove the result loads, with its manifest, before writing it.
             let loaded = Model::from_bytes(&packed, &LoadOptions::default())?;
             std::fs::write(&output, &packed).map_err(|e| ledge::Error::Io {
@@ -607,12 +678,28 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 .and_then(|m| m.sha256.clone())
                 .unwrap_or_default();
             println!(
-                "packed {} → {} ({} bytes, model sha256 {sha})",
+                "packed {} → {} ({} bytes, model sha256 {sha}{}{})",
                 model.display(),
                 output.display(),
-                packed.len()
+                packed.len(),
+                if sign.is_some() { ", signed" } else { "" },
+                match loaded
+                    .info()
+                    .manifest
+                    .as_ref()
+                    .and_then(|m| m.baseline.as_ref())
+                {
+                    Some(b) => format!(", baseline of {} images", b.samples),
+                    None => String::new(),
+                }
             );
         }
+        Command::Keygen { out } => lifecycle::keygen(&out)?,
+        Command::Verify { model, key } => {
+            let signer = lifecycle::verify(&model, &key)?;
+            println!("ok: {} is signed by {signer}", model.display());
+        }
+        Command::Store { command } => lifecycle::store(command)?,
         Command::Budget {
             command:
                 BudgetCommand::Check {

@@ -418,3 +418,180 @@ fn embed_and_similar_rank_the_mirror_image_first() {
     assert!(ranked[0]["cosine"].as_f64().unwrap() >= 0.9);
     assert!(ranked[2]["cosine"].as_f64().unwrap() <= 0.4);
 }
+
+#[test]
+fn keygen_pack_sign_and_verify_with_one_line_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |p: &str| dir.path().join(p).to_string_lossy().into_owned();
+    let o = ledge(&["keygen", "--out", &d("keys")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(d("keys/ledge.pub"))
+            .unwrap()
+            .trim()
+            .len(),
+        64
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d("keys/ledge.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert_clean_error(&ledge(&["keygen", "--out", &d("keys")]), "never overwrites");
+    ledge(&["keygen", "--out", &d("other")]);
+    let model = demo("ppocr-cls/model.onnx");
+    let manifest = demo("ppocr-cls/manifest.toml");
+    let o = ledge(&[
+        "pack",
+        &model,
+        "--manifest",
+        &manifest,
+        "-o",
+        &d("signed.onnx"),
+        "--sign",
+        &d("keys/ledge.key"),
+    ]);
+    assert!(
+        o.status.success() && stdout(&o).contains("signed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ledge(&["verify", &d("signed.onnx"), "--key", &d("keys/ledge.pub")]);
+    assert!(
+        o.status.success() && stdout(&o).starts_with("ok: "),
+        "{}",
+        stderr(&o)
+    );
+    assert_clean_error(
+        &ledge(&["verify", &d("signed.onnx"), "--key", &d("other/ledge.pub")]),
+        "(untrusted_key)",
+    );
+    assert_clean_error(
+        &ledge(&["verify", &model, "--key", &d("keys/ledge.pub")]),
+        "(unsigned)",
+    );
+    let mut bytes = std::fs::read(d("signed.onnx")).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(d("tampered.onnx"), bytes).unwrap();
+    assert_clean_error(
+        &ledge(&["verify", &d("tampered.onnx"), "--key", &d("keys/ledge.pub")]),
+        "(invalid)",
+    );
+    // The same key as a load option of any command.
+    let o = ledge(&[
+        "classify",
+        &d("signed.onnx"),
+        &demo("images/line0_0.png"),
+        "--trusted-key",
+        &d("keys/ledge.pub"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn store_install_activate_rollback_and_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store").to_string_lossy().into_owned();
+    let model = demo("ppocr-cls/model.onnx");
+    for v in ["1.0.0", "1.1.0"] {
+        let o = ledge(&["store", "install", &store, "ocr", v, &model]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_clean_error(
+        &ledge(&["store", "install", &store, "ocr", "1.0.0", &model]),
+        "installed already",
+    );
+    assert_clean_error(
+        &ledge(&["store", "install", &store, "../evil", "1", &model]),
+        "letters, digits",
+    );
+    assert!(ledge(&["store", "activate", &store, "ocr", "1.0.0"])
+        .status
+        .success());
+    assert!(ledge(&["store", "activate", &store, "ocr", "1.1.0"])
+        .status
+        .success());
+    let o = ledge(&["store", "rollback", &store, "ocr"]);
+    assert!(stdout(&o).contains("1.0.0 is active"), "{}", stdout(&o));
+    let o = ledge(&["store", "list", &store, "ocr"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["active"], "1.0.0");
+    assert_eq!(v["previous"], "1.1.0");
+
+    let images = dir.path().join("baseline");
+    std::fs::create_dir(&images).unwrap();
+    for f in ["line0_0.png", "line1_0.png", "line2_180.png"] {
+        std::fs::copy(demo(&format!("images/{f}")), images.join(f)).unwrap();
+    }
+    let out = dir.path().join("b.onnx").to_string_lossy().into_owned();
+    let o = ledge(&[
+        "pack",
+        &model,
+        "--manifest",
+        &demo("ppocr-cls/manifest.toml"),
+        "-o",
+        &out,
+        "--baseline",
+        &images.to_string_lossy(),
+    ]);
+    assert!(
+        stdout(&o).contains("baseline of 3 images"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ledge(&["inspect", &out, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let b = &v["manifest"]["baseline"];
+    assert_eq!(b["samples"], 3);
+    assert_eq!(b["classes"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn classify_in_batches_prints_what_single_calls_print() {
+    let model = demo("efficientnet-lite0/model.onnx");
+    let images: Vec<String> = [
+        "chelsea",
+        "coffee",
+        "camera",
+        "chelsea_mirror",
+        "coffee_mirror",
+    ]
+    .iter()
+    .map(|i| demo(&format!("images/{i}.png")))
+    .collect();
+    let run = |batch: &str| {
+        let mut args = vec![
+            "classify",
+            model.as_str(),
+            "--json",
+            "-k",
+            "3",
+            "--batch-size",
+            batch,
+        ];
+        args.extend(images.iter().map(String::as_str));
+        let o = ledge(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["predictions"].clone())
+            .collect::<Vec<_>>()
+    };
+    let single = run("1");
+    assert_eq!(single.len(), 5);
+    for n in ["2", "4"] {
+        let batched = run(n);
+        for (b, s) in batched.iter().zip(&single) {
+            for (x, y) in b.as_array().unwrap().iter().zip(s.as_array().unwrap()) {
+                assert_eq!(x["index"], y["index"]);
+                let d = x["score"].as_f64().unwrap() - y["score"].as_f64().unwrap();
+                assert!(d.abs() < 1e-6, "batch {n}: {x} vs {y}");
+            }
+        }
+    }
+}

@@ -19,7 +19,7 @@ use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
 pub use info::{ManifestSource, ModelInfo, TensorSpec};
-pub use onnx::{pack, sha256_hex};
+pub use onnx::{pack, pack_signed, sha256_hex};
 pub use profile::{OpProfile, Profile};
 
 use crate::clock::Instant;
@@ -132,13 +132,28 @@ fn load_unguarded(
     let isa = chosen_isa(options)?;
     let limits = &options.limits;
     limits.check(Limit::MaxModelBytes, bytes.len() as u64)?;
-    let proto = onnx::decode(bytes)?;
+    let mut proto = onnx::decode(bytes)?;
+    if options
+        .input_shapes
+        .as_ref()
+        .is_some_and(|shapes| shapes.iter().any(|s| s.first().is_some_and(|&d| d > 1)))
+    {
+        let n = onnx::batch_agnostic_reshapes(&mut proto);
+        log::debug!("{n} Reshape target shape(s) made batch-agnostic for a batch > 1");
+    }
     let embedded = onnx::embedded_manifest(&proto)?;
+    let signature = onnx::embedded_signature(&proto);
     let (sha256, packed_base) = onnx::sha256_and_packed_base(
         bytes,
         onnx::embedded_manifest_text(&proto),
+        signature,
         embedded.as_ref().and_then(|m| m.sha256.as_deref()),
     );
+    if !options.trusted_keys.is_empty() {
+        let replaced =
+            options.manifest.is_some() || options.manifest_path.is_some() || sidecar.is_some();
+        check_signature(&proto, options, replaced, packed_base.as_ref())?;
+    }
     let (manifest, source) = match (options.given_manifest()?, sidecar, embedded) {
         (Some(m), _, _) => (Some(m), Some(ManifestSource::Options)),
         (None, Some(m), _) => (Some(m), Some(ManifestSource::Sidecar)),
@@ -259,6 +274,47 @@ fn load_unguarded(
         max_tensor_elements: limits.max_tensor_elements,
     };
     Ok((engine, info))
+}
+
+/// Verifies the package's signature against [`LoadOptions::trusted_keys`]: the embedded
+/// manifest must be the one in use (`replaced` says another one was given), and the signature
+/// must be a trusted key's over the model's pre-packing sha256 and that manifest.
+fn check_signature(
+    proto: &ModelProto,
+    options: &LoadOptions,
+    replaced: bool,
+    packed_base: Option<&Result<String>>,
+) -> Result<()> {
+    let keys = options
+        .trusted_keys
+        .iter()
+        .map(|k| crate::signing::public_key(k))
+        .collect::<Result<Vec<_>>>()?;
+    let unsigned = |detail: &str| Error::Signature {
+        problem: crate::SignatureProblem::Unsigned,
+        detail: detail.into(),
+    };
+    if replaced {
+        return Err(unsigned(
+            "trusted keys were given, and the manifest in use comes from the load options or a              sidecar file, which no signature covers: load the signed package as it is",
+        ));
+    }
+    let manifest = proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == crate::manifest::METADATA_KEY)
+        .map(|p| p.value.as_str());
+    let (Some(manifest), Some(base)) = (manifest, packed_base) else {
+        return Err(unsigned(
+            "the model has no embedded manifest and no signature, and trusted keys were given:              sign it with `ledge pack MODEL --manifest M.toml --sign ledge.key`",
+        ));
+    };
+    let base = match base {
+        Ok(base) => base.as_str(),
+        // The appended fields are not where `pack` put them: the file changed after signing.
+        Err(_) => "re-serialized",
+    };
+    crate::signing::verify(onnx::embedded_signature(proto), &keys, base, manifest)
 }
 
 /// The environment variable that forces an instruction set when [`LoadOptions::isa`] is unset.

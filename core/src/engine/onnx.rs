@@ -10,6 +10,7 @@ use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, StringStringEntryProto, 
 
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, METADATA_KEY};
+use crate::signing::{self, SIGNATURE_KEY};
 
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -51,6 +52,15 @@ pub(crate) fn embedded_manifest(proto: &ModelProto) -> Result<Option<Manifest>> 
         .transpose()
 }
 
+/// The signature `ledge pack --sign` embedded, if any.
+pub(crate) fn embedded_signature(proto: &ModelProto) -> Option<&str> {
+    proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == SIGNATURE_KEY)
+        .map(|p| p.value.as_str())
+}
+
 /// The embedded manifest's TOML text as stored, if any.
 pub(crate) fn embedded_manifest_text(proto: &ModelProto) -> Option<&str> {
     proto
@@ -60,15 +70,23 @@ pub(crate) fn embedded_manifest_text(proto: &ModelProto) -> Option<&str> {
         .map(|p| p.value.as_str())
 }
 
-/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest's TOML text.
-/// Rebuilt from the text as stored (not from the parsed manifest), so a model packed by an
-/// older Ledge, whose TOML lacks fields added since, still verifies.
-fn manifest_field(toml: &str) -> Vec<u8> {
+/// The bytes `ledge pack` appends: one `metadata_props` field holding the manifest's TOML text,
+/// and one holding the signature when signed. Rebuilt from the text as stored (not from the
+/// parsed manifest), so a model packed by an older Ledge, whose TOML lacks fields added since,
+/// still verifies.
+fn ledge_fields(toml: &str, signature: Option<&str>) -> Vec<u8> {
+    let mut metadata_props = vec![StringStringEntryProto {
+        key: METADATA_KEY.into(),
+        value: toml.into(),
+    }];
+    if let Some(signature) = signature {
+        metadata_props.push(StringStringEntryProto {
+            key: SIGNATURE_KEY.into(),
+            value: signature.into(),
+        });
+    }
     ModelProto {
-        metadata_props: vec![StringStringEntryProto {
-            key: METADATA_KEY.into(),
-            value: toml.into(),
-        }],
+        metadata_props,
         ..Default::default()
     }
     .encode_to_vec()
@@ -76,21 +94,20 @@ fn manifest_field(toml: &str) -> Vec<u8> {
 
 /// `(sha256 of bytes, sha256 of the packed base)` in one pass over the bytes. The second,
 /// computed when a manifest is embedded (`embedded_toml`), is the digest of the model bytes
-/// without the field `ledge pack` appended, i.e. of the model as it was before packing; it is
-/// [`Error::Integrity`] when the field is not where `pack` put it, which means the file was
+/// without the fields `ledge pack` appended, i.e. of the model as it was before packing; it is
+/// [`Error::Integrity`] when the fields are not where `pack` put them, which means the file was
 /// re-serialized or edited after packing (`expected` is the manifest's recorded sha256).
 pub(crate) fn sha256_and_packed_base(
     bytes: &[u8],
     embedded_toml: Option<&str>,
+    signature: Option<&str>,
     expected: Option<&str>,
 ) -> (String, Option<Result<String>>) {
     let Some(toml) = embedded_toml else {
         return (sha256_hex(bytes), None);
     };
-    let base_len = bytes
-        .strip_suffix(manifest_field(toml).as_slice())
-        .map(<[u8]>::len);
-    let Some(base_len) = base_len else {
+    let suffix = ledge_fields(toml, signature);
+    let Some(base_len) = bytes.strip_suffix(suffix.as_slice()).map(<[u8]>::len) else {
         let moved = Error::Integrity {
             expected: expected.unwrap_or_default().to_string(),
             actual: "unknown: the model was re-serialized after `ledge pack`; pack it again".into(),
@@ -104,22 +121,44 @@ pub(crate) fn sha256_and_packed_base(
     (hex::encode(hasher.finalize()), Some(Ok(base)))
 }
 
-/// Embeds `manifest` into the model: strips any earlier Ledge manifest, records the sha256 of
-/// the remaining bytes in the manifest, and appends it as a `metadata_props` entry. The model
-/// bytes themselves are kept as they are, so other tools read the result unchanged.
+/// Embeds `manifest` into the model: strips any earlier Ledge manifest (and signature), records
+/// the sha256 of the remaining bytes in the manifest, and appends it as a `metadata_props`
+/// entry. The model bytes themselves are kept as they are, so other tools read the result
+/// unchanged.
 ///
 /// # Errors
 /// [`Error::ModelFormat`] when `model` is no ONNX protobuf; [`Error::Manifest`] for an invalid
 /// manifest.
 pub fn pack(model: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
+    pack_with(model, manifest, None)
+}
+
+/// Like [`pack`], and signs the package with `key` (hex of a 32-byte Ed25519 seed, as `ledge
+/// keygen` writes `ledge.key`): the signature covers the model's sha256 and the manifest, so a
+/// model loaded with [`crate::LoadOptions::trusted_keys`] is refused if either changes.
+///
+/// # Errors
+/// As [`pack`]; [`Error::InvalidArgument`] for a malformed key.
+pub fn pack_signed(model: &[u8], manifest: &Manifest, key: &str) -> Result<Vec<u8>> {
+    pack_with(model, manifest, Some(&signing::signing_key(key)?))
+}
+
+fn pack_with(
+    model: &[u8],
+    manifest: &Manifest,
+    key: Option<&ed25519_dalek::SigningKey>,
+) -> Result<Vec<u8>> {
     let proto = decode(model)?;
-    let base: Vec<u8> = match embedded_manifest_text(&proto) {
-        None => model.to_vec(),
-        Some(old) => match model.strip_suffix(manifest_field(old).as_slice()) {
+    let old = embedded_manifest_text(&proto).map(|t| ledge_fields(t, embedded_signature(&proto)));
+    let base: Vec<u8> = match old {
+        None if embedded_signature(&proto).is_none() => model.to_vec(),
+        old => match old.as_deref().and_then(|s| model.strip_suffix(s)) {
             Some(base) => base.to_vec(),
             None => {
                 let mut proto = proto;
-                proto.metadata_props.retain(|p| p.key != METADATA_KEY);
+                proto
+                    .metadata_props
+                    .retain(|p| p.key != METADATA_KEY && p.key != SIGNATURE_KEY);
                 proto.encode_to_vec()
             }
         },
@@ -128,8 +167,15 @@ pub fn pack(model: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
     manifest.output.labels_file = None;
     manifest.sha256 = Some(sha256_hex(&base));
     manifest.validate()?;
+    let signature = key.map(|k| {
+        signing::sign(
+            k,
+            manifest.sha256.as_deref().unwrap_or_default(),
+            &manifest.to_toml(),
+        )
+    });
     let mut out = base;
-    out.extend_from_slice(&manifest_field(&manifest.to_toml()));
+    out.extend_from_slice(&ledge_fields(&manifest.to_toml(), signature.as_deref()));
     Ok(out)
 }
 
@@ -468,6 +514,68 @@ pub(crate) fn producers(graph: &GraphProto) -> std::collections::HashMap<&str, &
         .iter()
         .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
         .collect()
+}
+
+/// Makes the graph's Reshapes batch-agnostic: a constant target shape `[1, …]` becomes
+/// `[0, …]` (ONNX: "copy dimension 0 from the input"), so a model exported for batch 1 (the
+/// usual `x.reshape(1, -1)` before the classifier head) runs N rows. Only shapes that are
+/// initializers used by Reshape nodes alone, on an input that is computed (not a constant), are
+/// touched; at batch 1 the result is unchanged. Shape annotations made for batch 1 are dropped.
+/// Returns how many shapes were rewritten.
+pub(crate) fn batch_agnostic_reshapes(proto: &mut ModelProto) -> usize {
+    let Some(graph) = proto.graph.as_mut() else {
+        return 0;
+    };
+    // Shapes recorded for batch 1 (shape inference's value_info, the outputs' declared shapes)
+    // would contradict N rows: drop the former, free the latter's batch dimension.
+    graph.value_info.clear();
+    for output in &mut graph.output {
+        use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+        use tract_onnx::pb::type_proto::Value as Type;
+        if let Some(Type::TensorType(t)) = output.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+            if let Some(first) = t.shape.as_mut().and_then(|s| s.dim.first_mut()) {
+                if matches!(first.value, Some(Dim::DimValue(1))) {
+                    first.value = Some(Dim::DimParam("batch".into()));
+                }
+            }
+        }
+    }
+    let constants: std::collections::HashSet<String> =
+        graph.initializer.iter().map(|t| t.name.clone()).collect();
+    let mut shapes = std::collections::HashSet::new();
+    let mut other_uses = std::collections::HashSet::new();
+    for node in &graph.node {
+        for (i, input) in node.input.iter().enumerate() {
+            let is_shape = node.op_type == "Reshape"
+                && i == 1
+                && !constants.contains(node.input.first().map_or("", String::as_str));
+            if is_shape {
+                shapes.insert(input.clone());
+            } else {
+                other_uses.insert(input.clone());
+            }
+        }
+    }
+    let mut rewritten = 0;
+    for t in &mut graph.initializer {
+        let int64 = t.data_type == DataType::Int64 as i32;
+        if !int64 || !shapes.contains(&t.name) || other_uses.contains(&t.name) {
+            continue;
+        }
+        let leading_one = match (t.int64_data.first(), t.raw_data.get(..8)) {
+            (Some(1), _) => {
+                t.int64_data[0] = 0;
+                true
+            }
+            (None, Some(first)) if i64::from_le_bytes(first.try_into().unwrap_or([0; 8])) == 1 => {
+                t.raw_data[..8].copy_from_slice(&0i64.to_le_bytes());
+                true
+            }
+            _ => false,
+        };
+        rewritten += usize::from(leading_one);
+    }
+    rewritten
 }
 
 #[cfg(test)]

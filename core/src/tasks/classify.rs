@@ -122,6 +122,21 @@ pub fn probabilities(output: &[f32], kind: OutputKind) -> Result<Vec<f32>> {
     })
 }
 
+/// The entropy of a probability distribution divided by `ln(classes)`, in [0, 1]: 0 when the
+/// model is certain, 1 when every class is equally likely (`None` for fewer than 2 classes).
+pub fn normalized_entropy(probabilities: &[f32]) -> Option<f64> {
+    if probabilities.len() < 2 {
+        return None;
+    }
+    let h: f64 = probabilities
+        .iter()
+        .map(|&p| f64::from(p))
+        .filter(|&p| p > 0.0)
+        .map(|p| -p * p.ln())
+        .sum();
+    Some((h / (probabilities.len() as f64).ln()).clamp(0.0, 1.0))
+}
+
 /// The best classes as `options` says, best first; equal scores keep index order.
 /// `max_results` larger than the number of classes returns them all.
 ///
