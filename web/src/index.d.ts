@@ -34,6 +34,7 @@ export type LedgeErrorKind =
   | 'Manifest'
   | 'TaskMismatch'
   | 'Integrity'
+  | 'Signature'
   | 'Io'
   | 'LimitExceeded'
   | 'Optimization'
@@ -69,6 +70,8 @@ export class LedgeError extends Error {
   readonly max?: number;
   /** Io: the file or URL involved. */
   readonly path?: string;
+  /** Signature: `unsigned`, `untrusted_key` or `invalid`. */
+  readonly problem?: string;
   /** TaskMismatch: the task asked for (`classify`, `detect`, `embed`). */
   readonly task?: string;
   /** TaskMismatch: what about the model or the call does not fit, and what to do instead. */

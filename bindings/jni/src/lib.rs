@@ -60,6 +60,7 @@ fn exception_class(e: &ledge::Error) -> &'static str {
         E::Manifest(_) => "dev/ledge/LedgeException$Manifest",
         E::TaskMismatch { .. } => "dev/ledge/LedgeException$TaskMismatch",
         E::Integrity { .. } => "dev/ledge/LedgeException$Integrity",
+        E::Signature { .. } => "dev/ledge/LedgeException$Signature",
         E::Io { .. } => "dev/ledge/LedgeException$Io",
         E::LimitExceeded { .. } => "dev/ledge/LedgeException$LimitExceeded",
         E::Optimization(_) => "dev/ledge/LedgeException$Optimization",

@@ -95,6 +95,16 @@ pub enum LedgeError {
         /// The full message.
         message: String,
     },
+    /// Trusted keys were given and the model's signature is missing, foreign or invalid.
+    #[error("{message}")]
+    Signature {
+        /// `unsigned`, `untrusted_key` or `invalid`.
+        problem: String,
+        /// The specifics, and what to do.
+        detail: String,
+        /// The full message.
+        message: String,
+    },
     /// The model bytes do not match the manifest's sha256.
     #[error("{message}")]
     Integrity {
@@ -206,6 +216,11 @@ impl From<ledge::Error> for LedgeError {
                 actual,
                 message,
             },
+            E::Signature { problem, detail } => LedgeError::Signature {
+                problem: problem.name().to_string(),
+                detail,
+                message,
+            },
             E::Io { path, source: _ } => LedgeError::Io {
                 path: path.display().to_string(),
                 message,
@@ -227,6 +242,7 @@ impl LedgeError {
     pub fn kind(&self) -> &'static str {
         match self {
             LedgeError::ModelFormat { .. } => "ModelFormat",
+            LedgeError::Signature { .. } => "Signature",
             LedgeError::UnsupportedOperator { .. } => "UnsupportedOperator",
             LedgeError::InputCount { .. } => "InputCount",
             LedgeError::InputShape { .. } => "InputShape",

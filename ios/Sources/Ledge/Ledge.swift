@@ -1412,6 +1412,20 @@ enum LedgeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
+     * Trusted keys were given and the model's signature is missing, foreign or invalid.
+     */
+    case Signature(
+        /**
+         * `unsigned`, `untrusted_key` or `invalid`.
+         */problem: String, 
+        /**
+         * The specifics, and what to do.
+         */detail: String, 
+        /**
+         * The full message.
+         */message: String
+    )
+    /**
      * The model bytes do not match the manifest's sha256.
      */
     case Integrity(
@@ -1550,28 +1564,33 @@ public struct FfiConverterTypeLedgeError: FfiConverterRustBuffer {
         case 10: return .Manifest(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Integrity(
+        case 11: return .Signature(
+            problem: try FfiConverterString.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf), 
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .Integrity(
             expected: try FfiConverterString.read(from: &buf), 
             actual: try FfiConverterString.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Io(
+        case 13: return .Io(
             path: try FfiConverterString.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .LimitExceeded(
+        case 14: return .LimitExceeded(
             limit: try FfiConverterString.read(from: &buf), 
             value: try FfiConverterUInt64.read(from: &buf), 
             max: try FfiConverterUInt64.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Optimization(
+        case 15: return .Optimization(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Inference(
+        case 16: return .Inference(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .Panic(
+        case 17: return .Panic(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -1649,21 +1668,28 @@ public struct FfiConverterTypeLedgeError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Integrity(expected,actual,message):
+        case let .Signature(problem,detail,message):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(problem, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Integrity(expected,actual,message):
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(expected, into: &buf)
             FfiConverterString.write(actual, into: &buf)
             FfiConverterString.write(message, into: &buf)
             
         
         case let .Io(path,message):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(path, into: &buf)
             FfiConverterString.write(message, into: &buf)
             
         
         case let .LimitExceeded(limit,value,max,message):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(limit, into: &buf)
             FfiConverterUInt64.write(value, into: &buf)
             FfiConverterUInt64.write(max, into: &buf)
@@ -1671,17 +1697,17 @@ public struct FfiConverterTypeLedgeError: FfiConverterRustBuffer {
             
         
         case let .Optimization(message):
-            writeInt(&buf, Int32(14))
-            FfiConverterString.write(message, into: &buf)
-            
-        
-        case let .Inference(message):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Panic(message):
+        case let .Inference(message):
             writeInt(&buf, Int32(16))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Panic(message):
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(message, into: &buf)
             
         }

@@ -614,6 +614,97 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
+ * Histograms of a model's predictions on representative images (`[baseline]`).
+ */
+public struct Baseline: Equatable, Hashable {
+    /**
+     * Share of top-1 confidences in each bin of 0.1 (10 values).
+     */
+    public var confidence: [Double]
+    /**
+     * Share of each class index as the top-1.
+     */
+    public var classes: [Double]
+    /**
+     * Drift score above which [`crate::serving::Drift::drifted`] is set (default 0.25, the usual
+     * "significant shift" of the population stability index).
+     */
+    public var threshold: Double
+    /**
+     * Images the baseline was computed on.
+     */
+    public var samples: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Share of top-1 confidences in each bin of 0.1 (10 values).
+         */confidence: [Double], 
+        /**
+         * Share of each class index as the top-1.
+         */classes: [Double], 
+        /**
+         * Drift score above which [`crate::serving::Drift::drifted`] is set (default 0.25, the usual
+         * "significant shift" of the population stability index).
+         */threshold: Double = Double(0.25), 
+        /**
+         * Images the baseline was computed on.
+         */samples: UInt64) {
+        self.confidence = confidence
+        self.classes = classes
+        self.threshold = threshold
+        self.samples = samples
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Baseline: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBaseline: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Baseline {
+        return
+            try Baseline(
+                confidence: FfiConverterSequenceDouble.read(from: &buf), 
+                classes: FfiConverterSequenceDouble.read(from: &buf), 
+                threshold: FfiConverterDouble.read(from: &buf), 
+                samples: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Baseline, into buf: inout [UInt8]) {
+        FfiConverterSequenceDouble.write(value.confidence, into: &buf)
+        FfiConverterSequenceDouble.write(value.classes, into: &buf)
+        FfiConverterDouble.write(value.threshold, into: &buf)
+        FfiConverterUInt64.write(value.samples, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBaseline_lift(_ buf: RustBuffer) throws -> Baseline {
+    return try FfiConverterTypeBaseline.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBaseline_lower(_ value: Baseline) -> RustBuffer {
+    return FfiConverterTypeBaseline.lower(value)
+}
+
+
+/**
  * A box in image pixels: left, top, width and height.
  */
 public struct BoundingBox: Equatable, Hashable {
@@ -790,6 +881,76 @@ public func FfiConverterTypeBoxCoding_lift(_ buf: RustBuffer) throws -> BoxCodin
 #endif
 public func FfiConverterTypeBoxCoding_lower(_ value: BoxCoding) -> RustBuffer {
     return FfiConverterTypeBoxCoding.lower(value)
+}
+
+
+/**
+ * Bounds of the prediction cache: a least-recently-used map from (task, options, input bytes)
+ * to the result, per loaded model. A hit returns exactly what the call would compute.
+ */
+public struct CacheOptions: Equatable, Hashable {
+    /**
+     * At most this many results (default 256).
+     */
+    public var maxEntries: UInt32
+    /**
+     * At most this many bytes of results, estimated (default 4 MiB).
+     */
+    public var maxBytes: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * At most this many results (default 256).
+         */maxEntries: UInt32 = UInt32(256), 
+        /**
+         * At most this many bytes of results, estimated (default 4 MiB).
+         */maxBytes: UInt64 = UInt64(4194304)) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CacheOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCacheOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CacheOptions {
+        return
+            try CacheOptions(
+                maxEntries: FfiConverterUInt32.read(from: &buf), 
+                maxBytes: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CacheOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.maxEntries, into: &buf)
+        FfiConverterUInt64.write(value.maxBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCacheOptions_lift(_ buf: RustBuffer) throws -> CacheOptions {
+    return try FfiConverterTypeCacheOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCacheOptions_lower(_ value: CacheOptions) -> RustBuffer {
+    return FfiConverterTypeCacheOptions.lower(value)
 }
 
 
@@ -1232,6 +1393,118 @@ public func FfiConverterTypeDetection_lower(_ value: Detection) -> RustBuffer {
 
 
 /**
+ * How far live predictions are from the pack-time baseline: the population stability index
+ * (PSI, `Σ (live − base)·ln(live / base)` over histogram bins, each share floored at 1e-4) of
+ * the confidence histogram and of the class histogram. Rules of thumb: < 0.1 no shift,
+ * 0.1–0.25 moderate, > 0.25 significant.
+ */
+public struct Drift: Equatable, Hashable {
+    /**
+     * PSI of the top-1 confidence histogram.
+     */
+    public var confidencePsi: Double
+    /**
+     * PSI of the top-1 class histogram.
+     */
+    public var classPsi: Double
+    /**
+     * The larger of the two.
+     */
+    public var score: Double
+    /**
+     * The baseline's threshold.
+     */
+    public var threshold: Double
+    /**
+     * `score > threshold` over at least [`DRIFT_MIN_SAMPLES`] predictions.
+     */
+    public var drifted: Bool
+    /**
+     * Predictions the live histograms hold.
+     */
+    public var samples: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * PSI of the top-1 confidence histogram.
+         */confidencePsi: Double, 
+        /**
+         * PSI of the top-1 class histogram.
+         */classPsi: Double, 
+        /**
+         * The larger of the two.
+         */score: Double, 
+        /**
+         * The baseline's threshold.
+         */threshold: Double, 
+        /**
+         * `score > threshold` over at least [`DRIFT_MIN_SAMPLES`] predictions.
+         */drifted: Bool, 
+        /**
+         * Predictions the live histograms hold.
+         */samples: UInt64) {
+        self.confidencePsi = confidencePsi
+        self.classPsi = classPsi
+        self.score = score
+        self.threshold = threshold
+        self.drifted = drifted
+        self.samples = samples
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Drift: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDrift: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Drift {
+        return
+            try Drift(
+                confidencePsi: FfiConverterDouble.read(from: &buf), 
+                classPsi: FfiConverterDouble.read(from: &buf), 
+                score: FfiConverterDouble.read(from: &buf), 
+                threshold: FfiConverterDouble.read(from: &buf), 
+                drifted: FfiConverterBool.read(from: &buf), 
+                samples: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Drift, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.confidencePsi, into: &buf)
+        FfiConverterDouble.write(value.classPsi, into: &buf)
+        FfiConverterDouble.write(value.score, into: &buf)
+        FfiConverterDouble.write(value.threshold, into: &buf)
+        FfiConverterBool.write(value.drifted, into: &buf)
+        FfiConverterUInt64.write(value.samples, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrift_lift(_ buf: RustBuffer) throws -> Drift {
+    return try FfiConverterTypeDrift.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrift_lower(_ value: Drift) -> RustBuffer {
+    return FfiConverterTypeDrift.lower(value)
+}
+
+
+/**
  * How an embedder's output is read (`[embed]`).
  */
 public struct EmbedSpec: Equatable, Hashable {
@@ -1605,6 +1878,17 @@ public struct LoadOptions: Equatable, Hashable {
      * `LEDGE_ISA` environment variable is read.
      */
     public var isa: String?
+    /**
+     * Ed25519 public keys (64 hex digits each, as `ledge keygen` writes `ledge.pub`). When
+     * not empty, only a package signed by one of them loads (`ledge pack --sign`): unsigned,
+     * tampered or foreign-signed models fail with [`crate::Error::Signature`].
+     */
+    public var trustedKeys: [String]
+    /**
+     * An opt-in cache of task results (see [`CacheOptions`]); `None` (the default) caches
+     * nothing.
+     */
+    public var cache: CacheOptions?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1651,7 +1935,16 @@ public struct LoadOptions: Equatable, Hashable {
          * ...; `ledge inspect` lists them), or `auto`/unset for the best this CPU runs. Forcing one
          * is for tests and benchmarks; one the CPU cannot run is refused at load. When unset, the
          * `LEDGE_ISA` environment variable is read.
-         */isa: String? = nil) {
+         */isa: String? = nil, 
+        /**
+         * Ed25519 public keys (64 hex digits each, as `ledge keygen` writes `ledge.pub`). When
+         * not empty, only a package signed by one of them loads (`ledge pack --sign`): unsigned,
+         * tampered or foreign-signed models fail with [`crate::Error::Signature`].
+         */trustedKeys: [String] = [], 
+        /**
+         * An opt-in cache of task results (see [`CacheOptions`]); `None` (the default) caches
+         * nothing.
+         */cache: CacheOptions? = nil) {
         self.batch = batch
         self.inputShapes = inputShapes
         self.manifest = manifest
@@ -1662,6 +1955,8 @@ public struct LoadOptions: Equatable, Hashable {
         self.ledgeKernels = ledgeKernels
         self.applyExifOrientation = applyExifOrientation
         self.isa = isa
+        self.trustedKeys = trustedKeys
+        self.cache = cache
     }
 
     
@@ -1689,7 +1984,9 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
                 limits: FfiConverterTypeLimits.read(from: &buf), 
                 ledgeKernels: FfiConverterBool.read(from: &buf), 
                 applyExifOrientation: FfiConverterBool.read(from: &buf), 
-                isa: FfiConverterOptionString.read(from: &buf)
+                isa: FfiConverterOptionString.read(from: &buf), 
+                trustedKeys: FfiConverterSequenceString.read(from: &buf), 
+                cache: FfiConverterOptionTypeCacheOptions.read(from: &buf)
         )
     }
 
@@ -1704,6 +2001,8 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
         FfiConverterBool.write(value.ledgeKernels, into: &buf)
         FfiConverterBool.write(value.applyExifOrientation, into: &buf)
         FfiConverterOptionString.write(value.isa, into: &buf)
+        FfiConverterSequenceString.write(value.trustedKeys, into: &buf)
+        FfiConverterOptionTypeCacheOptions.write(value.cache, into: &buf)
     }
 }
 
@@ -1764,6 +2063,11 @@ public struct Manifest: Equatable, Hashable {
      * How to read an embedder's output (`task = "embed"`).
      */
     public var embed: EmbedSpec?
+    /**
+     * What the model's predictions looked like on representative images at pack time
+     * (`ledge pack --baseline DIR`): [`crate::Stats::drift`] compares live predictions with it.
+     */
+    public var baseline: Baseline?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1795,7 +2099,11 @@ public struct Manifest: Equatable, Hashable {
          */detect: DetectSpec? = nil, 
         /**
          * How to read an embedder's output (`task = "embed"`).
-         */embed: EmbedSpec? = nil) {
+         */embed: EmbedSpec? = nil, 
+        /**
+         * What the model's predictions looked like on representative images at pack time
+         * (`ledge pack --baseline DIR`): [`crate::Stats::drift`] compares live predictions with it.
+         */baseline: Baseline? = nil) {
         self.name = name
         self.version = version
         self.description = description
@@ -1805,6 +2113,7 @@ public struct Manifest: Equatable, Hashable {
         self.output = output
         self.detect = detect
         self.embed = embed
+        self.baseline = baseline
     }
 
     
@@ -1831,7 +2140,8 @@ public struct FfiConverterTypeManifest: FfiConverterRustBuffer {
                 input: FfiConverterTypeInputSpec.read(from: &buf), 
                 output: FfiConverterTypeOutputSpec.read(from: &buf), 
                 detect: FfiConverterOptionTypeDetectSpec.read(from: &buf), 
-                embed: FfiConverterOptionTypeEmbedSpec.read(from: &buf)
+                embed: FfiConverterOptionTypeEmbedSpec.read(from: &buf), 
+                baseline: FfiConverterOptionTypeBaseline.read(from: &buf)
         )
     }
 
@@ -1845,6 +2155,7 @@ public struct FfiConverterTypeManifest: FfiConverterRustBuffer {
         FfiConverterTypeOutputSpec.write(value.output, into: &buf)
         FfiConverterOptionTypeDetectSpec.write(value.detect, into: &buf)
         FfiConverterOptionTypeEmbedSpec.write(value.embed, into: &buf)
+        FfiConverterOptionTypeBaseline.write(value.baseline, into: &buf)
     }
 }
 
@@ -2104,6 +2415,297 @@ public func FfiConverterTypePrediction_lower(_ value: Prediction) -> RustBuffer 
 
 
 /**
+ * A result and the version that produced it.
+ */
+public struct Served: Equatable, Hashable {
+    /**
+     * The version that computed `predictions`.
+     */
+    public var version: String
+    /**
+     * Its predictions.
+     */
+    public var predictions: [Prediction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The version that computed `predictions`.
+         */version: String, 
+        /**
+         * Its predictions.
+         */predictions: [Prediction]) {
+        self.version = version
+        self.predictions = predictions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Served: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServed: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Served {
+        return
+            try Served(
+                version: FfiConverterString.read(from: &buf), 
+                predictions: FfiConverterSequenceTypePrediction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Served, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.version, into: &buf)
+        FfiConverterSequenceTypePrediction.write(value.predictions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServed_lift(_ buf: RustBuffer) throws -> Served {
+    return try FfiConverterTypeServed.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServed_lower(_ value: Served) -> RustBuffer {
+    return FfiConverterTypeServed.lower(value)
+}
+
+
+/**
+ * When a candidate shadows the active version and what promotes or rejects it.
+ */
+public struct ShadowPolicy: Equatable, Hashable {
+    /**
+     * Share of live calls the candidate also runs on, in (0, 1] (default 0.1).
+     */
+    public var sampleRate: Double
+    /**
+     * Samples needed before a decision (default 50).
+     */
+    public var minSamples: UInt64
+    /**
+     * Top-1 agreement with the active version needed to promote, in [0, 1] (default 0.95).
+     */
+    public var minAgreement: Double
+    /**
+     * Highest candidate p95 / active p95 latency ratio that promotes (default 1.2).
+     */
+    public var maxLatencyRatio: Double
+    /**
+     * Promote or reject automatically once `min_samples` are in (default true); `false`
+     * leaves the decision to the app ([`ModelStore::shadow_report`], then
+     * [`ModelStore::activate`]).
+     */
+    public var autoDecide: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Share of live calls the candidate also runs on, in (0, 1] (default 0.1).
+         */sampleRate: Double = Double(0.1), 
+        /**
+         * Samples needed before a decision (default 50).
+         */minSamples: UInt64 = UInt64(50), 
+        /**
+         * Top-1 agreement with the active version needed to promote, in [0, 1] (default 0.95).
+         */minAgreement: Double = Double(0.95), 
+        /**
+         * Highest candidate p95 / active p95 latency ratio that promotes (default 1.2).
+         */maxLatencyRatio: Double = Double(1.2), 
+        /**
+         * Promote or reject automatically once `min_samples` are in (default true); `false`
+         * leaves the decision to the app ([`ModelStore::shadow_report`], then
+         * [`ModelStore::activate`]).
+         */autoDecide: Bool = true) {
+        self.sampleRate = sampleRate
+        self.minSamples = minSamples
+        self.minAgreement = minAgreement
+        self.maxLatencyRatio = maxLatencyRatio
+        self.autoDecide = autoDecide
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShadowPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShadowPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShadowPolicy {
+        return
+            try ShadowPolicy(
+                sampleRate: FfiConverterDouble.read(from: &buf), 
+                minSamples: FfiConverterUInt64.read(from: &buf), 
+                minAgreement: FfiConverterDouble.read(from: &buf), 
+                maxLatencyRatio: FfiConverterDouble.read(from: &buf), 
+                autoDecide: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShadowPolicy, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.sampleRate, into: &buf)
+        FfiConverterUInt64.write(value.minSamples, into: &buf)
+        FfiConverterDouble.write(value.minAgreement, into: &buf)
+        FfiConverterDouble.write(value.maxLatencyRatio, into: &buf)
+        FfiConverterBool.write(value.autoDecide, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShadowPolicy_lift(_ buf: RustBuffer) throws -> ShadowPolicy {
+    return try FfiConverterTypeShadowPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShadowPolicy_lower(_ value: ShadowPolicy) -> RustBuffer {
+    return FfiConverterTypeShadowPolicy.lower(value)
+}
+
+
+/**
+ * How a candidate compares with the active version so far.
+ */
+public struct ShadowReport: Equatable, Hashable {
+    /**
+     * The candidate version.
+     */
+    public var candidate: String
+    /**
+     * The active version it was compared with.
+     */
+    public var active: String
+    /**
+     * Inputs both ran on.
+     */
+    public var samples: UInt64
+    /**
+     * Share of samples with the same top-1 class.
+     */
+    public var agreement: Double
+    /**
+     * Mean |candidate score − active score| of the active top-1 class.
+     */
+    public var meanAbsScoreDelta: Double
+    /**
+     * Candidate p95 latency / active p95 latency on the samples.
+     */
+    public var latencyRatio: Double
+    /**
+     * `pending`, `promoted` or `rejected`.
+     */
+    public var decision: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The candidate version.
+         */candidate: String, 
+        /**
+         * The active version it was compared with.
+         */active: String, 
+        /**
+         * Inputs both ran on.
+         */samples: UInt64, 
+        /**
+         * Share of samples with the same top-1 class.
+         */agreement: Double, 
+        /**
+         * Mean |candidate score − active score| of the active top-1 class.
+         */meanAbsScoreDelta: Double, 
+        /**
+         * Candidate p95 latency / active p95 latency on the samples.
+         */latencyRatio: Double, 
+        /**
+         * `pending`, `promoted` or `rejected`.
+         */decision: String) {
+        self.candidate = candidate
+        self.active = active
+        self.samples = samples
+        self.agreement = agreement
+        self.meanAbsScoreDelta = meanAbsScoreDelta
+        self.latencyRatio = latencyRatio
+        self.decision = decision
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShadowReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShadowReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShadowReport {
+        return
+            try ShadowReport(
+                candidate: FfiConverterString.read(from: &buf), 
+                active: FfiConverterString.read(from: &buf), 
+                samples: FfiConverterUInt64.read(from: &buf), 
+                agreement: FfiConverterDouble.read(from: &buf), 
+                meanAbsScoreDelta: FfiConverterDouble.read(from: &buf), 
+                latencyRatio: FfiConverterDouble.read(from: &buf), 
+                decision: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShadowReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.candidate, into: &buf)
+        FfiConverterString.write(value.active, into: &buf)
+        FfiConverterUInt64.write(value.samples, into: &buf)
+        FfiConverterDouble.write(value.agreement, into: &buf)
+        FfiConverterDouble.write(value.meanAbsScoreDelta, into: &buf)
+        FfiConverterDouble.write(value.latencyRatio, into: &buf)
+        FfiConverterString.write(value.decision, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShadowReport_lift(_ buf: RustBuffer) throws -> ShadowReport {
+    return try FfiConverterTypeShadowReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShadowReport_lower(_ value: ShadowReport) -> RustBuffer {
+    return FfiConverterTypeShadowReport.lower(value)
+}
+
+
+/**
  * A snapshot of a model's usage since it was loaded.
  */
 public struct Stats: Equatable, Hashable {
@@ -2132,6 +2734,36 @@ public struct Stats: Equatable, Hashable {
      * the cheapest signal that production inputs drift away from what the model knows.
      */
     public var meanTop1Score: Double?
+    /**
+     * Failed calls by error kind (`"ImageDecode"`, `"InvalidArgument"`, ...).
+     */
+    public var errors: [String: UInt64]
+    /**
+     * Prediction cache hits (0 without a cache).
+     */
+    public var cacheHits: UInt64
+    /**
+     * Prediction cache misses.
+     */
+    public var cacheMisses: UInt64
+    /**
+     * Top-1 confidence of classifications (best score of detections), in
+     * [`CONFIDENCE_BINS`] bins of 0.1.
+     */
+    public var confidenceHistogram: [UInt64]
+    /**
+     * How often each class index was the top-1 (for detections: the best detection's class).
+     */
+    public var classHistogram: [UInt32: UInt64]
+    /**
+     * Mean entropy of the classifications' probabilities, normalized to [0, 1] by
+     * `ln(classes)` (`None` before the first): near 1 the model is guessing.
+     */
+    public var meanEntropy: Double?
+    /**
+     * Drift against the manifest's `[baseline]`, when it has one.
+     */
+    public var drift: Drift?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2154,13 +2786,43 @@ public struct Stats: Equatable, Hashable {
         /**
          * Mean top-1 score over all classifications (`None` before the first): a drop over time is
          * the cheapest signal that production inputs drift away from what the model knows.
-         */meanTop1Score: Double?) {
+         */meanTop1Score: Double?, 
+        /**
+         * Failed calls by error kind (`"ImageDecode"`, `"InvalidArgument"`, ...).
+         */errors: [String: UInt64], 
+        /**
+         * Prediction cache hits (0 without a cache).
+         */cacheHits: UInt64, 
+        /**
+         * Prediction cache misses.
+         */cacheMisses: UInt64, 
+        /**
+         * Top-1 confidence of classifications (best score of detections), in
+         * [`CONFIDENCE_BINS`] bins of 0.1.
+         */confidenceHistogram: [UInt64], 
+        /**
+         * How often each class index was the top-1 (for detections: the best detection's class).
+         */classHistogram: [UInt32: UInt64], 
+        /**
+         * Mean entropy of the classifications' probabilities, normalized to [0, 1] by
+         * `ln(classes)` (`None` before the first): near 1 the model is guessing.
+         */meanEntropy: Double?, 
+        /**
+         * Drift against the manifest's `[baseline]`, when it has one.
+         */drift: Drift?) {
         self.runs = runs
         self.classifications = classifications
         self.p50Ms = p50Ms
         self.p95Ms = p95Ms
         self.p99Ms = p99Ms
         self.meanTop1Score = meanTop1Score
+        self.errors = errors
+        self.cacheHits = cacheHits
+        self.cacheMisses = cacheMisses
+        self.confidenceHistogram = confidenceHistogram
+        self.classHistogram = classHistogram
+        self.meanEntropy = meanEntropy
+        self.drift = drift
     }
 
     
@@ -2184,7 +2846,14 @@ public struct FfiConverterTypeStats: FfiConverterRustBuffer {
                 p50Ms: FfiConverterDouble.read(from: &buf), 
                 p95Ms: FfiConverterDouble.read(from: &buf), 
                 p99Ms: FfiConverterDouble.read(from: &buf), 
-                meanTop1Score: FfiConverterOptionDouble.read(from: &buf)
+                meanTop1Score: FfiConverterOptionDouble.read(from: &buf), 
+                errors: FfiConverterDictionaryStringUInt64.read(from: &buf), 
+                cacheHits: FfiConverterUInt64.read(from: &buf), 
+                cacheMisses: FfiConverterUInt64.read(from: &buf), 
+                confidenceHistogram: FfiConverterSequenceUInt64.read(from: &buf), 
+                classHistogram: FfiConverterDictionaryUInt32UInt64.read(from: &buf), 
+                meanEntropy: FfiConverterOptionDouble.read(from: &buf), 
+                drift: FfiConverterOptionTypeDrift.read(from: &buf)
         )
     }
 
@@ -2195,6 +2864,13 @@ public struct FfiConverterTypeStats: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.p95Ms, into: &buf)
         FfiConverterDouble.write(value.p99Ms, into: &buf)
         FfiConverterOptionDouble.write(value.meanTop1Score, into: &buf)
+        FfiConverterDictionaryStringUInt64.write(value.errors, into: &buf)
+        FfiConverterUInt64.write(value.cacheHits, into: &buf)
+        FfiConverterUInt64.write(value.cacheMisses, into: &buf)
+        FfiConverterSequenceUInt64.write(value.confidenceHistogram, into: &buf)
+        FfiConverterDictionaryUInt32UInt64.write(value.classHistogram, into: &buf)
+        FfiConverterOptionDouble.write(value.meanEntropy, into: &buf)
+        FfiConverterOptionTypeDrift.write(value.drift, into: &buf)
     }
 }
 
@@ -3572,6 +4248,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeBaseline: FfiConverterRustBuffer {
+    typealias SwiftType = Baseline?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBaseline.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBaseline.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCacheOptions: FfiConverterRustBuffer {
+    typealias SwiftType = CacheOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCacheOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCacheOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDetectSpec: FfiConverterRustBuffer {
     typealias SwiftType = DetectSpec?
 
@@ -3588,6 +4312,30 @@ fileprivate struct FfiConverterOptionTypeDetectSpec: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeDetectSpec.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDrift: FfiConverterRustBuffer {
+    typealias SwiftType = Drift?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDrift.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDrift.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3792,6 +4540,31 @@ fileprivate struct FfiConverterSequenceFloat: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceDouble: FfiConverterRustBuffer {
+    typealias SwiftType = [Double]
+
+    public static func write(_ value: [Double], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterDouble.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Double] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Double]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterDouble.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -3842,6 +4615,31 @@ fileprivate struct FfiConverterSequenceTypePoint: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePrediction: FfiConverterRustBuffer {
+    typealias SwiftType = [Prediction]
+
+    public static func write(_ value: [Prediction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePrediction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Prediction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Prediction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePrediction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceSequenceUInt64: FfiConverterRustBuffer {
     typealias SwiftType = [[UInt64]]
 
@@ -3861,6 +4659,58 @@ fileprivate struct FfiConverterSequenceSequenceUInt64: FfiConverterRustBuffer {
             seq.append(try FfiConverterSequenceUInt64.read(from: &buf))
         }
         return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryUInt32UInt64: FfiConverterRustBuffer {
+    public static func write(_ value: [UInt32: UInt64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterUInt32.write(key, into: &buf)
+            FfiConverterUInt64.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt32: UInt64] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [UInt32: UInt64]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterUInt32.read(from: &buf)
+            let value = try FfiConverterUInt64.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringUInt64: FfiConverterRustBuffer {
+    public static func write(_ value: [String: UInt64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterUInt64.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: UInt64] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: UInt64]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterUInt64.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
     }
 }
 

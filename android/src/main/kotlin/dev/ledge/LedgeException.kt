@@ -43,6 +43,7 @@ sealed class LedgeException(message: String) : Exception(message) {
                 "Manifest" -> Manifest(message)
                 "TaskMismatch" -> TaskMismatch(message, str("task"), str("reason"))
                 "Integrity" -> Integrity(message, str("expected"), str("actual"))
+                "Signature" -> Signature(message, str("problem"))
                 "Io" -> Io(message, str("path"))
                 "LimitExceeded" -> LimitExceeded(message, str("limit"), num("value"), num("max"))
                 "Optimization" -> Optimization(message)
@@ -131,6 +132,13 @@ sealed class LedgeException(message: String) : Exception(message) {
         val expected: String = "",
         /** sha256 of the bytes loaded. */
         val actual: String = "",
+    ) : LedgeException(message)
+
+    /** Trusted keys were given and the model's signature is missing, foreign or invalid. */
+    class Signature(
+        message: String,
+        /** `unsigned`, `untrusted_key` or `invalid`. */
+        val problem: String = "",
     ) : LedgeException(message)
 
     /** A file cannot be read. */
