@@ -423,8 +423,7 @@ fn drift_stays_low_on_photos_like_the_baseline_and_rises_on_text_lines() {
 fn the_shared_signed_fixtures_give_their_expected_problems() {
     let dir = demo().join("fixtures/signed");
     let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let key = std::fs::read_to_string(dir.join(expected["trusted_key"].as_str().unwrap()))
         .unwrap()
         .trim()

@@ -128,9 +128,13 @@ struct Slot {
     shadow: Option<Shadow>,
 }
 
-/// Named, versioned models on disk with hot swap, rollback and shadow runs. `Send + Sync`.
+/// Named, versioned models on disk (or in memory) with hot swap, rollback and shadow runs.
+/// `Send + Sync`.
 pub struct ModelStore {
-    dir: PathBuf,
+    /// `None` for a store in memory ([`ModelStore::in_memory`]).
+    dir: Option<PathBuf>,
+    /// The installed bytes of a store in memory, by `(name, version)`.
+    memory: Mutex<BTreeMap<(String, String), Arc<[u8]>>>,
     options: LoadOptions,
     slots: RwLock<BTreeMap<String, Arc<Mutex<Slot>>>>,
     /// Serializes writers of the index (install, activate, rollback).
@@ -207,7 +211,8 @@ impl ModelStore {
             Err(e) => return Err(Error::io(&path, e)),
         };
         let store = ModelStore {
-            dir,
+            dir: Some(dir),
+            memory: Mutex::default(),
             options: options.clone(),
             slots: RwLock::default(),
             index: Mutex::new(Index::default()),
@@ -231,12 +236,43 @@ impl ModelStore {
         Ok(store)
     }
 
-    fn model_path(&self, name: &str, version: &str) -> PathBuf {
-        self.dir.join(name).join(format!("{version}.onnx"))
+    /// A store that keeps the installed bytes in memory only: the same API for a platform
+    /// without a file system (a browser page, which persists the bytes itself, e.g. in
+    /// IndexedDB, and installs them again at start).
+    pub fn in_memory(options: &LoadOptions) -> ModelStore {
+        ModelStore {
+            dir: None,
+            memory: Mutex::default(),
+            options: options.clone(),
+            slots: RwLock::default(),
+            index: Mutex::new(Index {
+                format: 1,
+                ..Index::default()
+            }),
+        }
+    }
+
+    fn model_path(dir: &Path, name: &str, version: &str) -> PathBuf {
+        dir.join(name).join(format!("{version}.onnx"))
     }
 
     fn load_version(&self, name: &str, version: &str) -> Result<Versioned> {
-        let model = Model::from_path(self.model_path(name, version), &self.options)?;
+        let model = match &self.dir {
+            Some(dir) => Model::from_path(Self::model_path(dir, name, version), &self.options)?,
+            None => {
+                let key = (name.to_string(), version.to_string());
+                let bytes = self
+                    .memory
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(|| {
+                        Error::InvalidArgument(format!("{name} has no installed version {version}"))
+                    })?;
+                Model::from_bytes(&bytes, &self.options)?
+            }
+        };
         Ok(Versioned {
             version: version.to_string(),
             model,
@@ -254,8 +290,11 @@ impl ModelStore {
     }
 
     fn save(&self, index: &Index) -> Result<()> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
         let json = serde_json::to_vec_pretty(index).unwrap_or_default();
-        write_atomic(&self.dir.join("index.json"), &json)
+        write_atomic(&dir.join("index.json"), &json)
     }
 
     /// Installs `bytes` (a model the app downloaded) as `version` of `name`, without activating
@@ -277,11 +316,22 @@ impl ModelStore {
                  a new version"
             )));
         }
-        let path = self.model_path(name, version);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        match &self.dir {
+            Some(dir) => {
+                let path = Self::model_path(dir, name, version);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                }
+                write_atomic(&path, bytes)?;
+            }
+            None => {
+                let key = (name.to_string(), version.to_string());
+                self.memory
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, bytes.into());
+            }
         }
-        write_atomic(&path, bytes)?;
         entry.versions.push(version.to_string());
         self.save(&index)
     }
@@ -575,6 +625,27 @@ mod tests {
             );
         }
         assert!(check_name("version", "1.2.0-rc_1").is_ok());
+    }
+
+    #[test]
+    fn a_store_in_memory_installs_activates_and_rolls_back() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../demo-models/ppocr-cls/model.onnx"
+        ))
+        .unwrap();
+        let store = ModelStore::in_memory(&LoadOptions::default());
+        store.install("ocr", "1", &bytes).unwrap();
+        store.install("ocr", "2", &bytes).unwrap();
+        store.activate("ocr", "1").unwrap();
+        store.activate("ocr", "2").unwrap();
+        store.rollback("ocr").unwrap();
+        assert_eq!(store.active("ocr").unwrap().version, "1");
+        assert_eq!(store.versions("ocr").2.as_deref(), Some("2"));
+        assert_eq!(
+            store.activate("ocr", "3").unwrap_err().kind(),
+            "InvalidArgument"
+        );
     }
 
     #[test]
