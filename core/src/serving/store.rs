@@ -128,13 +128,16 @@ struct Slot {
     shadow: Option<Shadow>,
 }
 
+/// The installed bytes of a store in memory, by `(name, version)`.
+type InMemory = BTreeMap<(String, String), Arc<[u8]>>;
+
 /// Named, versioned models on disk (or in memory) with hot swap, rollback and shadow runs.
 /// `Send + Sync`.
 pub struct ModelStore {
     /// `None` for a store in memory ([`ModelStore::in_memory`]).
     dir: Option<PathBuf>,
     /// The installed bytes of a store in memory, by `(name, version)`.
-    memory: Mutex<BTreeMap<(String, String), Arc<[u8]>>>,
+    memory: Mutex<InMemory>,
     options: LoadOptions,
     slots: RwLock<BTreeMap<String, Arc<Mutex<Slot>>>>,
     /// Serializes writers of the index (install, activate, rollback).
