@@ -41,7 +41,7 @@ pub fn keygen(dir: &Path) -> ledge::Result<()> {
     write_private(&key_path, &private)?;
     let pub_path = dir.join("ledge.pub");
     std::fs::write(&pub_path, format!("{public}\n")).map_err(io(&pub_path))?;
-    println!(
+    out!(
         "wrote {} (private: keep it secret) and {} (public: give it to apps as a trusted key)",
         key_path.display(),
         pub_path.display()
@@ -220,12 +220,12 @@ pub fn store(command: StoreCommand) -> ledge::Result<()> {
             };
             let bytes = std::fs::read(&model).map_err(io(&model))?;
             ModelStore::open(&dir, &options)?.install(&name, &version, &bytes)?;
-            println!("installed {name} {version} in {}", dir.display());
+            out!("installed {name} {version} in {}", dir.display());
         }
         StoreCommand::Activate { dir, name, version } => {
             let started = std::time::Instant::now();
             ModelStore::open(&dir, &LoadOptions::default())?.activate(&name, &version)?;
-            println!(
+            out!(
                 "{name}: {version} is active ({:.1} ms)",
                 started.elapsed().as_secs_f64() * 1e3
             );
@@ -233,12 +233,12 @@ pub fn store(command: StoreCommand) -> ledge::Result<()> {
         StoreCommand::Rollback { dir, name } => {
             let store = ModelStore::open(&dir, &LoadOptions::default())?;
             store.rollback(&name)?;
-            println!("{name}: {} is active", store.active(&name)?.version);
+            out!("{name}: {} is active", store.active(&name)?.version);
         }
         StoreCommand::List { dir, name } => {
             let (versions, active, previous) =
                 ModelStore::open(&dir, &LoadOptions::default())?.versions(&name);
-            println!(
+            out!(
                 "{}",
                 json!({"name": name, "versions": versions, "active": active, "previous": previous})
             );

@@ -10,6 +10,27 @@ use ledge_cli::budget::{Budget, BudgetError};
 use ledge_cli::npy;
 use serde_json::json;
 
+/// `println!` that ends the process quietly when stdout is closed (`ledge embed ... | head`)
+/// instead of panicking on the broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!` with the same treatment of a closed stdout.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod lifecycle;
 
 /// What a command can fail with: the core's errors, and the budget checker's.
@@ -49,6 +70,10 @@ enum Command {
         /// Classify the images N at a time, one model run per N (`classify_batch`).
         #[arg(long, default_value_t = 1, value_name = "N")]
         batch_size: usize,
+        /// Then print the model's stats as JSON: latency percentiles, errors, confidence and
+        /// class histograms, entropy, and drift against the manifest's baseline.
+        #[arg(long)]
+        stats: bool,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -320,7 +345,8 @@ impl LoadArgs {
         })
     }
 
-    fn load(&self, model: &Path) -> ledge::Result<Model> {
+    /// The load options the flags give.
+    fn options(&self) -> ledge::Result<LoadOptions> {
         let manifest = self
             .manifest
             .as_ref()
@@ -332,23 +358,24 @@ impl LoadArgs {
         set(&mut limits.max_image_pixels, self.max_image_pixels);
         set(&mut limits.max_tensor_elements, self.max_tensor_elements);
         set(&mut limits.max_plan_bytes, self.max_plan_bytes);
-        Model::from_path(
-            model,
-            &LoadOptions {
-                manifest,
-                ledge_kernels: !self.tract_kernels,
-                batch: self.batch,
-                limits,
-                isa: self.isa.clone(),
-                apply_exif_orientation: !self.ignore_exif_orientation,
-                trusted_keys: self
-                    .trusted_keys
-                    .iter()
-                    .map(|k| lifecycle::read_key(k))
-                    .collect::<ledge::Result<_>>()?,
-                ..LoadOptions::default()
-            },
-        )
+        Ok(LoadOptions {
+            manifest,
+            ledge_kernels: !self.tract_kernels,
+            batch: self.batch,
+            limits,
+            isa: self.isa.clone(),
+            apply_exif_orientation: !self.ignore_exif_orientation,
+            trusted_keys: self
+                .trusted_keys
+                .iter()
+                .map(|k| lifecycle::read_key(k))
+                .collect::<ledge::Result<_>>()?,
+            ..LoadOptions::default()
+        })
+    }
+
+    fn load(&self, model: &Path) -> ledge::Result<Model> {
+        Model::from_path(model, &self.options()?)
     }
 }
 
@@ -372,6 +399,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             classify,
             json,
             batch_size,
+            stats,
             load,
         } => {
             let model = load.load(&model)?;
@@ -408,15 +436,15 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     }
                 };
                 if json {
-                    println!(
+                    out!(
                         "{}",
                         json!({"image": image, "predictions": predictions, "latency_ms": ms})
                     );
                 } else {
-                    println!("{}  ({ms:.1} ms)", image.display());
+                    out!("{}  ({ms:.1} ms)", image.display());
                     for (rank, p) in predictions.iter().enumerate() {
                         let label = p.label.as_deref().unwrap_or("");
-                        println!(
+                        out!(
                             "  {:>2}. {:>6.2}%  {label} [{}]",
                             rank + 1,
                             p.score * 100.0,
@@ -424,6 +452,11 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                         );
                     }
                 }
+            }
+            if stats {
+                let s = serde_json::to_value(model.stats())
+                    .map_err(|e| ledge::Error::Inference(e.to_string()))?;
+                out!("{}", json!({ "stats": s }));
             }
         }
         Command::Detect {
@@ -440,15 +473,15 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 let found = model.detect_path(&image, &options)?;
                 let ms = started.elapsed().as_secs_f64() * 1e3;
                 if json {
-                    println!(
+                    out!(
                         "{}",
                         json!({"image": image, "detections": found, "latency_ms": ms})
                     );
                 } else {
-                    println!("{}  ({ms:.1} ms, {} found)", image.display(), found.len());
+                    out!("{}  ({ms:.1} ms, {} found)", image.display(), found.len());
                     for d in &found {
                         let b = d.bounding_box;
-                        println!(
+                        out!(
                             "  {:>6.2}%  {} [{}]  x {:.0} y {:.0} w {:.0} h {:.0}{}",
                             d.score * 100.0,
                             d.label.as_deref().unwrap_or(""),
@@ -479,14 +512,14 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 let e = model.embed_path(&image)?;
                 let ms = started.elapsed().as_secs_f64() * 1e3;
                 if json {
-                    println!(
+                    out!(
                         "{}",
                         json!({"image": image, "embedding": e.values, "latency_ms": ms})
                     );
                 } else {
                     let head: Vec<String> =
                         e.values.iter().take(4).map(|v| format!("{v:.4}")).collect();
-                    println!(
+                    out!(
                         "{}  ({ms:.1} ms)  {} values  [{}, ...]",
                         image.display(),
                         e.values.len(),
@@ -514,11 +547,11 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     .iter()
                     .map(|(image, c)| json!({"image": image, "cosine": c}))
                     .collect();
-                println!("{}", json!({"query": query, "similar": rows}));
+                out!("{}", json!({"query": query, "similar": rows}));
             } else {
-                println!("most similar to {}:", query.display());
+                out!("most similar to {}:", query.display());
                 for (rank, (image, c)) in ranked.iter().enumerate() {
-                    println!("  {:>2}. {c:>7.4}  {}", rank + 1, image.display());
+                    out!("  {:>2}. {c:>7.4}  {}", rank + 1, image.display());
                 }
             }
         }
@@ -551,7 +584,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                             source: e,
                         })?
                     }
-                    None => println!("{}", describe_tensor(&model.info().outputs[ix].name, t)),
+                    None => out!("{}", describe_tensor(&model.info().outputs[ix].name, t)),
                 }
             }
         }
@@ -571,7 +604,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 path: output.clone(),
                 source: e,
             })?;
-            println!(
+            out!(
                 "{} {:?} → {}",
                 tensor.dtype(),
                 tensor.shape(),
@@ -608,10 +641,10 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     v["profile"] = json!(p);
                     v["integer_mac_fraction"] = json!(p.integer_mac_fraction());
                 }
-                println!("{v}");
+                out!("{v}");
             } else {
                 print_info(info);
-                println!(
+                out!(
                     "int8 kernels   {} ({}); this CPU runs: {}; depthwise: exact f32",
                     load.selected_isa()?,
                     match (&load.isa, std::env::var(ledge::ISA_ENV)) {
@@ -622,7 +655,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     ledge::supported_isas().join(", ")
                 );
                 if let Some(p) = profile {
-                    print!("\n{}", p.to_table());
+                    out_raw!("\n{}", p.to_table());
                 }
             }
         }
@@ -677,7 +710,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 .as_ref()
                 .and_then(|m| m.sha256.clone())
                 .unwrap_or_default();
-            println!(
+            out!(
                 "packed {} → {} ({} bytes, model sha256 {sha}{}{})",
                 model.display(),
                 output.display(),
@@ -697,7 +730,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Keygen { out } => lifecycle::keygen(&out)?,
         Command::Verify { model, key } => {
             let signer = lifecycle::verify(&model, &key)?;
-            println!("ok: {} is signed by {signer}", model.display());
+            out!("ok: {} is signed by {signer}", model.display());
         }
         Command::Store { command } => lifecycle::store(command)?,
         Command::Budget {
@@ -710,11 +743,11 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         } => {
             let report = Budget::check_file(&budget)?;
             if json {
-                println!("{}", report.to_json());
+                out!("{}", report.to_json());
             } else if markdown {
-                print!("{}", report.to_markdown());
+                out_raw!("{}", report.to_markdown());
             } else {
-                print!("{}", report.to_table());
+                out_raw!("{}", report.to_table());
             }
             if !report.passed() {
                 return Ok(ExitCode::FAILURE);
@@ -751,17 +784,17 @@ fn describe_tensor(name: &str, t: &Tensor) -> String {
 
 fn print_info(info: &ledge::ModelInfo) {
     let spec = |s: &ledge::TensorSpec| format!("{} {} {:?}", s.name, s.dtype, s.shape);
-    println!("file size      {} bytes", info.file_size);
-    println!("sha256         {}", info.sha256);
+    out!("file size      {} bytes", info.file_size);
+    out!("sha256         {}", info.sha256);
     for s in &info.inputs {
-        println!("input          {}", spec(s));
+        out!("input          {}", spec(s));
     }
     for s in &info.outputs {
-        println!("output         {}", spec(s));
+        out!("output         {}", spec(s));
     }
-    println!("parameters     {}", info.parameters);
-    println!("MACs           {:.1} M", info.macs as f64 / 1e6);
-    println!(
+    out!("parameters     {}", info.parameters);
+    out!("MACs           {:.1} M", info.macs as f64 / 1e6);
+    out!(
         "quantized      {:.1} % of MACs ({} of {} conv/matmul nodes)",
         info.quantized_mac_fraction() * 100.0,
         info.quantized_compute_nodes,
@@ -772,27 +805,30 @@ fn print_info(info: &ledge::ModelInfo) {
         .iter()
         .map(|(k, v)| format!("{k}×{v}"))
         .collect();
-    println!("operators      {}", ops.join(" "));
+    out!("operators      {}", ops.join(" "));
     for r in &info.repairs {
-        println!("repaired       {r}");
+        out!("repaired       {r}");
     }
     match (&info.manifest, info.manifest_source) {
         (Some(m), Some(source)) => {
-            println!("manifest       {} {} ({source:?})", m.name, m.version);
-            println!(
+            out!("manifest       {} {} ({source:?})", m.name, m.version);
+            out!(
                 "  input        {:?} {:?} {:?} {:?}",
-                m.input.layout, m.input.color, m.input.resize, m.input.normalize
+                m.input.layout,
+                m.input.color,
+                m.input.resize,
+                m.input.normalize
             );
-            println!(
+            out!(
                 "  output       {:?}, {} labels",
                 m.output.kind,
                 m.output.labels.len()
             );
             if let Some(sha) = &m.sha256 {
-                println!("  sha256       {sha} (verified)");
+                out!("  sha256       {sha} (verified)");
             }
         }
-        _ => println!("manifest       none (classify needs one: see `ledge pack`)"),
+        _ => out!("manifest       none (classify needs one: see `ledge pack`)"),
     }
 }
 
@@ -864,14 +900,46 @@ fn bench(
                 .map(|_| call())
                 .collect::<ledge::Result<Vec<_>>>()?;
             t.sort_by(f64::total_cmp);
-            Some((m.task.name(), ledge::serving::percentile(&t, 50.0)))
+            // The same call answered by the prediction cache (a second load, with a cache).
+            let cached = Model::from_path(
+                model_path,
+                &LoadOptions {
+                    cache: Some(ledge::CacheOptions::default()),
+                    ..load.options()?
+                },
+            )?;
+            let hit = || -> ledge::Result<f64> {
+                let t = Instant::now();
+                match m.task {
+                    ledge::Task::Classify => {
+                        cached.classify_encoded(bytes, &ClassifyOptions::default())?;
+                    }
+                    ledge::Task::Detect => {
+                        cached.detect_encoded(bytes, &DetectOptions::default())?;
+                    }
+                    ledge::Task::Embed => {
+                        cached.embed_encoded(bytes)?;
+                    }
+                }
+                Ok(t.elapsed().as_secs_f64() * 1e3)
+            };
+            hit()?;
+            let mut h = (0..iters)
+                .map(|_| hit())
+                .collect::<ledge::Result<Vec<_>>>()?;
+            h.sort_by(f64::total_cmp);
+            Some((
+                m.task.name(),
+                ledge::serving::percentile(&t, 50.0),
+                ledge::serving::percentile(&h, 50.0),
+            ))
         }
         _ => None,
     };
     let rss = peak_rss_bytes();
     let profile = profile.then(|| model.profile(&inputs, iters)).transpose()?;
     if json {
-        println!(
+        out!(
             "{}",
             json!({
                 "model": model_path, "iters": iters, "warmup": warmup,
@@ -879,29 +947,34 @@ fn bench(
                 "p50_ms": pct(50.0), "p95_ms": pct(95.0), "p99_ms": pct(99.0), "mean_ms": mean,
                 "min_ms": times[0], "peak_rss_bytes": rss, "profile": profile,
                 "task": task.map(|t| t.0), "task_p50_ms": task.map(|t| t.1),
+                "cache_hit_p50_ms": task.map(|t| t.2),
             })
         );
     } else {
-        println!("model          {}", model_path.display());
-        println!("load           {load_ms:.1} ms");
-        println!("first run      {first_run_ms:.2} ms");
-        println!("runs           {iters} (after {warmup} warm-up)");
-        println!(
+        out!("model          {}", model_path.display());
+        out!("load           {load_ms:.1} ms");
+        out!("first run      {first_run_ms:.2} ms");
+        out!("runs           {iters} (after {warmup} warm-up)");
+        out!(
             "p50 / p95 / p99 {:.2} / {:.2} / {:.2} ms (mean {mean:.2}, min {:.2})",
             pct(50.0),
             pct(95.0),
             pct(99.0),
             times[0]
         );
-        if let Some((name, ms)) = task {
-            println!("{name:<14} {ms:.2} ms p50 (decode, preprocess, run, read outputs)");
+        if let Some((name, ms, hit)) = task {
+            out!("{name:<14} {ms:.2} ms p50 (decode, preprocess, run, read outputs)");
+            out!(
+                "cache hit      {:.3} ms p50 (the same call from the prediction cache)",
+                hit
+            );
         }
         match rss {
-            Some(b) => println!("peak RSS       {:.1} MB", b as f64 / 1e6),
-            None => println!("peak RSS       unknown on this platform"),
+            Some(b) => out!("peak RSS       {:.1} MB", b as f64 / 1e6),
+            None => out!("peak RSS       unknown on this platform"),
         }
         if let Some(profile) = profile {
-            print!("\n{}", profile.to_table());
+            out_raw!("\n{}", profile.to_table());
         }
     }
     Ok(())
