@@ -106,6 +106,11 @@ def main() -> int:
             for i in ("chelsea", "coffee", "camera")]
     batches = {n: {"ledge": [], "ort": []} for n in (1, 4, 8)}
     free_sess = ort_session(free)
+    store = tmp / "store"
+    for v in ("a", "b"):
+        subprocess.run([ledge, "store", "install", str(store), "effnet", v, str(effnet)], check=True,
+                       capture_output=True)
+    swaps: list[float] = []
 
     for r in range(args.rounds):
         for label, model, image in DETECTORS:
@@ -125,6 +130,10 @@ def main() -> int:
             batches[n]["ledge"].append(1000.0 / statistics.mean(per_image))
             x = np.concatenate([rows[i % 3] for i in range(n)])
             batches[n]["ort"].append(1000.0 * n / ort_p50(free_sess, x, max(args.iters // n, 5)))
+        for v in ("a", "b", "a", "b"):
+            out = subprocess.run([ledge, "store", "activate", str(store), "effnet", v], check=True,
+                                 capture_output=True, text=True).stdout
+            swaps.append(float(out.split("(")[1].split(" ms")[0]))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
     med = statistics.median
@@ -140,6 +149,8 @@ def main() -> int:
     for n, b in batches.items():
         lt, ot = med(b["ledge"]), med(b["ort"])
         lines.append(f"| {n} | {lt:.1f} | {ot:.1f} | {lt / ot:.2f} |")
+    lines += ["", f"Swapping the active EfficientNet-Lite0 version (`ModelStore::activate`: load and swap in): "
+              f"median {med(swaps):.0f} ms over {len(swaps)} swaps; calls in flight finish on the old version."]
     table = "\n".join(lines)
     doc = f"""# Task benchmarks: detection, batches, the prediction cache
 

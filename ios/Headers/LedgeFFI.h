@@ -263,6 +263,11 @@ uint64_t uniffi_ledge_uniffi_fn_constructor_model_from_bytes(RustBuffer bytes, R
 uint64_t uniffi_ledge_uniffi_fn_constructor_model_from_path(RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_BATCH
+RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_batch(uint64_t ptr, RustBuffer images, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_ENCODED
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_ENCODED
 RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_encoded(uint64_t ptr, RustBuffer bytes, RustBuffer options, RustCallStatus *_Nonnull out_status
@@ -331,6 +336,66 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_run(uint64_t ptr, RustBuffer inpu
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_STATS
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_STATS
 RustBuffer uniffi_ledge_uniffi_fn_method_model_stats(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_CLONE_MODELSTORE
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_CLONE_MODELSTORE
+uint64_t uniffi_ledge_uniffi_fn_clone_modelstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FREE_MODELSTORE
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FREE_MODELSTORE
+void uniffi_ledge_uniffi_fn_free_modelstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_CONSTRUCTOR_MODELSTORE_IN_MEMORY
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_CONSTRUCTOR_MODELSTORE_IN_MEMORY
+uint64_t uniffi_ledge_uniffi_fn_constructor_modelstore_in_memory(RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_CONSTRUCTOR_MODELSTORE_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_CONSTRUCTOR_MODELSTORE_OPEN
+uint64_t uniffi_ledge_uniffi_fn_constructor_modelstore_open(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_ACTIVATE
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_ACTIVATE
+void uniffi_ledge_uniffi_fn_method_modelstore_activate(uint64_t ptr, RustBuffer name, RustBuffer version, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_ACTIVE_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_ACTIVE_VERSION
+RustBuffer uniffi_ledge_uniffi_fn_method_modelstore_active_version(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_CLASSIFY_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_CLASSIFY_ENCODED
+RustBuffer uniffi_ledge_uniffi_fn_method_modelstore_classify_encoded(uint64_t ptr, RustBuffer name, RustBuffer bytes, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_INSTALL
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_INSTALL
+void uniffi_ledge_uniffi_fn_method_modelstore_install(uint64_t ptr, RustBuffer name, RustBuffer version, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_ROLLBACK
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_ROLLBACK
+void uniffi_ledge_uniffi_fn_method_modelstore_rollback(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_SET_CANDIDATE
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_SET_CANDIDATE
+void uniffi_ledge_uniffi_fn_method_modelstore_set_candidate(uint64_t ptr, RustBuffer name, RustBuffer version, RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_SHADOW_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_SHADOW_REPORT
+RustBuffer uniffi_ledge_uniffi_fn_method_modelstore_shadow_report(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_VERSIONS
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_VERSIONS
+RustBuffer uniffi_ledge_uniffi_fn_method_modelstore_versions(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_COSINE_SIMILARITY
@@ -661,6 +726,12 @@ uint16_t uniffi_ledge_uniffi_checksum_func_manifest_to_toml(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_BATCH
+uint16_t uniffi_ledge_uniffi_checksum_method_model_classify_batch(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_ENCODED
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_ENCODED
 uint16_t uniffi_ledge_uniffi_checksum_method_model_classify_encoded(void
@@ -745,6 +816,54 @@ uint16_t uniffi_ledge_uniffi_checksum_method_model_stats(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_ACTIVATE
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_ACTIVATE
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_activate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_ACTIVE_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_ACTIVE_VERSION
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_active_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_CLASSIFY_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_CLASSIFY_ENCODED
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_classify_encoded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_INSTALL
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_INSTALL
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_install(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_ROLLBACK
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_ROLLBACK
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_rollback(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_SET_CANDIDATE
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_SET_CANDIDATE
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_set_candidate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_SHADOW_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_SHADOW_REPORT
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_shadow_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_VERSIONS
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_VERSIONS
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_versions(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODEL_FROM_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODEL_FROM_BYTES
 uint16_t uniffi_ledge_uniffi_checksum_constructor_model_from_bytes(void
@@ -754,6 +873,18 @@ uint16_t uniffi_ledge_uniffi_checksum_constructor_model_from_bytes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODEL_FROM_PATH
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODEL_FROM_PATH
 uint16_t uniffi_ledge_uniffi_checksum_constructor_model_from_path(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODELSTORE_IN_MEMORY
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODELSTORE_IN_MEMORY
+uint16_t uniffi_ledge_uniffi_checksum_constructor_modelstore_in_memory(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODELSTORE_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_CONSTRUCTOR_MODELSTORE_OPEN
+uint16_t uniffi_ledge_uniffi_checksum_constructor_modelstore_open(void
     
 );
 #endif

@@ -42,6 +42,10 @@ export type LedgeErrorKind =
   | 'Panic'
   | 'ModelFreed';
 
+/** Why a package is refused when `trustedKeys` are given: it is not signed, signed by a key
+ * not in the list, or changed after signing (a weight byte, the manifest, a grafted signature). */
+export type SignatureProblem = 'unsigned' | 'untrusted_key' | 'invalid';
+
 /** Every failure of a Ledge call. The variant's fields are properties when it has them. */
 export class LedgeError extends Error {
   constructor(kind: LedgeErrorKind, message: string, details?: Record<string, unknown>);
@@ -70,15 +74,14 @@ export class LedgeError extends Error {
   readonly max?: number;
   /** Io: the file or URL involved. */
   readonly path?: string;
-  /** Signature: `unsigned`, `untrusted_key` or `invalid`. */
-  readonly problem?: string;
+  /** Signature: why the package is refused. */
+  readonly problem?: SignatureProblem;
   /** TaskMismatch: the task asked for (`classify`, `detect`, `embed`). */
   readonly task?: string;
   /** TaskMismatch: what about the model or the call does not fit, and what to do instead. */
   readonly reason?: string;
 }
 
-/** Options of `Model.fromBytes` / `Model.load`; every field is optional. */
 /** What a classification returns (the core's `ClassifyOptions`); a number is `maxResults`. */
 export interface ClassifyOptions {
   /** At most this many classes, best first (default 5). */
@@ -91,6 +94,15 @@ export interface ClassifyOptions {
   denylist?: string[];
 }
 
+/** Bounds of the prediction cache (the core's `CacheOptions`). */
+export interface CacheOptions {
+  /** At most this many results (default 256). */
+  maxEntries?: number;
+  /** At most this many bytes of results, estimated (default 4 MiB). */
+  maxBytes?: number;
+}
+
+/** Options of `Model.fromBytes` / `Model.load` / `new ModelStore`; every field is optional. */
 export interface LoadOptions {
   /** A manifest as TOML text; overrides the one embedded by `ledge pack`. */
   manifest?: string;
@@ -119,6 +131,15 @@ export interface LoadOptions {
     /** Largest total of tensors the model's graph may plan, bytes, checked at load (default 1 GiB). */
     maxPlanBytes?: number;
   };
+  /** Ed25519 public keys, 64 hex digits each (a `ledge keygen` `.pub` file's text, trimmed). When
+   * not empty, only a package signed by one of them loads (`ledge pack --sign`); anything else is
+   * a LedgeError of kind "Signature" with its `problem`. A manifest in these options is then
+   * refused too (the signature does not cover it). */
+  trustedKeys?: string[];
+  /** A prediction cache (default none): a least-recently-used map from (task, options, image
+   * bytes) to the result, per loaded model. A hit returns what the miss computed and counts in
+   * `stats().cacheHits`. `classifyBatch`, `classifyTensor` and `run` bypass it. */
+  cache?: CacheOptions | null;
 }
 
 /** One ranked class. */
@@ -239,14 +260,52 @@ export interface ModelInfo {
   repairs: string[];
 }
 
+/** How far live predictions are from the manifest's `[baseline]` (`ledge pack --baseline`): the
+ * population stability index (PSI) of the top-1 confidence and class histograms. */
+export interface Drift {
+  /** PSI of the top-1 confidence histogram. */
+  confidencePsi: number;
+  /** PSI of the top-1 class histogram. */
+  classPsi: number;
+  /** The larger of the two. */
+  score: number;
+  /** The baseline's threshold (default 0.25). */
+  threshold: number;
+  /** `score > threshold` over at least 20 predictions. */
+  drifted: boolean;
+  /** Predictions the live histograms hold. */
+  samples: number;
+}
+
+/** A model's usage since it was loaded (aggregates only: no input is kept). */
 export interface Stats {
+  /** Successful calls (`run` and every classification, detection, embedding). */
   runs: number;
+  /** Successful classifications (each image of a batch counts). */
   classifications: number;
+  /** Median latency of the last 1024 calls, milliseconds (0 before any call). */
   p50Ms: number;
+  /** 95th percentile latency, milliseconds. */
   p95Ms: number;
+  /** 99th percentile latency, milliseconds. */
   p99Ms: number;
   /** Mean top-1 score over all classifications; null before the first. */
   meanTop1Score: number | null;
+  /** Failed calls by error kind, e.g. `{ImageDecode: 1}`. */
+  errors: Record<string, number>;
+  /** Prediction cache hits (0 without `cache` in the load options). */
+  cacheHits: number;
+  /** Prediction cache misses. */
+  cacheMisses: number;
+  /** Top-1 confidences (best score of detections) in 10 bins of 0.1. */
+  confidenceHistogram: number[];
+  /** How often each class index was the top-1, keyed by the index. */
+  classHistogram: Record<number, number>;
+  /** Mean entropy of the classifications' probabilities, normalized to [0, 1] (near 1: the
+   * model is guessing); null before the first. */
+  meanEntropy: number | null;
+  /** Drift against the manifest's `[baseline]`; null without one. */
+  drift: Drift | null;
 }
 
 /** An RGBA frame: an `ImageData` or anything shaped like one. */
@@ -265,6 +324,9 @@ export class Model {
   static load(url: string | URL, options?: LoadOptions): Promise<Model>;
   /** Classifies encoded image bytes (JPEG, PNG): the `topK` (default 5) best classes, best first. */
   classify(encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: number | ClassifyOptions): Prediction[];
+  /** Classifies several encoded images in one run of the model: one array of predictions per
+   * image, in order, equal to `classify` of each. */
+  classifyBatch(images: ReadonlyArray<Uint8Array | ArrayBuffer | ArrayBufferView>, options?: number | ClassifyOptions): Prediction[][];
   /** Classifies an RGBA frame (canvas `ImageData`, video frame). */
   classifyImageData(image: RgbaImage, options?: number | ClassifyOptions): Prediction[];
   /** Detects objects in encoded image bytes (JPEG, PNG), best first, boxes in image pixels; for a
@@ -284,6 +346,87 @@ export class Model {
   info(): ModelInfo;
   stats(): Stats;
   /** Releases the wasm memory; later calls throw LedgeError kind "ModelFreed". */
+  free(): void;
+  /** True once freed (or lost to a panic). */
+  readonly freed: boolean;
+}
+
+/** When a candidate shadows the active version and what promotes or rejects it (the core's
+ * `ShadowPolicy`); every field is optional. */
+export interface ShadowPolicy {
+  /** Share of `classify` calls the candidate also runs on, in (0, 1] (default 0.1). */
+  sampleRate?: number;
+  /** Samples needed before a decision (default 50). */
+  minSamples?: number;
+  /** Top-1 agreement with the active version needed to promote, in [0, 1] (default 0.95). */
+  minAgreement?: number;
+  /** Highest candidate p95 / active p95 latency ratio that promotes (default 1.2). */
+  maxLatencyRatio?: number;
+  /** Promote or reject automatically once `minSamples` are in (default true); false leaves it
+   * to the app (`shadowReport`, then `activate`). */
+  autoDecide?: boolean;
+}
+
+/** How a candidate compares with the active version so far. */
+export interface ShadowReport {
+  /** The candidate version. */
+  candidate: string;
+  /** The active version it was compared with. */
+  active: string;
+  /** Inputs both ran on. */
+  samples: number;
+  /** Share of samples with the same top-1 class. */
+  agreement: number;
+  /** Mean |candidate score − active score| of the active top-1 class. */
+  meanAbsScoreDelta: number;
+  /** Candidate p95 latency / active p95 latency on the samples. */
+  latencyRatio: number;
+  /** Still sampling, or what `autoDecide` did (a promoted candidate is the active version). */
+  decision: 'pending' | 'promoted' | 'rejected';
+}
+
+/** A store classification and the version that computed it. */
+export interface Served {
+  /** The version that computed `predictions`. */
+  version: string;
+  /** Its predictions, best first. */
+  predictions: Prediction[];
+}
+
+/** The versions of a name in a `ModelStore`. */
+export interface ModelVersions {
+  /** Installed versions, in install order. */
+  installed: string[];
+  /** The version that serves `classify`, or null. */
+  active: string | null;
+  /** The version `rollback` returns to, or null. */
+  previous: string | null;
+}
+
+/** Named, versioned models in memory: install, activate, roll back, shadow a candidate, classify
+ * with the active version. A browser has no file system: keep the model bytes yourself (e.g. in
+ * IndexedDB) and install them again at start. Call `free()` when done. */
+export class ModelStore {
+  /** An empty store; every version is loaded with `options` (`trustedKeys`: signed models only). */
+  constructor(options?: LoadOptions);
+  /** Installs ONNX bytes as `version` of `name` (not active); the bytes must load (and be signed
+   * by a trusted key when `trustedKeys` are set), a version installed twice is an error. */
+  install(name: string, version: string, bytes: Uint8Array | ArrayBuffer | ArrayBufferView): void;
+  /** Makes `version` the active one; the old active one becomes the previous. */
+  activate(name: string, version: string): void;
+  /** Swaps the active and the previous version back (LedgeError "InvalidArgument" without one). */
+  rollback(name: string): void;
+  /** The active version of `name`, or null. */
+  activeVersion(name: string): string | null;
+  /** Installed, active and previous versions of `name`. */
+  versions(name: string): ModelVersions;
+  /** Lets installed `version` shadow the active version on a sample of `classify` calls. */
+  setCandidate(name: string, version: string, policy?: ShadowPolicy): void;
+  /** The candidate's comparison so far, or null without a candidate. */
+  shadowReport(name: string): ShadowReport | null;
+  /** Classifies encoded image bytes with the active version of `name`. */
+  classify(name: string, encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: number | ClassifyOptions): Served;
+  /** Releases the store and its models; later calls throw LedgeError kind "ModelFreed". */
   free(): void;
   /** True once freed (or lost to a panic). */
   readonly freed: boolean;

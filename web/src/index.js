@@ -1,7 +1,7 @@
 // Ledge for JavaScript: the public API of the npm package, a thin layer over the wasm-bindgen
 // module (ledge_wasm.js, built from bindings/wasm). It adds what Rust cannot do from inside the
 // module: loading the .wasm in every environment, a `LedgeError` for each failure (a trap
-// included), and a clear error for a model used after `free()`.
+// included), and a clear error for a model or store used after `free()`.
 
 import initWasm, * as wasm from './ledge_wasm.js';
 import { LedgeError, takePanic } from './ledge_error.js';
@@ -86,6 +86,11 @@ function bytesOf(value, what) {
     'InvalidArgument',
     `${what} must be a Uint8Array, an ArrayBuffer or a typed array view, got ${describe(value)}`,
   );
+}
+
+function stringOf(value, what) {
+  if (typeof value === 'string') return value;
+  throw new LedgeError('InvalidArgument', `${what} must be a string, got ${describe(value)}`);
 }
 
 function describe(v) {
@@ -226,6 +231,20 @@ export class Model {
     return guard(() => model.classify(bytes, options));
   }
 
+  /**
+   * Classifies several encoded images (an array of JPEG/PNG bytes) in one run of the model: one
+   * array of predictions per image, in order, equal to `classify` of each. `options` as
+   * `classify`. Fails as a single call would, for the first image that fails.
+   */
+  classifyBatch(images, options = undefined) {
+    const model = this.#model();
+    if (!Array.isArray(images)) {
+      throw new LedgeError('InvalidArgument', `images must be an array of encoded images, got ${describe(images)}`);
+    }
+    const list = images.map((image, i) => bytesOf(image, `images[${i}]`));
+    return guard(() => model.classifyBatch(list, options));
+  }
+
   /** Classifies an RGBA frame: an `ImageData` (canvas, video) or `{data, width, height}`. */
   classifyImageData(image, options = undefined) {
     const model = this.#model();
@@ -289,7 +308,10 @@ export class Model {
     return guard(() => model.info());
   }
 
-  /** Usage statistics since load. */
+  /**
+   * Usage statistics since load: calls, latency percentiles, errors by kind, cache hits and
+   * misses, the top-1 confidence and class histograms, mean entropy and drift (see `Stats`).
+   */
   stats() {
     const model = this.#model();
     return guard(() => model.stats());
@@ -308,8 +330,128 @@ export class Model {
   }
 }
 
+/**
+ * Named, versioned models in memory: install versions, activate one, roll back, let a candidate
+ * shadow the active version, and classify with whichever is active (each result names it).
+ * A browser has no file system: the page keeps the model bytes itself (e.g. in IndexedDB) and
+ * installs them again at start. Call `free()` when done: wasm memory is not garbage-collected.
+ */
+export class ModelStore {
+  #raw;
+  #generation;
+
+  /**
+   * An empty store; every version is loaded with `options` (the `LoadOptions` of
+   * `Model.fromBytes`: `trustedKeys` makes it accept signed models only, `cache` gives each
+   * loaded version a prediction cache).
+   */
+  constructor(options = undefined) {
+    assertReady();
+    this.#raw = guard(() => new wasm.ModelStore(options));
+    this.#generation = generation;
+  }
+
+  #store() {
+    if (this.#raw === null) {
+      throw new LedgeError('ModelFreed', 'this model store was freed: create a new one to use it');
+    }
+    if (this.#generation !== generation) {
+      this.#raw = null;
+      throw new LedgeError(
+        'ModelFreed',
+        'this model store was lost when Ledge panicked (see the earlier "Panic" error): create and fill a new one',
+      );
+    }
+    return this.#raw;
+  }
+
+  /**
+   * Installs ONNX `bytes` as `version` of `name` (names and versions: letters, digits, `.`, `_`,
+   * `-`), not active yet. The bytes are loaded first: a model that does not load, or is not
+   * signed by a trusted key, is refused. A version is immutable: installing it twice fails.
+   */
+  install(name, version, bytes) {
+    const store = this.#store();
+    const [n, v] = [stringOf(name, 'name'), stringOf(version, 'version')];
+    const data = bytesOf(bytes, 'model bytes');
+    guard(() => store.install(n, v, data));
+  }
+
+  /** Makes installed `version` the active one of `name`; the old active one becomes the previous. */
+  activate(name, version) {
+    const store = this.#store();
+    const [n, v] = [stringOf(name, 'name'), stringOf(version, 'version')];
+    guard(() => store.activate(n, v));
+  }
+
+  /** Swaps the active and the previous version of `name` back. */
+  rollback(name) {
+    const store = this.#store();
+    const n = stringOf(name, 'name');
+    guard(() => store.rollback(n));
+  }
+
+  /** The active version of `name`, or null when none is active. */
+  activeVersion(name) {
+    const store = this.#store();
+    const n = stringOf(name, 'name');
+    return guard(() => store.activeVersion(n)) ?? null;
+  }
+
+  /** `{installed, active, previous}` of `name`: installed versions in install order, the active and the previous one (or null). */
+  versions(name) {
+    const store = this.#store();
+    const n = stringOf(name, 'name');
+    return guard(() => store.versions(n));
+  }
+
+  /**
+   * Lets installed `version` shadow the active version of `name`: on a sample of `classify`
+   * calls it runs too (after the active one), and with `autoDecide` it is promoted (activated)
+   * or rejected once `minSamples` are in. `policy` (all optional): `{sampleRate, minSamples,
+   * minAgreement, maxLatencyRatio, autoDecide}`.
+   */
+  setCandidate(name, version, policy = undefined) {
+    const store = this.#store();
+    const [n, v] = [stringOf(name, 'name'), stringOf(version, 'version')];
+    guard(() => store.setCandidate(n, v, policy));
+  }
+
+  /** How the candidate of `name` compares with the active version so far, or null without one. */
+  shadowReport(name) {
+    const store = this.#store();
+    const n = stringOf(name, 'name');
+    return guard(() => store.shadowReport(n));
+  }
+
+  /**
+   * Classifies an encoded image (JPEG, PNG bytes) with the active version of `name`:
+   * `{version, predictions}`, the version that computed the predictions. `options` as
+   * `Model.classify`.
+   */
+  classify(name, encoded, options = undefined) {
+    const store = this.#store();
+    const n = stringOf(name, 'name');
+    const bytes = bytesOf(encoded, 'the image');
+    return guard(() => store.classify(n, bytes, options));
+  }
+
+  /** Releases the store and every model in it. Later calls throw a `LedgeError` of kind "ModelFreed". */
+  free() {
+    const raw = this.#raw;
+    this.#raw = null;
+    if (raw !== null && this.#generation === generation) guard(() => raw.free());
+  }
+
+  /** True once `free()` was called (or the store was lost to a panic). */
+  get freed() {
+    return this.#raw === null || this.#generation !== generation;
+  }
+}
+
 if (typeof Symbol.dispose === 'symbol') {
   Model.prototype[Symbol.dispose] = Model.prototype.free;
+  ModelStore.prototype[Symbol.dispose] = ModelStore.prototype.free;
 }
 
 /** The version of the Ledge core inside the wasm module. */

@@ -223,10 +223,12 @@ pub fn store(command: StoreCommand) -> ledge::Result<()> {
             out!("installed {name} {version} in {}", dir.display());
         }
         StoreCommand::Activate { dir, name, version } => {
+            let store = ModelStore::open(&dir, &LoadOptions::default())?;
+            // The swap itself: loading the version and making it the active one.
             let started = std::time::Instant::now();
-            ModelStore::open(&dir, &LoadOptions::default())?.activate(&name, &version)?;
+            store.activate(&name, &version)?;
             out!(
-                "{name}: {version} is active ({:.1} ms)",
+                "{name}: {version} is active ({:.1} ms to load and swap in)",
                 started.elapsed().as_secs_f64() * 1e3
             );
         }

@@ -1,14 +1,15 @@
 //! The byte format of tensors and results crossing the JNI boundary; its mirror is
-//! `android/src/main/kotlin/dev/ledge/Codec.kt`. (Load options cross as JSON instead, read by the
-//! core's serde derive: see `load_options` in lib.rs.)
+//! `android/src/main/kotlin/dev/ledge/Codec.kt`. (Options cross as JSON instead, read by the
+//! core's serde derives, and so do the core's plain-data reports (`Stats`, `ShadowReport`),
+//! written by its serde derives: see lib.rs.)
 //!
-//! Little-endian. `u8`/`u32`/`u64`/`i64`/`f32`/`f64` as their bytes; a string is a `u32` byte
-//! length and UTF-8; an optional value is a `u8` flag (0/1) and the value; a list is a `u32`
-//! count and the items. A tensor is `dtype: u8` (0 f32, 1 i8, 2 u8, 3 i32, 4 i64), `rank: u32`,
-//! `rank × u64` dimensions and the row-major elements; a tensor list is a `u32` count and the
-//! tensors.
+//! Little-endian. `u8`/`u32`/`u64`/`i64`/`f32` as their bytes; a string is a `u32` byte
+//! length and UTF-8; a blob is a `u32` byte length and the bytes; an optional value is a `u8`
+//! flag (0/1) and the value; a list is a `u32` count and the items. A tensor is `dtype: u8` (0
+//! f32, 1 i8, 2 u8, 3 i32, 4 i64), `rank: u32`, `rank × u64` dimensions and the row-major
+//! elements; a tensor list is a `u32` count and the tensors.
 
-use ledge::{DType, Detection, Error, ModelInfo, Prediction, Stats, Tensor};
+use ledge::{DType, Detection, Error, ModelInfo, Prediction, Served, Tensor};
 use ledge::{ManifestSource, TensorData, TensorSpec};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -128,9 +129,6 @@ impl Writer {
     fn f32(&mut self, v: f32) {
         self.0.extend(v.to_le_bytes());
     }
-    fn f64(&mut self, v: f64) {
-        self.0.extend(v.to_le_bytes());
-    }
     fn string(&mut self, s: &str) {
         self.u32(s.len());
         self.0.extend(s.as_bytes());
@@ -148,6 +146,14 @@ impl Writer {
         self.u32(items.len());
         for s in items {
             self.string(s);
+        }
+    }
+    fn predictions(&mut self, predictions: &[Prediction]) {
+        self.u32(predictions.len());
+        for p in predictions {
+            self.u32(p.index as usize);
+            self.f32(p.score);
+            self.opt_string(p.label.as_deref());
         }
     }
     fn spec(&mut self, spec: &TensorSpec) {
@@ -193,6 +199,24 @@ pub(crate) fn decode_tensors(bytes: &[u8]) -> Result<Vec<Tensor>> {
     Ok(tensors)
 }
 
+/// A list of blobs (the encoded images of a batch), borrowed from `bytes`.
+pub(crate) fn decode_blobs(bytes: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut r = Reader { buf: bytes };
+    let n = r.u32()?;
+    // Each blob takes at least its 4-byte length: a count beyond that is malformed, and
+    // refusing it first bounds the allocation below by the input's size.
+    if n > bytes.len() / 4 {
+        return Err(bad("blob count"));
+    }
+    let mut blobs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = r.u32()?;
+        blobs.push(r.take(len)?);
+    }
+    r.end()?;
+    Ok(blobs)
+}
+
 /// A tensor list.
 pub(crate) fn encode_tensors(tensors: &[Tensor]) -> Vec<u8> {
     let mut w = Writer::default();
@@ -206,12 +230,39 @@ pub(crate) fn encode_tensors(tensors: &[Tensor]) -> Vec<u8> {
 /// A list of predictions: `index: u32`, `score: f32`, optional label.
 pub(crate) fn encode_predictions(predictions: &[Prediction]) -> Vec<u8> {
     let mut w = Writer::default();
-    w.u32(predictions.len());
-    for p in predictions {
-        w.u32(p.index as usize);
-        w.f32(p.score);
-        w.opt_string(p.label.as_deref());
+    w.predictions(predictions);
+    w.0
+}
+
+/// A list of prediction lists (a batch's results, one list per image, in order).
+pub(crate) fn encode_prediction_lists(lists: &[Vec<Prediction>]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u32(lists.len());
+    for predictions in lists {
+        w.predictions(predictions);
     }
+    w.0
+}
+
+/// A store's result: the version (string) and its predictions.
+pub(crate) fn encode_served(served: &Served) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.string(&served.version);
+    w.predictions(&served.predictions);
+    w.0
+}
+
+/// A store's versions of one name: the installed ones (strings), the optional active one and
+/// the optional previous one.
+pub(crate) fn encode_versions(
+    installed: &[String],
+    active: Option<&str>,
+    previous: Option<&str>,
+) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.strings(installed.iter().map(String::as_str));
+    w.opt_string(active);
+    w.opt_string(previous);
     w.0
 }
 
@@ -278,23 +329,5 @@ pub(crate) fn encode_info(info: &ModelInfo) -> Vec<u8> {
         None => w.u8(0),
     }
     w.strings(info.repairs.iter().map(String::as_str));
-    w.0
-}
-
-/// `Stats`: runs, classifications (`u64`), p50/p95/p99 (`f64`), optional mean top-1 (`f64`).
-pub(crate) fn encode_stats(s: &Stats) -> Vec<u8> {
-    let mut w = Writer::default();
-    w.u64(s.runs);
-    w.u64(s.classifications);
-    w.f64(s.p50_ms);
-    w.f64(s.p95_ms);
-    w.f64(s.p99_ms);
-    match s.mean_top1_score {
-        Some(m) => {
-            w.u8(1);
-            w.f64(m);
-        }
-        None => w.u8(0),
-    }
     w.0
 }

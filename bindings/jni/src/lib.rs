@@ -1,20 +1,23 @@
 //! # ledge-jni
 //!
-//! The `Java_…` entry points behind the Kotlin library in `android/` (`dev.ledge.LedgeModel`),
-//! and nothing else: conversions and error mapping over the `ledge` core.
+//! The `Java_…` entry points behind the Kotlin library in `android/` (`dev.ledge.LedgeModel`,
+//! `dev.ledge.LedgeModelStore`), and nothing else: conversions and error mapping over the `ledge`
+//! core.
 //!
 //! - The body of every entry point is one call of `run_ffi_safe`, which catches panics
 //!   (`catch_unwind`) and throws each failure into the JVM as the matching
 //!   `dev.ledge.LedgeException` subclass (one per [`ledge::Error`] variant, mapped by an
 //!   exhaustive `match`, plus `Panic`). Nothing unwinds into the JVM and nothing aborts.
-//! - A loaded model crosses the boundary as a `jlong` holding a `Box<Model>` pointer. The Kotlin
-//!   side owns it: it frees it exactly once (`close`, under a write lock) and never uses it
-//!   afterwards (every call holds the read lock and checks the handle first).
+//! - A loaded model crosses the boundary as a `jlong` holding a `Box<Model>` pointer, a model
+//!   store as one holding a `Box<ModelStore>`. The Kotlin side owns each: it frees it exactly once
+//!   (`close`, under a write lock) and never uses it afterwards (every call holds the read lock
+//!   and checks the handle first).
 //! - Structured values cross as one byte array in a small little-endian format (`codec`);
-//!   options cross as JSON read by the core's serde derives; an embedding crosses as a
-//!   `float[]`. So the only JNI calls are array copies, string reads, the direct-buffer address
-//!   and throwing; no Java objects are built here besides arrays and exceptions, and no local
-//!   reference outlives its call (the JVM frees the call's local frame on return).
+//!   options cross as JSON read by the core's serde derives, and the core's plain-data reports
+//!   (`Stats`, `ShadowReport`) as JSON written by them; an embedding crosses as a `float[]`. So
+//!   the only JNI calls are array copies, string reads, the direct-buffer address and throwing;
+//!   no Java objects are built here besides arrays and exceptions, and no local reference
+//!   outlives its call (the JVM frees the call's local frame on return).
 
 mod codec;
 
@@ -25,7 +28,7 @@ use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JString};
 use jni::strings::JNIString;
 use jni::sys::{jfloat, jint, jlong};
 use jni::{Env, EnvUnowned};
-use ledge::{ClassifyOptions, DetectOptions, LoadOptions, Model};
+use ledge::{ClassifyOptions, DetectOptions, LoadOptions, Model, ModelStore, ShadowPolicy};
 
 /// A failure on the way through the bridge.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +39,8 @@ pub enum BridgeError {
     /// A JNI call failed (often: a Java exception is already pending).
     #[error("JNI: {0}")]
     Jni(#[from] jni::errors::Error),
-    /// The Kotlin side passed a handle that is no model (0 after close).
+    /// The Kotlin side passed a handle that is no model or store (0 after close); or a core
+    /// report could not be written as JSON (never expected: its fields are plain data).
     #[error("{0}")]
     State(String),
     /// Rust code panicked; the message is the panic payload.
@@ -164,6 +168,33 @@ fn into_handle(model: Model) -> jlong {
     Box::into_raw(Box::new(model)) as jlong
 }
 
+/// The model store behind a handle, under the same contract as [`model`] (the Kotlin
+/// `LedgeModelStore` holds its read lock for the call).
+fn store<'a>(handle: jlong) -> Result<&'a ModelStore, BridgeError> {
+    if handle == 0 {
+        return Err(BridgeError::State("the model store is closed".into()));
+    }
+    // SAFETY: non-zero handles come from `into_store_handle` and are freed only by
+    // `storeFree`, which the Kotlin side never runs concurrently with, or before, another call
+    // on the same handle.
+    Ok(unsafe { &*(handle as *const ModelStore) })
+}
+
+fn into_store_handle(store: ModelStore) -> jlong {
+    Box::into_raw(Box::new(store)) as jlong
+}
+
+/// A core value as the JSON of its serde derive (`serde_json::to_vec(&value)`; the Kotlin side
+/// reads it with kotlinx.serialization), as a new Kotlin `ByteArray` (UTF-8).
+fn json_to_java<'local>(
+    env: &mut Env<'local>,
+    json: serde_json::Result<Vec<u8>>,
+) -> Result<JByteArray<'local>, BridgeError> {
+    let json =
+        json.map_err(|e| BridgeError::State(format!("cannot write a result as JSON: {e}")))?;
+    to_java(env, &json)
+}
+
 fn bytes(env: &Env<'_>, array: &JByteArray<'_>) -> Result<Vec<u8>, BridgeError> {
     Ok(env.convert_byte_array(array)?)
 }
@@ -193,6 +224,14 @@ fn load_options(env: &Env<'_>, options: &JByteArray<'_>) -> Result<LoadOptions, 
 fn detect_options(env: &Env<'_>, options: &JByteArray<'_>) -> Result<DetectOptions, BridgeError> {
     let bad = |what: String| ledge::Error::InvalidArgument(format!("detect options: {what}"));
     let json = String::from_utf8(bytes(env, options)?).map_err(|_| bad("not UTF-8 JSON".into()))?;
+    Ok(serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?)
+}
+
+/// The core's `ShadowPolicy` from the JSON of the Kotlin `ShadowPolicy` (camelCase, missing
+/// fields take the core's defaults, unknown fields refused); the core checks the ranges.
+fn shadow_policy(env: &Env<'_>, policy: &JByteArray<'_>) -> Result<ShadowPolicy, BridgeError> {
+    let bad = |what: String| ledge::Error::InvalidArgument(format!("shadow policy: {what}"));
+    let json = String::from_utf8(bytes(env, policy)?).map_err(|_| bad("not UTF-8 JSON".into()))?;
     Ok(serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?)
 }
 
@@ -305,6 +344,25 @@ pub extern "system" fn Java_dev_ledge_Native_classify<'l>(
     run_ffi_safe(&mut env, |env| {
         let p = model(handle)?.classify_encoded(&bytes(env, &encoded)?, &k(top_k)?)?;
         to_java(env, &codec::encode_predictions(&p))
+    })
+}
+
+/// `Native.classifyBatch(handle, images: ByteArray, topK: Int): ByteArray`: the encoded images
+/// as one codec blob list (borrowed, not copied again), one prediction list per image out.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_classifyBatch<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    images: JByteArray<'l>,
+    top_k: jint,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let options = k(top_k)?;
+        let packed = bytes(env, &images)?;
+        let results = model.classify_batch(&codec::decode_blobs(&packed)?, &options)?;
+        to_java(env, &codec::encode_prediction_lists(&results))
     })
 }
 
@@ -469,7 +527,7 @@ pub extern "system" fn Java_dev_ledge_Native_info<'l>(
     })
 }
 
-/// `Native.stats(handle): ByteArray`.
+/// `Native.stats(handle): ByteArray`: the core's `Stats` as JSON (its serde derive, snake_case).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_ledge_Native_stats<'l>(
     mut env: EnvUnowned<'l>,
@@ -477,7 +535,171 @@ pub extern "system" fn Java_dev_ledge_Native_stats<'l>(
     handle: jlong,
 ) -> JByteArray<'l> {
     run_ffi_safe(&mut env, |env| {
-        to_java(env, &codec::encode_stats(&model(handle)?.stats()))
+        let stats = model(handle)?.stats();
+        json_to_java(env, serde_json::to_vec(&stats))
+    })
+}
+
+/// `Native.storeOpen(dir: String, options: ByteArray): Long`: a store on disk.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeOpen<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    dir: JString<'l>,
+    options: JByteArray<'l>,
+) -> jlong {
+    run_ffi_safe(&mut env, |env| {
+        let options = load_options(env, &options)?;
+        let dir = dir.try_to_string(env)?;
+        Ok(into_store_handle(ModelStore::open(dir, &options)?))
+    })
+}
+
+/// `Native.storeInMemory(options: ByteArray): Long`: a store keeping its bytes in memory.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeInMemory<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    options: JByteArray<'l>,
+) -> jlong {
+    run_ffi_safe(&mut env, |env| {
+        let options = load_options(env, &options)?;
+        Ok(into_store_handle(ModelStore::in_memory(&options)))
+    })
+}
+
+/// `Native.storeFree(handle: Long)`: drops the store and its loaded versions. Called exactly
+/// once per handle, by `LedgeModelStore.close`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeFree<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) {
+    run_ffi_safe(&mut env, |_| {
+        if handle != 0 {
+            // SAFETY: the handle came from `into_store_handle`; the Kotlin side clears it under
+            // the write lock before calling here, so this is the one and only free.
+            drop(unsafe { Box::from_raw(handle as *mut ModelStore) });
+        }
+        Ok(())
+    })
+}
+
+/// `Native.storeInstall(handle, name: String, version: String, model: ByteArray)`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeInstall<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+    version: JString<'l>,
+    model_bytes: JByteArray<'l>,
+) {
+    run_ffi_safe(&mut env, |env| {
+        let store = store(handle)?;
+        let (name, version) = (name.try_to_string(env)?, version.try_to_string(env)?);
+        Ok(store.install(&name, &version, &bytes(env, &model_bytes)?)?)
+    })
+}
+
+/// `Native.storeActivate(handle, name: String, version: String)`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeActivate<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+    version: JString<'l>,
+) {
+    run_ffi_safe(&mut env, |env| {
+        let store = store(handle)?;
+        let (name, version) = (name.try_to_string(env)?, version.try_to_string(env)?);
+        Ok(store.activate(&name, &version)?)
+    })
+}
+
+/// `Native.storeRollback(handle, name: String)`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeRollback<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+) {
+    run_ffi_safe(&mut env, |env| {
+        let store = store(handle)?;
+        Ok(store.rollback(&name.try_to_string(env)?)?)
+    })
+}
+
+/// `Native.storeVersions(handle, name: String): ByteArray` (installed, active, previous).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeVersions<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let store = store(handle)?;
+        let (installed, active, previous) = store.versions(&name.try_to_string(env)?);
+        let out = codec::encode_versions(&installed, active.as_deref(), previous.as_deref());
+        to_java(env, &out)
+    })
+}
+
+/// `Native.storeSetCandidate(handle, name: String, version: String, policy: ByteArray)` (the
+/// policy as JSON).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeSetCandidate<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+    version: JString<'l>,
+    policy: JByteArray<'l>,
+) {
+    run_ffi_safe(&mut env, |env| {
+        let store = store(handle)?;
+        let policy = shadow_policy(env, &policy)?;
+        let (name, version) = (name.try_to_string(env)?, version.try_to_string(env)?);
+        Ok(store.set_candidate(&name, &version, policy)?)
+    })
+}
+
+/// `Native.storeShadowReport(handle, name: String): ByteArray`: the core's `Option<ShadowReport>`
+/// as JSON (`null` without a candidate).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeShadowReport<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let report = store(handle)?.shadow_report(&name.try_to_string(env)?);
+        json_to_java(env, serde_json::to_vec(&report))
+    })
+}
+
+/// `Native.storeClassify(handle, name: String, encoded: ByteArray, topK: Int): ByteArray` (the
+/// version and its predictions).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeClassify<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+    encoded: JByteArray<'l>,
+    top_k: jint,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let store = store(handle)?;
+        let options = k(top_k)?;
+        let name = name.try_to_string(env)?;
+        let served = store.classify_encoded(&name, &bytes(env, &encoded)?, &options)?;
+        to_java(env, &codec::encode_served(&served))
     })
 }
 

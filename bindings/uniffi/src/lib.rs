@@ -4,9 +4,10 @@
 //! [uniffi](https://mozilla.github.io/uniffi-rs/) from the proc-macro exports in this crate.
 //!
 //! Everything here is a one-line delegation to the core crate plus type conversions: a
-//! [`Model`] object (classify, detect, embed, run), the free functions ([`cosine_similarity`],
-//! manifests), plain records mirroring the core's ([`ModelInfo`], [`Manifest`], [`Prediction`],
-//! [`Detection`], [`Embedding`], [`Stats`], [`Tensor`], ...) and one foreign error,
+//! [`Model`] object (classify, batches, detect, embed, run), a [`ModelStore`] object (versions,
+//! hot swap, rollback, shadow runs), the free functions ([`cosine_similarity`], manifests),
+//! plain records mirroring the core's ([`ModelInfo`], [`Manifest`], [`Prediction`],
+//! [`Detection`], [`Embedding`], [`Stats`], [`Served`], [`Tensor`], ...) and one foreign error,
 //! [`LedgeError`], converted
 //! from [`ledge::Error`] by an exhaustive match. Every exported function runs inside [`ffi`],
 //! which turns a panic into [`LedgeError::Panic`] instead of unwinding into foreign code.
@@ -19,14 +20,17 @@ use std::sync::Arc;
 
 mod error;
 mod records;
+mod store;
 #[cfg(feature = "testing")]
 mod testing;
 
 pub use error::LedgeError;
 pub use ledge::{
-    ClassifyOptions, DetectOptions, Detection, Embedding, LoadOptions, Manifest, Prediction, Stats,
+    CacheOptions, ClassifyOptions, DetectOptions, Detection, Drift, Embedding, LoadOptions,
+    Manifest, Prediction, Served, ShadowPolicy, ShadowReport, Stats,
 };
 pub use records::{ModelInfo, Tensor};
+pub use store::{ModelStore, ModelVersions};
 
 uniffi::setup_scaffolding!();
 
@@ -66,7 +70,9 @@ impl Model {
         ffi(|| Ok(self.0.info().into()))
     }
 
-    /// Usage statistics since load: runs, classifications, latency percentiles, mean top-1.
+    /// Usage statistics since load: runs, classifications, latency percentiles, mean top-1,
+    /// errors by kind, cache hits and misses, confidence and class histograms, mean entropy and
+    /// drift against the manifest's baseline.
     pub fn stats(&self) -> Result<Stats, LedgeError> {
         ffi(|| Ok(self.0.stats()))
     }
@@ -79,6 +85,17 @@ impl Model {
         options: ClassifyOptions,
     ) -> Result<Vec<Prediction>, LedgeError> {
         ffi(|| self.0.classify_encoded(&bytes, &options))
+    }
+
+    /// Classifies N encoded images in one run of the model: the results of N `classify_encoded`
+    /// calls, in order (the cache is not consulted). Fails with the error of the first image
+    /// that does not decode.
+    pub fn classify_batch(
+        &self,
+        images: Vec<Vec<u8>>,
+        options: ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, LedgeError> {
+        ffi(|| self.0.classify_batch(&images, &options))
     }
 
     /// Like `classify_encoded` for a tightly packed RGBA frame of `width × height` pixels.

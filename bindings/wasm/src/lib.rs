@@ -4,9 +4,10 @@
 //! [wasm-bindgen](https://wasm-bindgen.github.io/wasm-bindgen/). The npm package in `web/` wraps
 //! this module (async `init()`, TypeScript types); see the README, "JavaScript / browser".
 //!
-//! Everything here is a delegation to the core plus conversions: a [`Model`] class with
-//! camelCase methods, plain JS objects for results (built from the core's serde types) and one
-//! error class, `LedgeError`, created from [`ledge::Error`] by an exhaustive match (`error.rs`).
+//! Everything here is a delegation to the core plus conversions: a [`Model`] class and a
+//! [`ModelStore`] class (the core's store in memory: a browser has no file system) with camelCase
+//! methods, plain JS objects for results (built from the core's serde types) and one error
+//! class, `LedgeError`, created from [`ledge::Error`] by an exhaustive match (`error.rs`).
 //!
 //! Panics: the release build uses `panic = "abort"` (wasm32 has no stable unwinding here, and
 //! unwinding tables cost size), so a panic cannot be caught in Rust. Instead the panic hook
@@ -109,6 +110,30 @@ impl Model {
         predictions(self.0.classify_encoded(encoded, &k))
     }
 
+    /// Classifies several encoded images (an array of `Uint8Array`s) in one run of the model:
+    /// one array of predictions per image, in order, equal to `classify` of each. Fails as a
+    /// single call would, for the first image that fails.
+    #[wasm_bindgen(js_name = classifyBatch)]
+    pub fn classify_batch(&self, images: Array, options: JsValue) -> Result<Array, JsValue> {
+        let k = classify_options(&options)?;
+        let images = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| {
+                image
+                    .dyn_into::<Uint8Array>()
+                    .map(|a| a.to_vec())
+                    .map_err(|_| invalid(format!("images[{i}] must be a Uint8Array")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = Array::new();
+        for p in self.0.classify_batch(&images, &k).map_err(to_js)? {
+            let predictions = prediction_array(&p)?;
+            out.push(&predictions);
+        }
+        Ok(out)
+    }
+
     /// Like `classify` for a tightly packed RGBA frame of `width × height` pixels (the `data`
     /// of an `ImageData`).
     #[wasm_bindgen(js_name = classifyRgba)]
@@ -205,19 +230,151 @@ impl Model {
         }))
     }
 
-    /// Usage statistics since load: `runs`, `classifications`, `p50Ms`, `p95Ms`, `p99Ms`,
-    /// `meanTop1Score` (null before the first classification).
+    /// Usage statistics since load (the core's `Stats` with camelCase names): `runs`,
+    /// `classifications`, `p50Ms`, `p95Ms`, `p99Ms`, `meanTop1Score`, `errors` (by kind),
+    /// `cacheHits`, `cacheMisses`, `confidenceHistogram` (10 bins), `classHistogram` (class index
+    /// → top-1 count), `meanEntropy`, `drift` (null without a manifest `[baseline]`).
     pub fn stats(&self) -> Result<JsValue, JsValue> {
-        let s = self.0.stats();
+        stats_to_js(&self.0.stats())
+    }
+}
+
+/// The core's [`ledge::Stats`] as a plain JS object with camelCase keys (`null` for `None`).
+fn stats_to_js(s: &ledge::Stats) -> Result<JsValue, JsValue> {
+    let drift = s.drift.as_ref().map(|d| {
+        json!({
+            "confidencePsi": d.confidence_psi,
+            "classPsi": d.class_psi,
+            "score": d.score,
+            "threshold": d.threshold,
+            "drifted": d.drifted,
+            "samples": d.samples,
+        })
+    });
+    to_js_value(&json!({
+        "runs": s.runs,
+        "classifications": s.classifications,
+        "p50Ms": s.p50_ms,
+        "p95Ms": s.p95_ms,
+        "p99Ms": s.p99_ms,
+        "meanTop1Score": s.mean_top1_score,
+        "errors": s.errors,
+        "cacheHits": s.cache_hits,
+        "cacheMisses": s.cache_misses,
+        "confidenceHistogram": s.confidence_histogram,
+        "classHistogram": s.class_histogram,
+        "meanEntropy": s.mean_entropy,
+        "drift": drift,
+    }))
+}
+
+/// Named, versioned models in memory (the core's [`ledge::ModelStore::in_memory`]): install,
+/// activate, roll back, shadow a candidate, classify with the active version. A page keeps the
+/// bytes itself (e.g. in IndexedDB) and installs them at start. Free it with `free()`.
+#[wasm_bindgen]
+pub struct ModelStore(ledge::ModelStore);
+
+#[wasm_bindgen]
+impl ModelStore {
+    /// An empty store; every version is loaded with `options` (the `LoadOptions` of
+    /// `Model.fromBytes`: give `trustedKeys` to accept signed models only).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<ModelStore, JsValue> {
+        let options = load_options(&options)?;
+        Ok(ModelStore(ledge::ModelStore::in_memory(&options)))
+    }
+
+    /// Installs ONNX `bytes` as `version` of `name`, not active yet. The bytes are loaded first:
+    /// a model that does not load (or is not signed by a trusted key) is refused.
+    pub fn install(&self, name: &str, version: &str, bytes: &[u8]) -> Result<(), JsValue> {
+        self.0.install(name, version, bytes).map_err(to_js)
+    }
+
+    /// Makes installed `version` the active one of `name`; the old active one becomes the
+    /// previous (kept loaded for `rollback`).
+    pub fn activate(&self, name: &str, version: &str) -> Result<(), JsValue> {
+        self.0.activate(name, version).map_err(to_js)
+    }
+
+    /// Swaps the active and the previous version of `name` back.
+    pub fn rollback(&self, name: &str) -> Result<(), JsValue> {
+        self.0.rollback(name).map_err(to_js)
+    }
+
+    /// The active version of `name` (`undefined` when none is active).
+    #[wasm_bindgen(js_name = activeVersion)]
+    pub fn active_version(&self, name: &str) -> Option<String> {
+        self.0.versions(name).1
+    }
+
+    /// `{installed, active, previous}` of `name`: the installed versions in install order, the
+    /// active and the previous one (`null` when there is none).
+    pub fn versions(&self, name: &str) -> Result<JsValue, JsValue> {
+        let (installed, active, previous) = self.0.versions(name);
+        to_js_value(&json!({ "installed": installed, "active": active, "previous": previous }))
+    }
+
+    /// Lets installed `version` shadow the active version of `name` on a sample of `classify`
+    /// calls. `policy` (all optional, the core's `ShadowPolicy`): `{sampleRate, minSamples,
+    /// minAgreement, maxLatencyRatio, autoDecide}`.
+    #[wasm_bindgen(js_name = setCandidate)]
+    pub fn set_candidate(&self, name: &str, version: &str, policy: JsValue) -> Result<(), JsValue> {
+        let policy = shadow_policy(&policy)?;
+        self.0.set_candidate(name, version, policy).map_err(to_js)
+    }
+
+    /// How the candidate of `name` compares with the active version so far: `{candidate, active,
+    /// samples, agreement, meanAbsScoreDelta, latencyRatio, decision}`, or `null` without one.
+    #[wasm_bindgen(js_name = shadowReport)]
+    pub fn shadow_report(&self, name: &str) -> Result<JsValue, JsValue> {
+        let Some(r) = self.0.shadow_report(name) else {
+            return Ok(JsValue::NULL);
+        };
         to_js_value(&json!({
-            "runs": s.runs,
-            "classifications": s.classifications,
-            "p50Ms": s.p50_ms,
-            "p95Ms": s.p95_ms,
-            "p99Ms": s.p99_ms,
-            "meanTop1Score": s.mean_top1_score,
+            "candidate": r.candidate,
+            "active": r.active,
+            "samples": r.samples,
+            "agreement": r.agreement,
+            "meanAbsScoreDelta": r.mean_abs_score_delta,
+            "latencyRatio": r.latency_ratio,
+            "decision": r.decision,
         }))
     }
+
+    /// Classifies an encoded image with the active version of `name`: `{version, predictions}`,
+    /// the version that computed the predictions. `options` as `Model.classify`.
+    pub fn classify(
+        &self,
+        name: &str,
+        encoded: &[u8],
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let k = classify_options(&options)?;
+        let served = self.0.classify_encoded(name, encoded, &k).map_err(to_js)?;
+        let o = Object::new();
+        set(&o, "version", &JsValue::from(served.version))?;
+        let predictions = prediction_array(&served.predictions)?;
+        set(&o, "predictions", &predictions)?;
+        Ok(o.into())
+    }
+}
+
+/// The core's `ShadowPolicy` from what JavaScript passes: nothing (the defaults) or an object
+/// `{sampleRate, minSamples, minAgreement, maxLatencyRatio, autoDecide}`, read by the core's serde
+/// derive (unknown keys refused; ranges checked by the core).
+fn shadow_policy(policy: &JsValue) -> Result<ledge::ShadowPolicy, JsValue> {
+    if policy.is_undefined() || policy.is_null() {
+        return Ok(ledge::ShadowPolicy::default());
+    }
+    if !policy.is_object() || Array::is_array(policy) {
+        return Err(invalid(
+            "a shadow policy is a plain object {sampleRate, minSamples, minAgreement, \
+             maxLatencyRatio, autoDecide}",
+        ));
+    }
+    let text = js_sys::JSON::stringify(policy)
+        .map_err(|_| invalid("a shadow policy must be a plain object"))?;
+    serde_json::from_str(&String::from(text)).map_err(|e| invalid(format!("shadow policy: {e}")))
 }
 
 /// The core's `ClassifyOptions` from what JavaScript passes: nothing (the defaults), a number
@@ -278,11 +435,20 @@ fn serialized<T: serde::Serialize>(result: ledge::Result<T>) -> Result<JsValue, 
 }
 
 fn predictions(result: ledge::Result<Vec<ledge::Prediction>>) -> Result<Array, JsValue> {
+    prediction_array(&result.map_err(to_js)?)
+}
+
+/// `[{index, label, score}]`, best first.
+fn prediction_array(predictions: &[ledge::Prediction]) -> Result<Array, JsValue> {
     let out = Array::new();
-    for p in result.map_err(to_js)? {
+    for p in predictions {
         let o = Object::new();
         set(&o, "index", &JsValue::from(p.index as f64))?;
-        set(&o, "label", &p.label.map_or(JsValue::NULL, JsValue::from))?;
+        set(
+            &o,
+            "label",
+            &p.label.as_deref().map_or(JsValue::NULL, JsValue::from),
+        )?;
         set(&o, "score", &JsValue::from(p.score))?;
         out.push(&o);
     }

@@ -1,7 +1,7 @@
 // The thin idiomatic layer over the generated API in Ledge.swift: Foundation and CoreGraphics
-// entry points for classify, detect and embed, Int counts, Tensor and Embedding helpers and
-// LedgeError.kind/message. No logic of its own: everything delegates to the generated calls,
-// which delegate to the Rust core.
+// entry points for classify (one image or a batch), detect and embed, the model store's URL and
+// Data entry points, Int counts, Tensor and Embedding helpers and LedgeError.kind/message. No
+// logic of its own: everything delegates to the generated calls, which delegate to the Rust core.
 
 import Foundation
 #if canImport(CoreGraphics)
@@ -34,6 +34,18 @@ extension Model {
     /// Classifies an image file.
     public func classify(contentsOf url: URL, topK: Int = 5) throws -> [Prediction] {
         try classifyPath(path: url.path, options: Self.top(topK))
+    }
+
+    /// Classifies several encoded images (JPEG or PNG) in one run of the model: one list of the
+    /// `topK` best classes per image, in order, equal to what `classify(_:topK:)` returns for
+    /// each. Throws the error of the first image that fails.
+    public func classifyBatch(_ images: [Data], topK: Int = 5) throws -> [[Prediction]] {
+        try classifyBatch(images, options: Self.top(topK))
+    }
+
+    /// Classifies several encoded images in one run of the model, as `options` says.
+    public func classifyBatch(_ images: [Data], options: ClassifyOptions) throws -> [[Prediction]] {
+        try classifyBatch(images: images, options: options)
     }
 
     /// Classifies a tightly packed RGBA frame of `width × height` pixels.
@@ -137,8 +149,33 @@ extension Model {
         try run(inputs: inputs)
     }
 
-    private static func top(_ topK: Int) -> ClassifyOptions {
+    fileprivate static func top(_ topK: Int) -> ClassifyOptions {
         ClassifyOptions(maxResults: UInt32(clamping: max(topK, 0)))
+    }
+}
+
+extension ModelStore {
+    /// Opens (or creates) a store in the folder at `url`; every version is loaded with `options`
+    /// (set `trustedKeys` to accept signed models only).
+    public static func `open`(at url: URL, options: LoadOptions = LoadOptions()) throws -> ModelStore {
+        try ModelStore.open(dir: url.path, options: options)
+    }
+
+    /// A store that keeps the installed models in memory only, loaded with default options.
+    public static func inMemory() throws -> ModelStore {
+        try ModelStore.inMemory(options: LoadOptions())
+    }
+
+    /// Classifies an encoded image (JPEG or PNG) with the active version of the model `name`:
+    /// the `topK` best classes and the version that computed them.
+    public func classify(_ image: Data, model name: String, topK: Int = 5) throws -> Served {
+        try classifyEncoded(name: name, bytes: image, options: Model.top(topK))
+    }
+
+    /// Classifies an encoded image with the active version of the model `name`, as `options`
+    /// says.
+    public func classify(_ image: Data, model name: String, options: ClassifyOptions) throws -> Served {
+        try classifyEncoded(name: name, bytes: image, options: options)
     }
 }
 
@@ -218,6 +255,7 @@ extension LedgeError {
     public var kind: String {
         switch self {
         case .ModelFormat: return "ModelFormat"
+        case .Signature: return "Signature"
         case .UnsupportedOperator: return "UnsupportedOperator"
         case .InputCount: return "InputCount"
         case .InputShape: return "InputShape"
@@ -249,6 +287,7 @@ extension LedgeError {
         case let .InputShape(_, _, _, message): return message
         case let .InputType(_, _, _, message): return message
         case let .Integrity(_, _, message): return message
+        case let .Signature(_, _, message): return message
         case let .Io(_, message): return message
         case let .LimitExceeded(_, _, _, message): return message
         }

@@ -600,6 +600,13 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol ModelProtocol: AnyObject, Sendable {
     
     /**
+     * Classifies N encoded images in one run of the model: the results of N `classify_encoded`
+     * calls, in order (the cache is not consulted). Fails with the error of the first image
+     * that does not decode.
+     */
+    func classifyBatch(images: [Data], options: ClassifyOptions) throws  -> [[Prediction]]
+    
+    /**
      * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
      * the best classes as `options` says, best first.
      */
@@ -674,7 +681,9 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func run(inputs: [Tensor]) throws  -> [Tensor]
     
     /**
-     * Usage statistics since load: runs, classifications, latency percentiles, mean top-1.
+     * Usage statistics since load: runs, classifications, latency percentiles, mean top-1,
+     * errors by kind, cache hits and misses, confidence and class histograms, mean entropy and
+     * drift against the manifest's baseline.
      */
     func stats() throws  -> Stats
     
@@ -762,6 +771,22 @@ public static func fromPath(path: String, options: LoadOptions)throws  -> Model 
 }
     
 
+    
+    /**
+     * Classifies N encoded images in one run of the model: the results of N `classify_encoded`
+     * calls, in order (the cache is not consulted). Fails with the error of the first image
+     * that does not decode.
+     */
+open func classifyBatch(images: [Data], options: ClassifyOptions)throws  -> [[Prediction]]  {
+    return try  FfiConverterSequenceSequenceTypePrediction.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_classify_batch(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceData.lower(images),
+        FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
@@ -954,7 +979,9 @@ open func run(inputs: [Tensor])throws  -> [Tensor]  {
 }
     
     /**
-     * Usage statistics since load: runs, classifications, latency percentiles, mean top-1.
+     * Usage statistics since load: runs, classifications, latency percentiles, mean top-1,
+     * errors by kind, cache hits and misses, confidence and class histograms, mean entropy and
+     * drift against the manifest's baseline.
      */
 open func stats()throws  -> Stats  {
     return try  FfiConverterTypeStats_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
@@ -1008,6 +1035,315 @@ public func FfiConverterTypeModel_lift(_ handle: UInt64) throws -> Model {
 #endif
 public func FfiConverterTypeModel_lower(_ value: Model) -> UInt64 {
     return FfiConverterTypeModel.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Named, versioned models on disk or in memory (core [`ledge::ModelStore`]): install a
+ * downloaded model under a version, activate it while other threads keep classifying (calls in
+ * flight finish on the version they started with), roll back in one call, and let a candidate
+ * shadow the active version before it is promoted. Thread-safe.
+ */
+public protocol ModelStoreProtocol: AnyObject, Sendable {
+    
+    /**
+     * Makes installed `version` the active one of `name`; the old active one becomes the
+     * previous (still loaded, for `rollback`).
+     */
+    func activate(name: String, version: String) throws 
+    
+    /**
+     * The active version of `name`. `InvalidArgument` when none is active.
+     */
+    func activeVersion(name: String) throws  -> String
+    
+    /**
+     * Classifies an encoded image (JPEG, PNG) with the active version of `name`: its
+     * predictions and the version that computed them.
+     */
+    func classifyEncoded(name: String, bytes: Data, options: ClassifyOptions) throws  -> Served
+    
+    /**
+     * Installs `bytes` (a model the app downloaded) as `version` of `name`, without activating
+     * it. A model that does not load with the store's options (or whose signature is not
+     * trusted) is refused before anything is written; versions are immutable.
+     */
+    func install(name: String, version: String, bytes: Data) throws 
+    
+    /**
+     * Swaps the active and the previous version of `name` back. `InvalidArgument` without a
+     * previous version.
+     */
+    func rollback(name: String) throws 
+    
+    /**
+     * Lets installed `version` shadow the active version of `name` on a sample of
+     * `classify_encoded` calls; `policy` says how many and what promotes or rejects it.
+     */
+    func setCandidate(name: String, version: String, policy: ShadowPolicy) throws 
+    
+    /**
+     * How the candidate of `name` compares with the active version so far (`None` without a
+     * candidate).
+     */
+    func shadowReport(name: String) throws  -> ShadowReport?
+    
+    /**
+     * The installed versions of `name`, its active and its previous one (all empty for an
+     * unknown name).
+     */
+    func versions(name: String) throws  -> ModelVersions
+    
+}
+/**
+ * Named, versioned models on disk or in memory (core [`ledge::ModelStore`]): install a
+ * downloaded model under a version, activate it while other threads keep classifying (calls in
+ * flight finish on the version they started with), roll back in one call, and let a candidate
+ * shadow the active version before it is promoted. Thread-safe.
+ */
+open class ModelStore: ModelStoreProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ledge_uniffi_fn_clone_modelstore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ledge_uniffi_fn_free_modelstore(handle, $0) }
+    }
+
+    
+    /**
+     * A store that keeps the installed bytes in memory only (nothing is written; install the
+     * versions again after a restart).
+     */
+public static func inMemory(options: LoadOptions)throws  -> ModelStore  {
+    return try  FfiConverterTypeModelStore_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_constructor_modelstore_in_memory(
+        FfiConverterTypeLoadOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens (or creates) a store in the folder `dir`; every version is loaded with `options`
+     * (give `trusted_keys` to accept signed models only). The active and previous version of
+     * each name are loaded now.
+     */
+public static func `open`(dir: String, options: LoadOptions)throws  -> ModelStore  {
+    return try  FfiConverterTypeModelStore_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_constructor_modelstore_open(
+        FfiConverterString.lower(dir),
+        FfiConverterTypeLoadOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Makes installed `version` the active one of `name`; the old active one becomes the
+     * previous (still loaded, for `rollback`).
+     */
+open func activate(name: String, version: String)throws   {try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_activate(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(version),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The active version of `name`. `InvalidArgument` when none is active.
+     */
+open func activeVersion(name: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_active_version(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Classifies an encoded image (JPEG, PNG) with the active version of `name`: its
+     * predictions and the version that computed them.
+     */
+open func classifyEncoded(name: String, bytes: Data, options: ClassifyOptions)throws  -> Served  {
+    return try  FfiConverterTypeServed_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_classify_encoded(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(bytes),
+        FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Installs `bytes` (a model the app downloaded) as `version` of `name`, without activating
+     * it. A model that does not load with the store's options (or whose signature is not
+     * trusted) is refused before anything is written; versions are immutable.
+     */
+open func install(name: String, version: String, bytes: Data)throws   {try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_install(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(version),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Swaps the active and the previous version of `name` back. `InvalidArgument` without a
+     * previous version.
+     */
+open func rollback(name: String)throws   {try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_rollback(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Lets installed `version` shadow the active version of `name` on a sample of
+     * `classify_encoded` calls; `policy` says how many and what promotes or rejects it.
+     */
+open func setCandidate(name: String, version: String, policy: ShadowPolicy)throws   {try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_set_candidate(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(version),
+        FfiConverterTypeShadowPolicy_lower(policy),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * How the candidate of `name` compares with the active version so far (`None` without a
+     * candidate).
+     */
+open func shadowReport(name: String)throws  -> ShadowReport?  {
+    return try  FfiConverterOptionTypeShadowReport.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_shadow_report(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The installed versions of `name`, its active and its previous one (all empty for an
+     * unknown name).
+     */
+open func versions(name: String)throws  -> ModelVersions  {
+    return try  FfiConverterTypeModelVersions_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_versions(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModelStore: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ModelStore
+
+    public static func lift(_ handle: UInt64) throws -> ModelStore {
+        return ModelStore(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ModelStore) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModelStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ModelStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelStore_lift(_ handle: UInt64) throws -> ModelStore {
+    return try FfiConverterTypeModelStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelStore_lower(_ value: ModelStore) -> UInt64 {
+    return FfiConverterTypeModelStore.lower(value)
 }
 
 
@@ -1199,6 +1535,86 @@ public func FfiConverterTypeModelInfo_lift(_ buf: RustBuffer) throws -> ModelInf
 #endif
 public func FfiConverterTypeModelInfo_lower(_ value: ModelInfo) -> RustBuffer {
     return FfiConverterTypeModelInfo.lower(value)
+}
+
+
+/**
+ * The installed versions of a model name, its active and its previous one (core
+ * [`ledge::ModelStore::versions`]).
+ */
+public struct ModelVersions: Equatable, Hashable {
+    /**
+     * Every installed version, in install order.
+     */
+    public var versions: [String]
+    /**
+     * The version that serves calls (`None` before the first activation).
+     */
+    public var active: String?
+    /**
+     * The version [`ModelStore::rollback`] returns to (`None` before the second activation).
+     */
+    public var previous: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Every installed version, in install order.
+         */versions: [String], 
+        /**
+         * The version that serves calls (`None` before the first activation).
+         */active: String?, 
+        /**
+         * The version [`ModelStore::rollback`] returns to (`None` before the second activation).
+         */previous: String?) {
+        self.versions = versions
+        self.active = active
+        self.previous = previous
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ModelVersions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModelVersions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModelVersions {
+        return
+            try ModelVersions(
+                versions: FfiConverterSequenceString.read(from: &buf), 
+                active: FfiConverterOptionString.read(from: &buf), 
+                previous: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ModelVersions, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.versions, into: &buf)
+        FfiConverterOptionString.write(value.active, into: &buf)
+        FfiConverterOptionString.write(value.previous, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelVersions_lift(_ buf: RustBuffer) throws -> ModelVersions {
+    return try FfiConverterTypeModelVersions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelVersions_lower(_ value: ModelVersions) -> RustBuffer {
+    return FfiConverterTypeModelVersions.lower(value)
 }
 
 
@@ -1732,6 +2148,30 @@ public func FfiConverterTypeLedgeError_lower(_ value: LedgeError) -> RustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeManifest: FfiConverterRustBuffer {
     typealias SwiftType = Manifest?
 
@@ -1748,6 +2188,30 @@ fileprivate struct FfiConverterOptionTypeManifest: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeManifest.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeShadowReport: FfiConverterRustBuffer {
+    typealias SwiftType = ShadowReport?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeShadowReport.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeShadowReport.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1855,6 +2319,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDetection: FfiConverterRustBuffer {
     typealias SwiftType = [Detection]
 
@@ -1947,6 +2436,31 @@ fileprivate struct FfiConverterSequenceTypeTensor: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTensor.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceSequenceTypePrediction: FfiConverterRustBuffer {
+    typealias SwiftType = [[Prediction]]
+
+    public static func write(_ value: [[Prediction]], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterSequenceTypePrediction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [[Prediction]] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [[Prediction]]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterSequenceTypePrediction.read(from: &buf))
         }
         return seq
     }
@@ -2079,6 +2593,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_func_manifest_to_toml() != 24049) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_batch() != 61900) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 62157) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2118,13 +2635,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_run() != 29442) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_stats() != 62114) {
+    if (uniffi_ledge_uniffi_checksum_method_model_stats() != 54474) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_activate() != 24765) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_active_version() != 46567) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_classify_encoded() != 6204) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_install() != 57350) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_rollback() != 37042) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_set_candidate() != 50454) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_shadow_report() != 14863) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_versions() != 61224) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_constructor_model_from_bytes() != 16369) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_constructor_model_from_path() != 59024) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_constructor_modelstore_in_memory() != 25515) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_constructor_modelstore_open() != 490) {
         return InitializationResult.apiChecksumMismatch
     }
 

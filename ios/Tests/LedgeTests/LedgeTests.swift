@@ -1,6 +1,7 @@
 // XCTests of the Swift package: every shared vector (the same rules as core/tests/vectors.rs,
 // core/tests/tasks.rs and the Python tests: classification, detection, embeddings), a sample of
-// the bad-input catalogue, the task errors, threads, and the README snippet.
+// the bad-input catalogue, the task errors, threads, the model lifecycle (batches, cache, signed
+// fixtures, the versioned store, stats; as core/tests/lifecycle.rs) and the README snippets.
 // demo-models/ is read from the repository (LEDGE_DEMO_MODELS overrides); see ios/README.md.
 
 import Foundation
@@ -365,6 +366,242 @@ final class ThreadTests: XCTestCase {
     }
 }
 
+// demo-models/fixtures/signed/expected.json
+private struct SignedFixtures: Decodable {
+    let trustedKey: String
+    let cases: [SignedCase]
+
+    enum CodingKeys: String, CodingKey {
+        case cases
+        case trustedKey = "trusted_key"
+    }
+}
+
+private struct SignedCase: Decodable {
+    let model: String
+    /// `nil`: the model loads with the trusted key.
+    let problem: String?
+}
+
+private let photos = ["images/chelsea.png", "images/coffee.png", "images/camera.png"]
+
+private func load(_ rel: String, _ options: LoadOptions = LoadOptions()) throws -> Model {
+    try Model.load(contentsOf: demo.appendingPathComponent(rel), options: options)
+}
+
+/// Same classes in the same order, scores within 1e-6.
+private func assertSame(_ got: [Prediction], _ want: [Prediction], _ what: String,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(got.count, want.count, what, file: file, line: line)
+    for (g, w) in zip(got, want) {
+        XCTAssertEqual(g.index, w.index, what, file: file, line: line)
+        XCTAssertEqual(g.label, w.label, what, file: file, line: line)
+        XCTAssertEqual(g.score, w.score, accuracy: 1e-6, what, file: file, line: line)
+    }
+}
+
+private func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ledge-store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+final class LifecycleTests: XCTestCase {
+    func testBatchesOf1_2_4EqualSingleCallsOnEveryVectorImage() throws {
+        let cases = try JSONDecoder().decode(Cases.self, from: read("vectors/cases.json"))
+        var byModel: [String: [String]] = [:]
+        for c in cases.cases where c.level == "image" { byModel[c.model, default: []].append(c.image) }
+        XCTAssertEqual(byModel.mapValues(\.count), ["efficientnet-lite0/model.onnx": 3, "ppocr-cls/model.onnx": 14,
+                                                    "fixtures/ppocr-cls-softmax-qdq.onnx": 4])
+        var compared = 0
+        for (rel, images) in byModel {
+            let model = try load(rel)
+            let classes = try Int(model.info().outputs[0].shape.reduce(1, *))
+            let data = try images.map(read)
+            let single = try data.map { try model.classify($0, topK: classes) }
+            for n in [1, 2, 4] {
+                for start in stride(from: 0, to: data.count, by: n) {
+                    let chunk = Array(data[start ..< min(start + n, data.count)])
+                    let batch = try model.classifyBatch(chunk, topK: classes)
+                    XCTAssertEqual(batch.count, chunk.count, "\(rel) batch \(n)")
+                    for (k, got) in batch.enumerated() {
+                        assertSame(got, single[start + k], "\(rel) batch \(n) #\(start + k)")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(compared, 3 * (3 + 14 + 4))
+        let model = try load("efficientnet-lite0/model.onnx")
+        XCTAssertEqual(try model.classifyBatch([]), [])
+        assertThrows("ImageDecode") { _ = try model.classifyBatch([read(photos[0]), Data([1, 2, 3])]) }
+        XCTAssertEqual(try model.stats().errors, ["ImageDecode": 1])
+    }
+
+    func testCacheHitsReturnWhatAMissComputedAndAreCounted() throws {
+        let model = try load("efficientnet-lite0/model.onnx",
+                             LoadOptions(cache: CacheOptions(maxEntries: 2, maxBytes: 1 << 20)))
+        let cat = try read("images/chelsea.png")
+        let miss = try model.classify(cat, topK: 5)
+        XCTAssertEqual(try model.classify(cat, topK: 5), miss)
+        XCTAssertEqual(try model.classify(cat, topK: 1), Array(miss.prefix(1)))
+        let s = try model.stats()
+        XCTAssertEqual([s.cacheHits, s.cacheMisses, s.runs], [1, 2, 3])
+        _ = try model.classify(read("images/coffee.png"), topK: 5)
+        XCTAssertEqual(try model.classify(cat, topK: 5), miss)
+        XCTAssertEqual(try model.stats().cacheMisses, 4, "the top-5 entry was evicted")
+    }
+
+    func testEverySignedFixtureGivesItsExpectedProblem() throws {
+        let dir = demo.appendingPathComponent("fixtures/signed")
+        let fixtures = try JSONDecoder().decode(SignedFixtures.self,
+                                                from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        XCTAssertEqual(fixtures.cases.count, 5)
+        let key = try String(contentsOf: dir.appendingPathComponent(fixtures.trustedKey), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var loaded = 0
+        for c in fixtures.cases {
+            do {
+                _ = try Model.load(contentsOf: dir.appendingPathComponent(c.model), options: LoadOptions(trustedKeys: [key]))
+                XCTAssertNil(c.problem, "\(c.model) loaded")
+                loaded += 1
+            } catch let LedgeError.Signature(problem, detail, message) {
+                XCTAssertEqual(problem, c.problem, c.model)
+                XCTAssertFalse(detail.isEmpty, c.model)
+                XCTAssertTrue(message.contains(detail), message)
+            }
+        }
+        XCTAssertEqual(loaded, 1)
+    }
+
+    func testAStoreRoundTripSaysTheActiveVersionAtEveryStep() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ModelStore.open(at: dir)
+        let effnet = try read("efficientnet-lite0/model.onnx")
+        XCTAssertEqual(try store.versions(name: "main"), ModelVersions(versions: [], active: nil, previous: nil))
+        try store.install(name: "main", version: "v1", bytes: effnet)
+        try store.install(name: "main", version: "v2", bytes: effnet)
+        assertThrows("InvalidArgument", ["no active version"]) { _ = try store.activeVersion(name: "main") }
+        let cat = try read(photos[0])
+        let want = try load("efficientnet-lite0/model.onnx").classify(cat, topK: 3)
+        var steps: [[String?]] = []
+        for step in 0 ..< 4 {
+            switch step {
+            case 0: try store.activate(name: "main", version: "v1")
+            case 1: try store.activate(name: "main", version: "v2")
+            default: try store.rollback(name: "main")
+            }
+            let served = try store.classify(cat, model: "main", topK: 3)
+            XCTAssertEqual(served.predictions, want)
+            let v = try store.versions(name: "main")
+            XCTAssertEqual(served.version, try store.activeVersion(name: "main"))
+            XCTAssertEqual(served.version, v.active)
+            steps.append([served.version, v.previous])
+        }
+        XCTAssertEqual(steps, [["v1", nil], ["v2", "v1"], ["v1", "v2"], ["v2", "v1"]])
+        assertThrows("InvalidArgument", ["installed already"]) {
+            try store.install(name: "main", version: "v1", bytes: effnet)
+        }
+        assertThrows("ModelFormat") { try store.install(name: "main", version: "v3", bytes: Data("junk".utf8)) }
+        assertThrows("InvalidArgument", ["no previous version"]) { try store.rollback(name: "other") }
+        let reopened = try ModelStore.open(at: dir)
+        XCTAssertEqual(try reopened.versions(name: "main"), ModelVersions(versions: ["v1", "v2"], active: "v2", previous: "v1"))
+
+        let memory = try ModelStore.inMemory()
+        try memory.install(name: "ocr", version: "1", bytes: read("ppocr-cls/model.onnx"))
+        try memory.activate(name: "ocr", version: "1")
+        XCTAssertEqual(try memory.classify(read("images/line0_180.png"), model: "ocr", topK: 1).version, "1")
+    }
+
+    func testEightThreadsClassifyThroughTheStoreWhileVersionsSwap() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ModelStore.open(at: dir)
+        let effnet = try read("efficientnet-lite0/model.onnx")
+        try store.install(name: "main", version: "v1", bytes: effnet)
+        try store.install(name: "main", version: "v2", bytes: effnet)
+        try store.activate(name: "main", version: "v1")
+        let cat = try read(photos[0])
+        let want = try load("efficientnet-lite0/model.onnx").classify(cat, topK: 3)
+        let lock = NSLock()
+        var stop = false, seen: [String: Int] = [:], failures: [String] = []
+        let group = DispatchGroup()
+        for _ in 0 ..< 8 {
+            DispatchQueue.global().async(group: group) {
+                while true {
+                    do {
+                        let served = try store.classify(cat, model: "main", topK: 3)
+                        lock.lock()
+                        seen[served.version, default: 0] += 1
+                        if served.predictions != want { failures.append("\(served)") }
+                        lock.unlock()
+                    } catch {
+                        lock.lock(); failures.append("\(error)"); lock.unlock()
+                    }
+                    lock.lock(); let done = stop; lock.unlock()
+                    if done { break }
+                }
+            }
+        }
+        for i in 0 ..< 30 {
+            if i % 3 == 2 {
+                try store.rollback(name: "main")
+            } else {
+                try store.activate(name: "main", version: i % 2 == 0 ? "v2" : "v1")
+            }
+        }
+        lock.lock(); stop = true; lock.unlock()
+        group.wait()
+        XCTAssertEqual(failures, [])
+        XCTAssertEqual(Set(seen.keys), ["v1", "v2"])
+        XCTAssertGreaterThanOrEqual(seen.values.reduce(0, +), 8)
+    }
+
+    func testAShadowCandidateIsPromotedOrRejected() throws {
+        let store = try ModelStore.inMemory()
+        let effnet = try read("efficientnet-lite0/model.onnx")
+        try store.install(name: "main", version: "v1", bytes: effnet)
+        try store.install(name: "main", version: "v2", bytes: effnet)
+        try store.activate(name: "main", version: "v1")
+        XCTAssertNil(try store.shadowReport(name: "main"))
+        let policy = ShadowPolicy(sampleRate: 0.5, minSamples: 4, maxLatencyRatio: 100)
+        try store.setCandidate(name: "main", version: "v2", policy: policy)
+        let images = try photos.map(read)
+        for i in 0 ..< 8 { _ = try store.classify(images[i % 3], model: "main", topK: 1) }
+        XCTAssertEqual(try store.activeVersion(name: "main"), "v2", "promoted")
+
+        try store.install(name: "main", version: "bad", bytes: read("ppocr-cls/model.onnx"))
+        try store.setCandidate(name: "main", version: "bad", policy: policy)
+        for i in 0 ..< 8 { _ = try store.classify(images[i % 3], model: "main", topK: 1) }
+        let r = try XCTUnwrap(try store.shadowReport(name: "main"))
+        XCTAssertEqual(r.decision, "rejected")
+        XCTAssertEqual(r.samples, 4)
+        XCTAssertLessThan(r.agreement, 0.5)
+        XCTAssertEqual(try store.activeVersion(name: "main"), "v2")
+        assertThrows("InvalidArgument", ["sample_rate"]) {
+            try store.setCandidate(name: "main", version: "v1", policy: ShadowPolicy(sampleRate: 0))
+        }
+    }
+
+    func testStatsHaveErrorsHistogramsAndEntropy() throws {
+        let model = try load("efficientnet-lite0/model.onnx")
+        for p in photos { _ = try model.classify(read(p), topK: 1) }
+        _ = try model.classifyBatch(photos.map(read), topK: 1)
+        assertThrows("ImageDecode") { _ = try model.classify(Data([0, 1, 2, 3])) }
+        let s = try model.stats()
+        XCTAssertEqual(s.classifications, 6)
+        XCTAssertEqual(s.confidenceHistogram.count, 10)
+        XCTAssertEqual(s.confidenceHistogram.reduce(0, +), 6)
+        XCTAssertEqual(s.classHistogram.values.reduce(0, +), 6)
+        XCTAssertEqual(s.classHistogram.count, 3)
+        let entropy = try XCTUnwrap(s.meanEntropy)
+        XCTAssertTrue(entropy > 0 && entropy < 1, "\(entropy)")
+        XCTAssertEqual(s.errors, ["ImageDecode": 1])
+        XCTAssertNil(s.drift, "the demo manifest has no [baseline]")
+    }
+}
+
 final class ReadmeTests: XCTestCase {
     /// The snippet of bindings/uniffi/README.md ("Swift"), with the demo model and photo.
     func testQuickStart() throws {
@@ -395,5 +632,39 @@ final class ReadmeTests: XCTestCase {
         let a = try embedder.embed(photoData)
         let b = try embedder.embed(contentsOf: otherPhotoURL)
         XCTAssertGreaterThan(try a.cosineSimilarity(b), 0.9)
+    }
+
+    /// The lifecycle snippet of ios/README.md, with the signed fixture, its key and the photos.
+    func testLifecycleQuickStart() throws {
+        let signed = demo.appendingPathComponent("fixtures/signed")
+        let publisherKey = try String(contentsOf: signed.appendingPathComponent("test.pub"), encoding: .utf8)
+        let modelURL = signed.appendingPathComponent("signed.onnx")
+        let photoData = try read("images/line0_0.png")
+        let otherPhotoData = try read("images/line0_180.png")
+        let modelsFolderURL = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: modelsFolderURL) }
+        let downloadedData = try Data(contentsOf: modelURL)
+
+        let options = LoadOptions(trustedKeys: [publisherKey], cache: CacheOptions(maxEntries: 256))
+        let model = try Model.load(contentsOf: modelURL, options: options)
+        let batch = try model.classifyBatch([photoData, otherPhotoData], topK: 1)
+        XCTAssertEqual(batch.map { $0[0].index }, [0, 1])
+        let stats = try model.stats()
+        XCTAssertEqual(stats.confidenceHistogram.reduce(0, +), 2)
+
+        let store = try ModelStore.open(at: modelsFolderURL, options: options)
+        try store.install(name: "main", version: "v1", bytes: downloadedData)
+        try store.activate(name: "main", version: "v1")
+        try store.install(name: "main", version: "v2", bytes: downloadedData)
+        try store.activate(name: "main", version: "v2")
+        let served = try store.classify(photoData, model: "main", topK: 3)
+        XCTAssertEqual(served.version, "v2")
+        try store.rollback(name: "main")
+        XCTAssertEqual(try store.versions(name: "main"), ModelVersions(versions: ["v1", "v2"], active: "v1", previous: "v2"))
+        try store.setCandidate(name: "main", version: "v2", policy: ShadowPolicy(sampleRate: 0.1))
+        XCTAssertEqual(try store.shadowReport(name: "main")?.decision, "pending")
+        assertThrows("Signature") {
+            try store.install(name: "main", version: "v3", bytes: read("fixtures/signed/unsigned.onnx"))
+        }
     }
 }

@@ -1,17 +1,24 @@
 // Compiled (never run) by scripts/test-web.sh with `tsc --noEmit --strict`: the declarations in
 // src/index.d.ts describe the API the way the tests use it.
 
-import { cosineSimilarity, init, memoryBytes, version, Embedding, LedgeError, Model } from '@ledge/web';
+import { cosineSimilarity, init, memoryBytes, version, Embedding, LedgeError, Model, ModelStore } from '@ledge/web';
 import type {
   BoundingBox,
+  CacheOptions,
   DetectOptions,
   Detection,
+  Drift,
   LedgeErrorKind,
   LoadOptions,
   ModelInfo,
+  ModelVersions,
   OutputTensor,
   Point,
   Prediction,
+  Served,
+  ShadowPolicy,
+  ShadowReport,
+  SignatureProblem,
   Stats,
 } from '@ledge/web';
 
@@ -47,8 +54,32 @@ export async function usage(bytes: Uint8Array, png: Uint8Array, frame: ImageData
       return `${kind} ${e.message} ${e.limit ?? ''} ${e.task ?? ''} ${e.reason ?? ''}`;
     }
   }
+  const batch: Prediction[][] = model.classifyBatch([png, new ArrayBuffer(8), new DataView(new ArrayBuffer(8))], { maxResults: 2 });
+  const cache: CacheOptions = { maxEntries: 64, maxBytes: 1 << 20 };
+  const store = new ModelStore({ trustedKeys: ['00'.repeat(32)], cache });
+  store.install('main', '2.0.0', bytes);
+  store.activate('main', '2.0.0');
+  store.rollback('main');
+  const active: string | null = store.activeVersion('main');
+  const versions: ModelVersions = store.versions('main');
+  const policy: ShadowPolicy = { sampleRate: 0.1, minSamples: 50, minAgreement: 0.95, maxLatencyRatio: 1.2, autoDecide: false };
+  store.setCandidate('main', '2.0.0', policy);
+  const report: ShadowReport | null = store.shadowReport('main');
+  const served: Served = store.classify('main', png, 3);
+  const hits: number = stats.cacheHits + stats.cacheMisses + (stats.errors['ImageDecode'] ?? 0) + stats.confidenceHistogram[9] + (stats.classHistogram[282] ?? 0) + (stats.meanEntropy ?? 0);
+  const drift: Drift | null = stats.drift;
+  store.free();
+  try {
+    Model.fromBytes(bytes, { trustedKeys: [] });
+  } catch (e) {
+    if (e instanceof LedgeError && e.kind === 'Signature') {
+      const problem: SignatureProblem | undefined = e.problem;
+      return `${problem}`;
+    }
+  }
   model.free();
   other.free();
-  const freed: boolean = model.freed;
-  return `${v} ${version()} ${memoryBytes()} ${label} ${one.length} ${info.sha256} ${stats.p50Ms} ${live.length} ${freed} ${area} ${similarity}`;
+  const freed: boolean = model.freed || store.freed;
+  const lifecycle = `${batch.length} ${active} ${versions.installed.length} ${report?.decision} ${served.version} ${served.predictions.length} ${hits} ${drift?.drifted}`;
+  return `${v} ${version()} ${memoryBytes()} ${label} ${one.length} ${info.sha256} ${stats.p50Ms} ${live.length} ${freed} ${area} ${similarity} ${lifecycle}`;
 }

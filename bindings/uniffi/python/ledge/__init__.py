@@ -17,6 +17,12 @@ native library). Load a model once, share it across threads::
     a = embedder.embed("demo-models/images/chelsea.png")
     print(ledge.cosine_similarity(a, embedder.embed("demo-models/images/coffee.png")))
 
+    store = ledge.ModelStore.open("models")  # versions on disk: hot swap, rollback
+    store.install("main", "v2", "downloads/model-v2.onnx")  # or the downloaded bytes
+    store.activate("main", "v2")
+    served = store.classify("main", "demo-models/images/chelsea.png", top_k=3)
+    print(served.version, served.predictions)
+
 Every failure raises a subclass of :class:`LedgeError` (``LedgeError.InputShape``,
 ``LedgeError.ImageDecode``, ...) whose ``kind`` is the variant's name. NumPy is optional: with
 it, ``run``/``classify_tensor``/``classify_rgba``/``detect_rgba``/``embed_rgba`` accept arrays, and
@@ -33,14 +39,17 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
 from . import _native
 from ._native import (
     Anchors,
+    Baseline,
     BoundingBox,
     BoxCoding,
     BoxOrder,
+    CacheOptions,
     ClassifyOptions,
     ColorOrder,
     DetectOptions,
     DetectSpec,
     Detection,
+    Drift,
     DType,
     EmbedSpec,
     Embedding,
@@ -53,6 +62,7 @@ from ._native import (
     Manifest,
     ManifestSource,
     ModelInfo,
+    ModelVersions,
     Nms,
     Normalize,
     OutputKind,
@@ -61,6 +71,9 @@ from ._native import (
     Prediction,
     Resize,
     ScoreFunction,
+    Served,
+    ShadowPolicy,
+    ShadowReport,
     Stats,
     Task,
     TensorSpec,
@@ -71,14 +84,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Anchors",
+    "Baseline",
     "BoundingBox",
     "BoxCoding",
     "BoxOrder",
+    "CacheOptions",
     "ClassifyOptions",
     "ColorOrder",
     "DetectOptions",
     "DetectSpec",
     "Detection",
+    "Drift",
     "DType",
     "EmbedSpec",
     "Embedding",
@@ -92,6 +108,8 @@ __all__ = [
     "ManifestSource",
     "Model",
     "ModelInfo",
+    "ModelStore",
+    "ModelVersions",
     "Nms",
     "Normalize",
     "OutputKind",
@@ -100,6 +118,9 @@ __all__ = [
     "Prediction",
     "Resize",
     "ScoreFunction",
+    "Served",
+    "ShadowPolicy",
+    "ShadowReport",
     "Stats",
     "Task",
     "Tensor",
@@ -134,6 +155,13 @@ for _record in (
     DetectOptions,
     ModelInfo,
     Manifest,
+    Baseline,
+    CacheOptions,
+    Drift,
+    Served,
+    ShadowPolicy,
+    ShadowReport,
+    ModelVersions,
 ):
     _record.__repr__ = _record.__str__  # type: ignore[method-assign]
 
@@ -266,6 +294,20 @@ def _detect_options(
     )
 
 
+def _image_bytes(image: ImageInput) -> bytes:
+    """The bytes of an encoded image or model: bytes-like as given, a path read from its file
+    (a failed read raises ``LedgeError.Io`` with the ``path``, as the native path calls do)."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return bytes(image)
+    path = os.fspath(image)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        message = f"{path}: {e.strerror or e}"
+        raise LedgeError.Io(path=str(path), message=message) from e  # type: ignore[call-arg]
+
+
 def _rgba_frame(rgba: Any, width: Optional[int], height: Optional[int], what: str) -> tuple:
     """``(bytes, width, height)`` of an RGBA frame: bytes with their size, or a ``(height, width,
     4)`` uint8 NumPy array (its shape gives the size)."""
@@ -325,13 +367,18 @@ Embedding.__str__ = _embedding_repr  # type: ignore[method-assign]
 
 def _options(options: Optional[LoadOptions], fields: dict) -> LoadOptions:
     """``options`` as given, or a :class:`LoadOptions` of the keyword arguments (every field of
-    the core's ``LoadOptions`` is one: ``batch``, ``manifest``, ``limits``, ``isa``, ...)."""
+    the core's ``LoadOptions`` is one: ``batch``, ``manifest``, ``limits``, ``isa``,
+    ``trusted_keys``, ``cache``, ...)."""
     if options is not None:
         if fields:
             raise TypeError(f"pass options= or keyword options, not both ({', '.join(fields)})")
         return options
     if fields.get("input_shapes") is not None:
         fields["input_shapes"] = [list(s) for s in fields["input_shapes"]]
+    if fields.get("trusted_keys") is not None:
+        if isinstance(fields["trusted_keys"], str):
+            raise TypeError("trusted_keys is a list of hex public keys, e.g. trusted_keys=[key]")
+        fields["trusted_keys"] = [str(k) for k in fields["trusted_keys"]]
     return LoadOptions(**fields)
 
 
@@ -351,9 +398,16 @@ class Model:
     ) -> "Model":
         """Loads an ONNX file. Options are a :class:`LoadOptions` or its fields as keywords
         (``manifest=``, ``batch=``, ``input_shapes=``, ``labels=``, ``verify_integrity=``,
-        ``limits=``, ``ledge_kernels=``, ``isa=``). The manifest comes from ``manifest``, else a
-        sidecar beside the file (``model.onnx`` → ``model.toml``), else the one ``ledge pack``
-        embedded."""
+        ``limits=``, ``ledge_kernels=``, ``isa=``, ``trusted_keys=``, ``cache=``). The manifest
+        comes from ``manifest``, else a sidecar beside the file (``model.onnx`` →
+        ``model.toml``), else the one ``ledge pack`` embedded.
+
+        ``trusted_keys=[hex, ...]`` (Ed25519 public keys, as ``ledge keygen`` writes
+        ``ledge.pub``) loads only a package signed by one of them (``ledge pack --sign``);
+        anything else raises ``LedgeError.Signature`` whose ``problem`` is ``"unsigned"``,
+        ``"untrusted_key"`` or ``"invalid"``. ``cache=ledge.CacheOptions(max_entries=256,
+        max_bytes=4 << 20)`` keeps task results by (task, options, input bytes): a repeated input
+        returns what the first call computed, counted in ``stats().cache_hits``."""
         return cls(_native.Model.from_path(os.fspath(path), _options(options, fields)))
 
     @classmethod
@@ -375,7 +429,12 @@ class Model:
         return self._info
 
     def stats(self) -> Stats:
-        """Runs, classifications, latency p50/p95/p99 (ms), mean top-1 score since load."""
+        """Usage since load: ``runs``, ``classifications``, latency ``p50_ms``/``p95_ms``/
+        ``p99_ms``, ``mean_top1_score``, ``errors`` (failed calls by kind, e.g.
+        ``{"ImageDecode": 1}``), ``cache_hits``/``cache_misses``, ``confidence_histogram`` (10
+        bins of 0.1 of the top-1 score), ``class_histogram`` (top-1 class index → count),
+        ``mean_entropy`` (in [0, 1]; near 1 the model is guessing) and ``drift`` (a
+        :class:`Drift` against the manifest's ``[baseline]``, ``None`` without one)."""
         return self._native.stats()
 
     def classify(
@@ -394,6 +453,22 @@ class Model:
         if isinstance(image, (bytes, bytearray, memoryview)):
             return self._native.classify_encoded(bytes(image), o)
         return self._native.classify_path(os.fspath(image), o)
+
+    def classify_batch(
+        self,
+        images: Iterable[ImageInput],
+        top_k: Optional[int] = 5,
+        *,
+        score_threshold: float = 0.0,
+        allowlist: Sequence[str] = (),
+        denylist: Sequence[str] = (),
+    ) -> list[list[Prediction]]:
+        """Classifies several encoded images (JPEG/PNG bytes, or file paths) in one run of the
+        model: one list of predictions per image, in order, equal to what :meth:`classify`
+        returns for each (options as :meth:`classify`; the cache is not consulted). Raises the
+        error of the first image that fails."""
+        o = _classify_options(top_k, score_threshold, allowlist, denylist)
+        return self._native.classify_batch([_image_bytes(i) for i in images], o)
 
     def classify_rgba(
         self,
@@ -503,6 +578,105 @@ class Model:
         m = self.info.manifest
         name = f"{m.name} {m.version}" if m else "no manifest"
         return f"<ledge.Model {name}: {[list(i.shape) for i in self.info.inputs]}>"
+
+
+class ModelStore:
+    """Named, versioned models on disk (:meth:`open`) or in memory (:meth:`in_memory`): install a
+    downloaded model under a version, :meth:`activate` it while other threads keep classifying
+    (a call in flight finishes on the version it started with), :meth:`rollback` in one call,
+    and let a candidate shadow the active version (:meth:`set_candidate`) before it is promoted.
+    Thread-safe; the GIL is released while a model runs.
+
+    On disk, every write is atomic (a kill at any point leaves the old state or the new one) and
+    the store reopens with the active and previous versions it was left with."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.ModelStore):
+        self._native = native
+
+    @classmethod
+    def open(
+        cls, path: PathLike, options: Optional[LoadOptions] = None, **fields: Any
+    ) -> "ModelStore":
+        """Opens (or creates) a store in the folder ``path``. Every version is loaded with the
+        options (a :class:`LoadOptions` or its fields as keywords, as in
+        :meth:`Model.from_path`; ``trusted_keys=[...]`` makes the store accept signed models
+        only)."""
+        return cls(_native.ModelStore.open(os.fspath(path), _options(options, fields)))
+
+    @classmethod
+    def in_memory(cls, options: Optional[LoadOptions] = None, **fields: Any) -> "ModelStore":
+        """A store that keeps the installed models in memory only (nothing is written); options
+        as in :meth:`open`."""
+        return cls(_native.ModelStore.in_memory(_options(options, fields)))
+
+    def install(self, name: str, version: str, model: ImageInput) -> None:
+        """Installs a model (ONNX bytes, or a file path) as ``version`` of ``name`` without
+        activating it. Names and versions are 1–128 letters, digits, ``.``, ``_``, ``-``. A
+        model that does not load with the store's options (or whose signature is not trusted)
+        raises that load error and nothing is written; an installed version is immutable
+        (``LedgeError.InvalidArgument``)."""
+        self._native.install(name, version, _image_bytes(model))
+
+    def activate(self, name: str, version: str) -> None:
+        """Makes installed ``version`` the active one of ``name``; the active one becomes the
+        previous (kept loaded for :meth:`rollback`)."""
+        self._native.activate(name, version)
+
+    def rollback(self, name: str) -> None:
+        """Swaps the active and the previous version of ``name`` back
+        (``LedgeError.InvalidArgument`` without a previous one)."""
+        self._native.rollback(name)
+
+    def active_version(self, name: str) -> str:
+        """The active version of ``name`` (``LedgeError.InvalidArgument`` when none is)."""
+        return self._native.active_version(name)
+
+    def versions(self, name: str) -> ModelVersions:
+        """``versions`` (installed, in order), ``active`` and ``previous`` (``None`` when not
+        set) of ``name``."""
+        return self._native.versions(name)
+
+    def set_candidate(
+        self, name: str, version: str, policy: Optional[ShadowPolicy] = None, **fields: Any
+    ) -> None:
+        """Lets installed ``version`` shadow the active version of ``name`` on a sample of
+        :meth:`classify` calls. The policy is a :class:`ShadowPolicy` or its fields as keywords:
+        ``sample_rate=0.1`` (share of calls), ``min_samples=50``, ``min_agreement=0.95`` (top-1
+        agreement), ``max_latency_ratio=1.2`` (candidate p95 / active p95) and
+        ``auto_decide=True`` (promote or reject once ``min_samples`` are in; ``False`` leaves it
+        to you: :meth:`shadow_report`, then :meth:`activate`)."""
+        if policy is not None and fields:
+            raise TypeError(f"pass policy= or keyword fields, not both ({', '.join(fields)})")
+        if policy is None:
+            policy = ShadowPolicy(**fields)
+        self._native.set_candidate(name, version, policy)
+
+    def shadow_report(self, name: str) -> Optional[ShadowReport]:
+        """How the candidate of ``name`` compares with the active version so far: ``samples``,
+        ``agreement``, ``mean_abs_score_delta``, ``latency_ratio`` and ``decision``
+        (``"pending"``, ``"promoted"`` or ``"rejected"``); ``None`` without a candidate."""
+        return self._native.shadow_report(name)
+
+    def classify(
+        self,
+        name: str,
+        image: ImageInput,
+        top_k: Optional[int] = 5,
+        *,
+        score_threshold: float = 0.0,
+        allowlist: Sequence[str] = (),
+        denylist: Sequence[str] = (),
+    ) -> Served:
+        """Classifies an encoded image (JPEG/PNG bytes, or a file path) with the active version
+        of ``name`` (options as :meth:`Model.classify`): a :class:`Served` with the
+        ``predictions`` and the ``version`` that computed them."""
+        o = _classify_options(top_k, score_threshold, allowlist, denylist)
+        return self._native.classify_encoded(name, _image_bytes(image), o)
+
+    def __repr__(self) -> str:
+        return "<ledge.ModelStore>"
 
 
 def _manifest_from_path(path: PathLike) -> Manifest:

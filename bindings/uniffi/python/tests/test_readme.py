@@ -1,6 +1,7 @@
 """The Python quick starts in bindings/uniffi/README.md run as written (from the repository
 root): the classification one prints the demo cat's classes, the detection and embedding one
-the coffee cup's box and the two similarities."""
+the coffee cup's box and the two similarities, the lifecycle one a refused signature, a batch,
+a cache hit and the version a store served after a rollback."""
 
 import re
 
@@ -31,6 +32,16 @@ def test_readme_tasks_quick_start(capsys, monkeypatch):
     assert all(abs(g - w) <= 3 for g, w in zip(box, [170, 12, 240, 298])) and len(box) == 4, out
     mirrored, coffee = (float(line.split()[-1]) for line in lines[1:])
     assert mirrored >= 0.9 and coffee <= 0.4, out
+
+
+def test_readme_lifecycle_quick_start(capsys, monkeypatch):
+    out = run_block("python-lifecycle", capsys, monkeypatch)
+    assert out.splitlines() == [
+        "refused: invalid",
+        "['tiger cat', 'espresso']",
+        "cache hits 1 of 4 classifications",
+        "v1 tiger cat v2",
+    ], out
 
 
 def test_the_repository_readme_shows_the_same_tasks_quick_start():

@@ -2,11 +2,14 @@ package dev.ledge
 
 import java.nio.ByteBuffer
 import java.nio.ByteOrder
+import kotlinx.serialization.builtins.nullable
 import kotlinx.serialization.json.Json
 
 /**
- * The byte format of tensors and results crossing the JNI boundary (options cross as JSON); the mirror of
- * `bindings/jni/src/codec.rs`, which documents it. Little-endian; strings are a u32 length and UTF-8.
+ * The byte format of tensors and results crossing the JNI boundary; the mirror of
+ * `bindings/jni/src/codec.rs`, which documents it. Little-endian; strings and blobs are a u32 length and
+ * the bytes. Options cross as JSON read by the core's serde derives, and the core's plain-data reports
+ * ([Stats], [ShadowReport]) as JSON written by them.
  */
 internal object Codec {
     private class Writer(size: Int = 256) {
@@ -37,7 +40,8 @@ internal object Codec {
             }
         }
 
-        fun bytes(): ByteArray = buf.array().copyOf(buf.position())
+        /** The bytes written (the buffer's own array when it is exactly full, as a presized writer's is). */
+        fun bytes(): ByteArray = if (buf.position() == buf.capacity()) buf.array() else buf.array().copyOf(buf.position())
     }
 
     private class Reader(bytes: ByteArray) {
@@ -47,7 +51,6 @@ internal object Codec {
         fun u32(): Int = buf.getInt()
         fun u64(): Long = buf.getLong()
         fun f32(): Float = buf.getFloat()
-        fun f64(): Double = buf.getDouble()
         fun string(): String {
             val b = ByteArray(u32()); buf.get(b); return String(b, Charsets.UTF_8)
         }
@@ -69,10 +72,48 @@ internal object Codec {
         }
 
         fun spec() = TensorSpec(string(), List(u32()) { u64() }, DType.entries[u8()])
+
+        fun predictions(): List<Prediction> = list { Prediction(index = u32(), score = f32(), label = optString()) }
     }
 
     /** Every field, defaults included, so the JSON is the whole of [LoadOptions]. */
     private val json = Json { encodeDefaults = true }
+
+    /** Reads the core's serde JSON: every field required, an unknown one refused (a core change shows at once). */
+    private val reports = Json
+
+    /**
+     * The policy as the JSON the core's `ShadowPolicy` reads (UTF-8, camelCase). A NaN or infinite value (JSON
+     * has none) cannot cross: it is refused here with the message the core gives for any value out of range.
+     */
+    fun options(p: ShadowPolicy): ByteArray {
+        if (!(p.sampleRate.isFinite() && p.minAgreement.isFinite() && p.maxLatencyRatio.isFinite())) {
+            throw LedgeException.InvalidArgument(
+                "invalid argument: a shadow policy needs sample_rate in (0, 1], min_agreement in [0, 1] and " +
+                    "max_latency_ratio > 0, got $p",
+            )
+        }
+        return json.encodeToString(ShadowPolicy.serializer(), p).encodeToByteArray()
+    }
+
+    /** Encoded images as one blob list (a u32 count, then each image's u32 length and bytes). */
+    fun blobs(items: List<ByteArray>): ByteArray {
+        val size = items.fold(4L) { total, it -> total + 4 + it.size }
+        if (size > Int.MAX_VALUE - 8) {
+            throw LedgeException.InvalidArgument(
+                "invalid argument: a batch of ${items.size} images is $size bytes, more than one JVM array holds (2 GiB)",
+            )
+        }
+        return Writer(size.toInt()).run {
+            u32(items.size)
+            for (item in items) {
+                u32(item.size)
+                room(item.size)
+                buf.put(item)
+            }
+            bytes()
+        }
+    }
 
     /** The options as the JSON the core's `LoadOptions::from_json` reads (UTF-8). */
     fun options(o: LoadOptions): ByteArray = json.encodeToString(LoadOptions.serializer(), o).encodeToByteArray()
@@ -105,9 +146,18 @@ internal object Codec {
 
     fun tensors(bytes: ByteArray): List<Tensor> = Reader(bytes).run { list { tensor() } }
 
-    fun predictions(bytes: ByteArray): List<Prediction> = Reader(bytes).run {
-        list { Prediction(index = u32(), score = f32(), label = optString()) }
+    fun predictions(bytes: ByteArray): List<Prediction> = Reader(bytes).run { predictions() }
+
+    fun predictionLists(bytes: ByteArray): List<List<Prediction>> = Reader(bytes).run { list { predictions() } }
+
+    fun served(bytes: ByteArray): Served = Reader(bytes).run { Served(version = string(), predictions = predictions()) }
+
+    fun versions(bytes: ByteArray): ModelVersions = Reader(bytes).run {
+        ModelVersions(installed = strings(), active = optString(), previous = optString())
     }
+
+    fun shadowReport(bytes: ByteArray): ShadowReport? =
+        reports.decodeFromString(ShadowReport.serializer().nullable, bytes.decodeToString())
 
     fun detections(bytes: ByteArray): List<Detection> = Reader(bytes).run {
         list {
@@ -145,10 +195,5 @@ internal object Codec {
         )
     }
 
-    fun stats(bytes: ByteArray): Stats = Reader(bytes).run {
-        Stats(
-            runs = u64(), classifications = u64(), p50Ms = f64(), p95Ms = f64(), p99Ms = f64(),
-            meanTop1Score = if (flag()) f64() else null,
-        )
-    }
+    fun stats(bytes: ByteArray): Stats = reports.decodeFromString(Stats.serializer(), bytes.decodeToString())
 }

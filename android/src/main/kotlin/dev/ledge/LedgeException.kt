@@ -12,8 +12,8 @@ import kotlinx.serialization.json.long
  * [kind]), plus [Panic] for a bug in native code caught at the boundary. Messages say what was expected
  * and what was found; they are the core's messages unchanged.
  *
- * Misuse of the Kotlin object itself is not a [LedgeException]: calling a closed [LedgeModel] throws
- * [IllegalStateException].
+ * Misuse of the Kotlin object itself is not a [LedgeException]: calling a closed [LedgeModel] or
+ * [LedgeModelStore] throws [IllegalStateException].
  */
 sealed class LedgeException(message: String) : Exception(message) {
     /** The core's variant name (`ledge::Error::kind()`): `"ModelFormat"`, `"InputShape"`, … or `"Panic"`. */

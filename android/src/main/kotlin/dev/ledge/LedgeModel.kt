@@ -33,7 +33,10 @@ class LedgeModel private constructor(private var handle: Long, private val cache
     /** What Ledge knows about the model: inputs/outputs, size, sha256, operators, manifest, repairs. */
     val info: ModelInfo get() = withHandle { cachedInfo }
 
-    /** Usage statistics since load: runs, latency percentiles, mean top-1 score. */
+    /**
+     * Usage statistics since load: runs, latency percentiles, mean top-1 score, errors by kind, cache hits
+     * and misses, confidence and class histograms, mean entropy and drift against the manifest's baseline.
+     */
     val stats: Stats get() = withHandle { Codec.stats(Native.stats(it)) }
 
     /** True once [close] has run. */
@@ -45,6 +48,17 @@ class LedgeModel private constructor(private var handle: Long, private val cache
      */
     fun classify(encoded: ByteArray, topK: Int = 5): List<Prediction> =
         withHandle { Codec.predictions(Native.classify(it, encoded, topK)) }
+
+    /**
+     * Classifies several encoded images in one run of the model: one list per image, in order, equal to
+     * what [classify] returns for each. The model's plan for a batch size is built on its first use and kept
+     * (a few sizes at most); the cache is not consulted. The first image that fails fails the call (its
+     * [LedgeException], nothing for the others); an empty list gives an empty list.
+     */
+    fun classifyBatch(images: List<ByteArray>, topK: Int = 5): List<List<Prediction>> {
+        val packed = Codec.blobs(images)
+        return withHandle { Codec.predictionLists(Native.classifyBatch(it, packed, topK)) }
+    }
 
     /**
      * Like [classify] for a tightly packed RGBA frame (camera, canvas): `width × height × 4` bytes

@@ -5,14 +5,15 @@ import java.nio.ByteBuffer
 
 /**
  * The JNI entry points of `libledge_jni` (crate `ledge-jni`). Structured values cross as byte arrays in
- * the format of [Codec] (options as JSON), embeddings as float arrays; model handles are native pointers
- * owned by [LedgeModel].
+ * the format of [Codec] (options and the core's reports as JSON), embeddings as float arrays; model handles
+ * are native pointers owned by [LedgeModel], store handles native pointers owned by [LedgeModelStore].
  */
 internal object Native {
     @JvmStatic external fun loadBytes(model: ByteArray, options: ByteArray): Long
     @JvmStatic external fun loadFile(path: String, options: ByteArray): Long
     @JvmStatic external fun free(handle: Long)
     @JvmStatic external fun classify(handle: Long, encoded: ByteArray, topK: Int): ByteArray
+    @JvmStatic external fun classifyBatch(handle: Long, images: ByteArray, topK: Int): ByteArray
     @JvmStatic external fun classifyRgba(handle: Long, pixels: ByteBuffer, width: Int, height: Int, topK: Int): ByteArray
     @JvmStatic external fun classifyTensor(handle: Long, tensor: ByteArray, topK: Int): ByteArray
     @JvmStatic external fun detect(handle: Long, encoded: ByteArray, options: ByteArray): ByteArray
@@ -23,6 +24,17 @@ internal object Native {
     @JvmStatic external fun run(handle: Long, inputs: ByteArray): ByteArray
     @JvmStatic external fun info(handle: Long): ByteArray
     @JvmStatic external fun stats(handle: Long): ByteArray
+
+    @JvmStatic external fun storeOpen(dir: String, options: ByteArray): Long
+    @JvmStatic external fun storeInMemory(options: ByteArray): Long
+    @JvmStatic external fun storeFree(handle: Long)
+    @JvmStatic external fun storeInstall(handle: Long, name: String, version: String, model: ByteArray)
+    @JvmStatic external fun storeActivate(handle: Long, name: String, version: String)
+    @JvmStatic external fun storeRollback(handle: Long, name: String)
+    @JvmStatic external fun storeVersions(handle: Long, name: String): ByteArray
+    @JvmStatic external fun storeSetCandidate(handle: Long, name: String, version: String, policy: ByteArray)
+    @JvmStatic external fun storeShadowReport(handle: Long, name: String): ByteArray
+    @JvmStatic external fun storeClassify(handle: Long, name: String, encoded: ByteArray, topK: Int): ByteArray
 
     // Present only in a library built with `--features testing` (bridge tests).
     @JvmStatic external fun testPanic(message: String): Int

@@ -135,18 +135,60 @@ data class ManifestInfo(
     val toml: String,
 )
 
-/** A snapshot of a model's usage since it was loaded. */
+/**
+ * A snapshot of a model's usage since it was loaded: the numbers to watch in production (the core's
+ * `Stats`). Only these aggregates are kept, never inputs. `@Serializable` as the core writes it
+ * (snake_case), so an app can forward it to its own telemetry as is.
+ */
+@Serializable
 data class Stats(
-    /** Successful calls (`run`, every `classify*`, `detect*` and `embed*`). */
+    /** Successful calls (`run`, every `classify*`, `detect*` and `embed*`; each image of a batch counts once). */
     val runs: Long,
-    /** Successful `classify*` calls. */
+    /** Successful classifications (each image of a batch counts once). */
     val classifications: Long,
-    /** Latency percentiles over the last 1024 calls, milliseconds (0 before any call). */
-    val p50Ms: Double,
-    val p95Ms: Double,
-    val p99Ms: Double,
+    /** Median latency over the last 1024 calls, milliseconds (0 before any call). */
+    @SerialName("p50_ms") val p50Ms: Double,
+    /** 95th percentile latency, milliseconds. */
+    @SerialName("p95_ms") val p95Ms: Double,
+    /** 99th percentile latency, milliseconds. */
+    @SerialName("p99_ms") val p99Ms: Double,
     /** Mean top-1 score over all classifications; null before the first. A falling mean means inputs drift. */
-    val meanTop1Score: Double?,
+    @SerialName("mean_top1_score") val meanTop1Score: Double?,
+    /** Failed calls by error kind ([LedgeException.kind]: `"ImageDecode"`, `"InvalidArgument"`, …). */
+    val errors: Map<String, Long>,
+    /** Results served from the prediction cache ([LoadOptions.cache]; 0 without one). */
+    @SerialName("cache_hits") val cacheHits: Long,
+    /** Results the cache did not hold, computed and stored. */
+    @SerialName("cache_misses") val cacheMisses: Long,
+    /** Top-1 confidence of classifications (best score of detections) in 10 bins of 0.1: `[0, 0.1)`, …, `[0.9, 1]`. */
+    @SerialName("confidence_histogram") val confidenceHistogram: List<Long>,
+    /** How often each class index was the top-1 (for detections: the best detection's class). */
+    @SerialName("class_histogram") val classHistogram: Map<Int, Long>,
+    /** Mean entropy of the classifications' probabilities, normalized to [0, 1] (null before the first): near 1 the model is guessing. */
+    @SerialName("mean_entropy") val meanEntropy: Double?,
+    /** Drift against the manifest's `[baseline]` (`ledge pack --baseline`); null when it has none. */
+    val drift: Drift?,
+)
+
+/**
+ * How far live predictions are from the model's pack-time baseline: the population stability index (PSI)
+ * of the confidence and the class histograms. Rules of thumb: < 0.1 no shift, 0.1–0.25 moderate, > 0.25
+ * significant.
+ */
+@Serializable
+data class Drift(
+    /** PSI of the top-1 confidence histogram. */
+    @SerialName("confidence_psi") val confidencePsi: Double,
+    /** PSI of the top-1 class histogram. */
+    @SerialName("class_psi") val classPsi: Double,
+    /** The larger of the two. */
+    val score: Double,
+    /** The baseline's threshold (default 0.25). */
+    val threshold: Double,
+    /** `score > threshold` over at least 20 predictions. */
+    val drifted: Boolean,
+    /** Predictions the live histograms hold. */
+    val samples: Long,
 )
 
 /**
@@ -192,6 +234,87 @@ data class LoadOptions(
     val applyExifOrientation: Boolean = true,
     /** Force the int8 kernels' instruction set by name (`portable`, `neon`, `neon-dot`, `avx2`, …); null or `auto`: the best this CPU runs. */
     val isa: String? = null,
+    /**
+     * Ed25519 public keys, 64 hex digits each (as `ledge keygen` writes `ledge.pub`). When not empty, only a
+     * model signed by one of them loads (`ledge pack --sign`): an unsigned, changed or foreign-signed one is
+     * [LedgeException.Signature], and a manifest from these options or a sidecar is refused (the signature
+     * does not cover it).
+     */
+    val trustedKeys: List<String> = emptyList(),
+    /** An opt-in cache of results (see [CacheOptions]); null (the default) caches nothing. */
+    val cache: CacheOptions? = null,
+)
+
+/**
+ * Bounds of the prediction cache: a least-recently-used map from (task, options, input bytes) to the
+ * result, per loaded model. A hit returns exactly what the call would compute ([Stats.cacheHits] counts
+ * them); `run`, `classifyTensor` and batches bypass it.
+ */
+@Serializable
+data class CacheOptions(
+    /** At most this many results (default 256). */
+    val maxEntries: Int = 256,
+    /** At most this many bytes of results, estimated (default 4 MiB). */
+    val maxBytes: Long = 4L shl 20,
+)
+
+/** A result of [LedgeModelStore.classify] and the version that computed it. */
+data class Served(
+    /** The version that computed [predictions] (the active one when the call started). */
+    val version: String,
+    /** Its predictions, best first. */
+    val predictions: List<Prediction>,
+)
+
+/** The versions of one name in a [LedgeModelStore]. */
+data class ModelVersions(
+    /** Every installed version, in installation order. */
+    val installed: List<String>,
+    /** The version serving [LedgeModelStore.classify]; null before the first [LedgeModelStore.activate]. */
+    val active: String?,
+    /** The version [LedgeModelStore.rollback] returns to (kept loaded); null when there is none. */
+    val previous: String?,
+)
+
+/**
+ * When a candidate version shadows the active one and what promotes or rejects it
+ * ([LedgeModelStore.setCandidate]; the core's `ShadowPolicy`). Crosses to the core as JSON; the core
+ * checks the ranges ([LedgeException.InvalidArgument] outside them).
+ */
+@Serializable
+data class ShadowPolicy(
+    /** Share of live calls the candidate also runs on, in (0, 1] (default 0.1; deterministic, not random). */
+    val sampleRate: Double = 0.1,
+    /** Samples needed before a decision (≥ 0, default 50). */
+    val minSamples: Long = 50,
+    /** Top-1 agreement with the active version needed to promote, in [0, 1] (default 0.95). */
+    val minAgreement: Double = 0.95,
+    /** Highest candidate p95 / active p95 latency ratio that promotes (> 0, default 1.2). */
+    val maxLatencyRatio: Double = 1.2,
+    /**
+     * Promote (activate) or reject the candidate once [minSamples] are in (default true); false leaves the
+     * decision to the app ([LedgeModelStore.shadowReport], then [LedgeModelStore.activate]).
+     */
+    val autoDecide: Boolean = true,
+)
+
+/** How a candidate compares with the active version so far ([LedgeModelStore.shadowReport]; the core's `ShadowReport`). */
+@Serializable
+data class ShadowReport(
+    /** The candidate version. */
+    val candidate: String,
+    /** The active version it was compared with. */
+    val active: String,
+    /** Inputs both ran on. */
+    val samples: Long,
+    /** Share of samples with the same top-1 class, in [0, 1]. */
+    val agreement: Double,
+    /** Mean |candidate score − active score| of the active version's top-1 class. */
+    @SerialName("mean_abs_score_delta") val meanAbsScoreDelta: Double,
+    /** Candidate p95 latency / active p95 latency on the samples. */
+    @SerialName("latency_ratio") val latencyRatio: Double,
+    /** `pending`, `promoted` or `rejected`. */
+    val decision: String,
 )
 
 /**

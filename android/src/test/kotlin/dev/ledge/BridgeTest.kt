@@ -86,17 +86,43 @@ class BridgeTest {
         }
     }
 
+    /**
+     * Every subclass is one of [kinds], `Panic`, or `Signature`: the core's error samples have no Signature
+     * error, so it is tested on real signed models (ModelLifecycleTest, the shared signed fixtures).
+     */
     @Test
     fun everySubclassIsCovered() {
         val subclasses = LedgeException::class.java.declaredClasses
             .filter { LedgeException::class.java.isAssignableFrom(it) }
             .map { it.simpleName }.toSet()
-        assertEquals(kinds.keys + "Panic", subclasses)
+        assertEquals(kinds.keys + "Panic" + "Signature", subclasses)
+        assertFails<IllegalStateException>("no error kind Signature") { Native.testError("Signature") }
     }
 
     @Test
     fun anUnknownKindIsAnIllegalStateException() {
         assertFails<IllegalStateException>("no error kind Nope") { Native.testError("Nope") }
+    }
+
+    /** A batch's images cross as one blob list; a malformed one is refused before any allocation it claims. */
+    @Test
+    fun malformedBatchDataIsRefused() {
+        val handle = Native.loadFile(java.io.File(demo, "ppocr-cls/model.onnx").path, Codec.options(LoadOptions()))
+        try {
+            val line = read("images/line0_0.png")
+            assertEquals(listOf(0), Codec.predictionLists(Native.classifyBatch(handle, Codec.blobs(listOf(line)), 1)).map { it[0].index })
+            assertFails<LedgeException.InvalidArgument>("malformed bridge data: blob count") {
+                Native.classifyBatch(handle, byteArrayOf(-1, -1, -1, 127), 1)
+            }
+            assertFails<LedgeException.InvalidArgument>("malformed bridge data: truncated") {
+                Native.classifyBatch(handle, byteArrayOf(1, 0, 0, 0, 9, 0, 0, 0, 1), 1)
+            }
+            assertFails<LedgeException.InvalidArgument>("malformed bridge data: trailing bytes") {
+                Native.classifyBatch(handle, Codec.blobs(listOf(line)) + 0, 1)
+            }
+        } finally {
+            Native.free(handle)
+        }
     }
 
     @Test
