@@ -20,7 +20,11 @@ model=demo-models/ppocr-cls/model.onnx
 manifest=demo-models/ppocr-cls/manifest.toml
 ledge pack "${model}" --manifest "${manifest}" -o "${out}/signed.onnx" --sign "${out}/test.key" >/dev/null
 ledge pack "${model}" --manifest "${manifest}" -o "${out}/foreign.onnx" --sign "${tmp}/other.key" >/dev/null
-# The public keys, as `ledge keygen` writes them (derived by the core from the private keys).
+# Another manifest (other labels), packed unsigned: given the signed package's signature below.
+sed 's/^labels_file = .*/labels = ["up", "upside down"]/' "${manifest}" >"${tmp}/m.toml"
+ledge pack "${model}" --manifest "${tmp}/m.toml" -o "${tmp}/relabelled.onnx" >/dev/null
+# The public keys (as `ledge keygen` writes them, read from the signatures), one weight byte
+# flipped, and the relabelled package with the signed one's signature grafted on.
 python3 - "${out}" "${tmp}" <<'PY'
 import sys
 from pathlib import Path
@@ -56,38 +60,6 @@ foreign = (out / "foreign.onnx").read_bytes()
 tampered = bytearray(signed)
 tampered[len(tampered) // 2] ^= 0x40  # one weight byte
 (out / "tampered.onnx").write_bytes(bytes(tampered))
-PY
-# Another manifest (other labels), packed unsigned, then given the signed package's signature.
-sed 's/^labels_file = .*/labels = ["up", "upside down"]/' "${manifest}" >"${tmp}/m.toml"
-ledge pack "${model}" --manifest "${tmp}/m.toml" -o "${tmp}/relabelled.onnx" >/dev/null
-python3 - "${out}" "${tmp}" <<'PY'
-import sys
-from pathlib import Path
-out, tmp = Path(sys.argv[1]), Path(sys.argv[2])
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-def signature(b: bytes) -> tuple[str, bytes]:
-    """The signature value and its whole metadata_props entry (the file's last bytes)."""
-    at = b.rindex(b"ledge.signature") + len("ledge.signature")
-    assert b[at] == 0x12
-    n, shift, i = 0, 0, at + 1
-    while True:
-        n |= (b[i] & 0x7F) << shift
-        shift += 7
-        i += 1
-        if b[i - 1] < 0x80:
-            break
-    value = b[i:i + n]
-    inner = b"\x0a\x0fledge.signature\x12" + varint(n) + value
-    entry = b"\x72" + varint(len(inner)) + inner
-    assert b.endswith(entry)
-    return value.decode(), entry
-signed = (out / "signed.onnx").read_bytes()
 relabelled = (tmp / "relabelled.onnx").read_bytes()
 (out / "remanifested.onnx").write_bytes(relabelled + signature(signed)[1])
 PY

@@ -880,26 +880,30 @@ fn bench(
     // detector the box decoding and NMS too), as an app calls it.
     let task = match (&bytes, model.info().manifest.as_ref()) {
         (Some(bytes), Some(m)) => {
-            let call = || -> ledge::Result<f64> {
-                let t = Instant::now();
-                match m.task {
-                    ledge::Task::Classify => {
-                        model.classify_encoded(bytes, &ClassifyOptions::default())?;
+            // Median of `iters` whole calls on `model` (after one untimed call).
+            let median_call = |model: &Model| -> ledge::Result<f64> {
+                let call = || -> ledge::Result<f64> {
+                    let t = Instant::now();
+                    match m.task {
+                        ledge::Task::Classify => {
+                            model.classify_encoded(bytes, &ClassifyOptions::default())?;
+                        }
+                        ledge::Task::Detect => {
+                            model.detect_encoded(bytes, &DetectOptions::default())?;
+                        }
+                        ledge::Task::Embed => {
+                            model.embed_encoded(bytes)?;
+                        }
                     }
-                    ledge::Task::Detect => {
-                        model.detect_encoded(bytes, &DetectOptions::default())?;
-                    }
-                    ledge::Task::Embed => {
-                        model.embed_encoded(bytes)?;
-                    }
-                }
-                Ok(t.elapsed().as_secs_f64() * 1e3)
+                    Ok(t.elapsed().as_secs_f64() * 1e3)
+                };
+                call()?;
+                let mut t = (0..iters)
+                    .map(|_| call())
+                    .collect::<ledge::Result<Vec<_>>>()?;
+                t.sort_by(f64::total_cmp);
+                Ok(ledge::serving::percentile(&t, 50.0))
             };
-            call()?;
-            let mut t = (0..iters)
-                .map(|_| call())
-                .collect::<ledge::Result<Vec<_>>>()?;
-            t.sort_by(f64::total_cmp);
             // The same call answered by the prediction cache (a second load, with a cache).
             let cached = Model::from_path(
                 model_path,
@@ -908,31 +912,7 @@ fn bench(
                     ..load.options()?
                 },
             )?;
-            let hit = || -> ledge::Result<f64> {
-                let t = Instant::now();
-                match m.task {
-                    ledge::Task::Classify => {
-                        cached.classify_encoded(bytes, &ClassifyOptions::default())?;
-                    }
-                    ledge::Task::Detect => {
-                        cached.detect_encoded(bytes, &DetectOptions::default())?;
-                    }
-                    ledge::Task::Embed => {
-                        cached.embed_encoded(bytes)?;
-                    }
-                }
-                Ok(t.elapsed().as_secs_f64() * 1e3)
-            };
-            hit()?;
-            let mut h = (0..iters)
-                .map(|_| hit())
-                .collect::<ledge::Result<Vec<_>>>()?;
-            h.sort_by(f64::total_cmp);
-            Some((
-                m.task.name(),
-                ledge::serving::percentile(&t, 50.0),
-                ledge::serving::percentile(&h, 50.0),
-            ))
+            Some((m.task.name(), median_call(&model)?, median_call(&cached)?))
         }
         _ => None,
     };
