@@ -311,6 +311,7 @@ fn a_shadow_candidate_that_agrees_is_promoted_and_one_that_does_not_is_rejected(
         min_agreement: 0.95,
         max_latency_ratio: 3.0,
         auto_decide: true,
+        background: false,
     };
     store.set_candidate("main", "v2", policy.clone()).unwrap();
     let photos: Vec<Vec<u8>> = IMAGES.iter().map(|i| read(i)).collect();
@@ -482,4 +483,43 @@ fn memory_stays_flat_over_many_swaps() {
         "RSS grew by {} MB over 200 swaps",
         grown >> 20
     );
+}
+
+#[test]
+fn a_background_shadow_run_leaves_the_call_and_promotes_at_the_next_one() {
+    let store = ModelStore::in_memory(&LoadOptions::default());
+    let effnet = read("efficientnet-lite0/model.onnx");
+    store.install("main", "v1", &effnet).unwrap();
+    store.install("main", "v2", &effnet).unwrap();
+    store.activate("main", "v1").unwrap();
+    let policy = ShadowPolicy {
+        sample_rate: 1.0,
+        min_samples: 3,
+        max_latency_ratio: 10.0,
+        background: true,
+        ..ShadowPolicy::default()
+    };
+    store.set_candidate("main", "v2", policy).unwrap();
+    let cat = read("images/chelsea.png");
+    for _ in 0..3 {
+        let served = store
+            .classify_encoded("main", &cat, &ClassifyOptions::top(1))
+            .unwrap();
+        assert_eq!(served.version, "v1");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = store.shadow_report("main").unwrap();
+        if r.decision != "pending" {
+            assert_eq!((r.decision.as_str(), r.samples), ("promoting", 3), "{r:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no decision: {r:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let served = store
+        .classify_encoded("main", &cat, &ClassifyOptions::top(1))
+        .unwrap();
+    assert_eq!(served.version, "v2", "promoted before the next call");
+    assert!(store.shadow_report("main").is_none());
 }

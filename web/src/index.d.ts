@@ -365,6 +365,9 @@ export interface ShadowPolicy {
   /** Promote or reject automatically once `minSamples` are in (default true); false leaves it
    * to the app (`shadowReport`, then `activate`). */
   autoDecide?: boolean;
+  /** Native platforms run the candidate on a background thread when set; wasm has no threads, so
+   * here the candidate always runs after the active version, in the same call. */
+  background?: boolean;
 }
 
 /** How a candidate compares with the active version so far. */
@@ -382,7 +385,7 @@ export interface ShadowReport {
   /** Candidate p95 latency / active p95 latency on the samples. */
   latencyRatio: number;
   /** Still sampling, or what `autoDecide` did (a promoted candidate is the active version). */
-  decision: 'pending' | 'promoted' | 'rejected';
+  decision: 'pending' | 'promoting' | 'promoted' | 'rejected';
 }
 
 /** A store classification and the version that computed it. */

@@ -63,6 +63,11 @@ pub struct ShadowPolicy {
     /// [`ModelStore::activate`]).
     #[cfg_attr(feature = "uniffi", uniffi(default = true))]
     pub auto_decide: bool,
+    /// Run the candidate on a background thread (default false), so a sampled call returns as
+    /// soon as the active version's result is ready; a promotion decided there takes effect at
+    /// the next call. Without threads (wasm32) the candidate runs on the caller's thread.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
+    pub background: bool,
 }
 
 impl Default for ShadowPolicy {
@@ -73,6 +78,7 @@ impl Default for ShadowPolicy {
             min_agreement: 0.95,
             max_latency_ratio: 1.2,
             auto_decide: true,
+            background: false,
         }
     }
 }
@@ -93,7 +99,8 @@ pub struct ShadowReport {
     pub mean_abs_score_delta: f64,
     /// Candidate p95 latency / active p95 latency on the samples.
     pub latency_ratio: f64,
-    /// `pending`, `promoted` or `rejected`.
+    /// `pending`, `promoting` (decided in the background: active from the next call),
+    /// `promoted` or `rejected`.
     pub decision: String,
 }
 
@@ -488,9 +495,9 @@ impl ModelStore {
     }
 
     /// Classifies with the active version of `name`; the result says which version computed
-    /// it. When a candidate is set, it also runs on a sample of calls (after the active one, on
-    /// the caller's thread: the caller's result is computed first), and is promoted or
-    /// rejected as its policy says.
+    /// it. When a candidate is set, it also runs on a sample of calls — after the active one on
+    /// the caller's thread, or on a background thread with [`ShadowPolicy::background`] — and
+    /// is promoted or rejected as its policy says.
     ///
     /// # Errors
     /// As [`ModelStore::active`] and [`Model::classify_encoded`] (a candidate's own failure is
@@ -501,6 +508,7 @@ impl ModelStore {
         bytes: &[u8],
         options: &ClassifyOptions,
     ) -> Result<Served> {
+        self.promote_pending(name);
         let active = self.active(name)?;
         let started = Instant::now();
         let predictions = active.model.classify_encoded(bytes, options)?;
@@ -523,7 +531,7 @@ impl ModelStore {
         active_ms: f64,
     ) {
         let slot = self.slot(name);
-        let candidate = {
+        let (candidate, background) = {
             let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
             let Some(sh) = s.shadow.as_mut().filter(|sh| sh.decision == "pending") else {
                 return;
@@ -535,61 +543,119 @@ impl ModelStore {
             if !due {
                 return;
             }
-            sh.version.clone()
+            (sh.version.clone(), sh.policy.background)
         };
-        let top = predictions.first();
-        let options = ClassifyOptions {
-            max_results: u32::MAX,
-            ..ClassifyOptions::default()
-        };
-        let started = Instant::now();
-        let theirs = candidate.model.classify_encoded(bytes, &options);
-        let candidate_ms = started.elapsed().as_secs_f64() * 1e3;
-        let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(sh) = s
-            .shadow
-            .as_mut()
-            .filter(|sh| sh.version.version == candidate.version)
-        else {
-            return;
-        };
-        let (agree, delta) = match (&theirs, top) {
-            (Ok(theirs), Some(top)) => {
-                let same = theirs.first().is_some_and(|t| t.index == top.index);
-                let score = theirs
-                    .iter()
-                    .find(|t| t.index == top.index)
-                    .map_or(0.0, |t| t.score);
-                (same, f64::from((score - top.score).abs()))
-            }
-            _ => (false, 1.0),
-        };
-        sh.agree += u64::from(agree);
-        sh.delta_sum += delta;
-        sh.active_ms.push(active_ms);
-        sh.candidate_ms.push(candidate_ms);
-        let samples = sh.active_ms.len() as u64;
-        if !sh.policy.auto_decide || samples < sh.policy.min_samples {
+        let top = predictions.first().cloned();
+        let active_version = active.version.clone();
+        if background && cfg!(not(target_arch = "wasm32")) {
+            let bytes = bytes.to_vec();
+            std::thread::spawn(move || {
+                measure(
+                    &slot,
+                    &candidate,
+                    &bytes,
+                    top,
+                    active_ms,
+                    &active_version,
+                    true,
+                );
+            });
             return;
         }
-        let r = report(sh, &active.version);
-        let promote = r.agreement >= sh.policy.min_agreement
-            && r.latency_ratio <= sh.policy.max_latency_ratio;
-        sh.decision = if promote { "promoted" } else { "rejected" };
-        let version = candidate.version.clone();
-        drop(s);
-        if promote {
-            if let Err(e) = self.activate(name, &version) {
-                log::warn!("promoting {name} {version} failed: {e}");
-            }
-        } else {
-            log::warn!(
-                "{name} {version} rejected: agreement {:.3}, latency ratio {:.2}",
-                r.agreement,
-                r.latency_ratio
-            );
+        if let Some(version) = measure(
+            &slot,
+            &candidate,
+            bytes,
+            top,
+            active_ms,
+            &active_version,
+            false,
+        ) {
+            self.promote(name, &version);
         }
     }
+
+    /// Activates a promoted candidate (logged, not returned: the caller's result is served).
+    fn promote(&self, name: &str, version: &str) {
+        if let Err(e) = self.activate(name, version) {
+            log::warn!("promoting {name} {version} failed: {e}");
+        }
+    }
+
+    /// A candidate that a background run promoted becomes active at the next call.
+    fn promote_pending(&self, name: &str) {
+        let slot = self.slot(name);
+        let pending = {
+            let s = slot.lock().unwrap_or_else(|p| p.into_inner());
+            s.shadow
+                .as_ref()
+                .filter(|sh| sh.decision == "promoting")
+                .map(|sh| sh.version.version.clone())
+        };
+        if let Some(version) = pending {
+            self.promote(name, &version);
+        }
+    }
+}
+
+/// Runs the candidate on one sampled input, records the comparison, and decides when the
+/// policy says so: returns the version to promote (`background`: marked `promoting`, activated
+/// at the next call).
+fn measure(
+    slot: &Mutex<Slot>,
+    candidate: &Versioned,
+    bytes: &[u8],
+    top: Option<Prediction>,
+    active_ms: f64,
+    active_version: &str,
+    background: bool,
+) -> Option<String> {
+    let options = ClassifyOptions {
+        max_results: u32::MAX,
+        ..ClassifyOptions::default()
+    };
+    let started = Instant::now();
+    let theirs = candidate.model.classify_encoded(bytes, &options);
+    let candidate_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
+    let sh = s
+        .shadow
+        .as_mut()
+        .filter(|sh| sh.version.version == candidate.version && sh.decision == "pending")?;
+    let (agree, delta) = match (&theirs, &top) {
+        (Ok(theirs), Some(top)) => {
+            let same = theirs.first().is_some_and(|t| t.index == top.index);
+            let score = theirs
+                .iter()
+                .find(|t| t.index == top.index)
+                .map_or(0.0, |t| t.score);
+            (same, f64::from((score - top.score).abs()))
+        }
+        _ => (false, 1.0),
+    };
+    sh.agree += u64::from(agree);
+    sh.delta_sum += delta;
+    sh.active_ms.push(active_ms);
+    sh.candidate_ms.push(candidate_ms);
+    let samples = sh.active_ms.len() as u64;
+    if !sh.policy.auto_decide || samples < sh.policy.min_samples {
+        return None;
+    }
+    let r = report(sh, active_version);
+    let promote =
+        r.agreement >= sh.policy.min_agreement && r.latency_ratio <= sh.policy.max_latency_ratio;
+    if !promote {
+        sh.decision = "rejected";
+        log::warn!(
+            "{} rejected: agreement {:.3}, latency ratio {:.2}",
+            candidate.version,
+            r.agreement,
+            r.latency_ratio
+        );
+        return None;
+    }
+    sh.decision = if background { "promoting" } else { "promoted" };
+    (!background).then(|| candidate.version.clone())
 }
 
 fn report(sh: &Shadow, active: &str) -> ShadowReport {

@@ -2509,6 +2509,12 @@ public struct ShadowPolicy: Equatable, Hashable {
      * [`ModelStore::activate`]).
      */
     public var autoDecide: Bool
+    /**
+     * Run the candidate on a background thread (default false), so a sampled call returns as
+     * soon as the active version's result is ready; a promotion decided there takes effect at
+     * the next call. Without threads (wasm32) the candidate runs on the caller's thread.
+     */
+    public var background: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2529,12 +2535,18 @@ public struct ShadowPolicy: Equatable, Hashable {
          * Promote or reject automatically once `min_samples` are in (default true); `false`
          * leaves the decision to the app ([`ModelStore::shadow_report`], then
          * [`ModelStore::activate`]).
-         */autoDecide: Bool = true) {
+         */autoDecide: Bool = true, 
+        /**
+         * Run the candidate on a background thread (default false), so a sampled call returns as
+         * soon as the active version's result is ready; a promotion decided there takes effect at
+         * the next call. Without threads (wasm32) the candidate runs on the caller's thread.
+         */background: Bool = false) {
         self.sampleRate = sampleRate
         self.minSamples = minSamples
         self.minAgreement = minAgreement
         self.maxLatencyRatio = maxLatencyRatio
         self.autoDecide = autoDecide
+        self.background = background
     }
 
     
@@ -2557,7 +2569,8 @@ public struct FfiConverterTypeShadowPolicy: FfiConverterRustBuffer {
                 minSamples: FfiConverterUInt64.read(from: &buf), 
                 minAgreement: FfiConverterDouble.read(from: &buf), 
                 maxLatencyRatio: FfiConverterDouble.read(from: &buf), 
-                autoDecide: FfiConverterBool.read(from: &buf)
+                autoDecide: FfiConverterBool.read(from: &buf), 
+                background: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2567,6 +2580,7 @@ public struct FfiConverterTypeShadowPolicy: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.minAgreement, into: &buf)
         FfiConverterDouble.write(value.maxLatencyRatio, into: &buf)
         FfiConverterBool.write(value.autoDecide, into: &buf)
+        FfiConverterBool.write(value.background, into: &buf)
     }
 }
 
@@ -2615,7 +2629,8 @@ public struct ShadowReport: Equatable, Hashable {
      */
     public var latencyRatio: Double
     /**
-     * `pending`, `promoted` or `rejected`.
+     * `pending`, `promoting` (decided in the background: active from the next call),
+     * `promoted` or `rejected`.
      */
     public var decision: String
 
@@ -2641,7 +2656,8 @@ public struct ShadowReport: Equatable, Hashable {
          * Candidate p95 latency / active p95 latency on the samples.
          */latencyRatio: Double, 
         /**
-         * `pending`, `promoted` or `rejected`.
+         * `pending`, `promoting` (decided in the background: active from the next call),
+         * `promoted` or `rejected`.
          */decision: String) {
         self.candidate = candidate
         self.active = active

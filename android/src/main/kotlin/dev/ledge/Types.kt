@@ -296,6 +296,11 @@ data class ShadowPolicy(
      * decision to the app ([LedgeModelStore.shadowReport], then [LedgeModelStore.activate]).
      */
     val autoDecide: Boolean = true,
+    /**
+     * Run the candidate on a background thread (default false): a sampled call returns as soon as the active
+     * version's result is ready; a promotion decided there takes effect at the next call.
+     */
+    val background: Boolean = false,
 )
 
 /** How a candidate compares with the active version so far ([LedgeModelStore.shadowReport]; the core's `ShadowReport`). */
