@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the fp32 detector sources (shared/models/detection/) from the registry packages they come from:
+# Reproduce the fp32 detector sources from the registry packages they come from:
 #   1. `npm pack` @mediapipe/objectron@0.4.1675468480 and @mediapipe/face_detection@0.4.1657300184
 #      (Apache-2.0) into target/detector-sources/ (npm checks the tarballs' registry integrity hashes)
 #   2. scripts/task_models.py convert: cut the fp16 SSD-MobileNetV2 TFLite model (bytes 184..9987912) and
@@ -8,11 +8,12 @@
 #      take face_detection_short_range.tflite as is, and convert both with tflite2onnx 0.4.1 (PyPI,
 #      scripts/requirements.txt; no TensorFlow); initializers and value_info are sorted by name, since
 #      tflite2onnx writes them in an order that changes from run to run
-#   3. compare with ${LEDGE_SHARED_MODELS}/detection/ when that folder exists
+#   3. compare with ${LEDGE_SHARED_MODELS}/detection/ when that variable is set
 #
 # Usage: scripts/convert-detectors.sh [OUT]     OUT defaults to target/detectors
 # Environment:
-#   LEDGE_SHARED_MODELS  the fp32 sources to compare with (default: <repo>/../shared/models)
+#   LEDGE_SHARED_MODELS  a folder of fp32 sources to compare with (optional; nothing outside the
+#                        repository is read otherwise)
 #   LEDGE_VENV           Python venv (default: ~/.cache/ledge/venv, see scripts/python-env.sh)
 #
 # The rest of the pipeline (scripts/make-demo-models.sh) reads the fp32 files from LEDGE_SHARED_MODELS,
@@ -20,7 +21,6 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-shared="${LEDGE_SHARED_MODELS:-${repo}/../shared/models}"
 out="${1:-${repo}/target/detectors}"
 work="${repo}/target/detector-sources"
 objectron="@mediapipe/objectron@0.4.1675468480"
@@ -53,8 +53,8 @@ done
 echo "convert-detectors: packages ready ($((SECONDS - start)) s)" >&2
 
 compare=()
-if [[ -d "${shared}/detection" ]]; then
-  compare=(--compare "${shared}/detection")
+if [[ -n "${LEDGE_SHARED_MODELS:-}" ]]; then
+  compare=(--compare "${LEDGE_SHARED_MODELS}/detection")
 fi
 "${LEDGE_PYTHON}" "${repo}/scripts/task_models.py" convert \
   --objectron "${objectron_tgz}" \

@@ -28,6 +28,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `ledge` with `args`, which must succeed, and parses each line of its output as JSON.
+fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
+    let o = ledge(args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// A failure is one `error:` line and exit code 1, never a panic.
 fn assert_clean_error(o: &Output, needle: &str) {
     assert_eq!(
@@ -65,18 +75,13 @@ fn classify_the_cat_as_a_table_and_as_json() {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
 
-    let o = ledge(&[
+    let lines = json_lines(&[
         "classify",
         &model,
         &demo("images/chelsea.png"),
         &demo("images/coffee.png"),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 2);
     assert!(lines[0]["image"].as_str().unwrap().ends_with("chelsea.png"));
     assert_eq!(lines[0]["predictions"].as_array().unwrap().len(), 5);
@@ -331,18 +336,13 @@ fn budget_check_fails_a_library_linked_for_4k_pages() {
 #[test]
 fn detect_finds_the_cat_and_the_cup_as_a_table_and_as_json() {
     let model = demo("ssd-mobilenetv2-oid/model.onnx");
-    let o = ledge(&[
+    let lines = json_lines(&[
         "detect",
         &model,
         &demo("images/chelsea.png"),
         &demo("images/coffee.png"),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 2);
     let cat = &lines[0]["detections"][0];
     assert_eq!(cat["label"], "Cat");
@@ -575,11 +575,9 @@ fn classify_in_batches_prints_what_single_calls_print() {
             batch,
         ];
         args.extend(images.iter().map(String::as_str));
-        let o = ledge(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["predictions"].clone())
+        json_lines(&args)
+            .into_iter()
+            .map(|v| v["predictions"].clone())
             .collect::<Vec<_>>()
     };
     let single = run("1");

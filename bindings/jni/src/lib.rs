@@ -153,35 +153,43 @@ fn run_ffi_safe<'local, T: Default>(
     .resolve::<ThrowLedgeException>()
 }
 
-/// The model behind a handle. The Kotlin side guarantees the handle stays valid for the call
-/// (it holds a read lock that `close` must acquire as a writer before freeing).
+/// A core object (a `Model`, a `ModelStore`) as an opaque handle for Kotlin: freed by
+/// [`free_handle`] only.
+fn into_handle<T>(value: T) -> jlong {
+    Box::into_raw(Box::new(value)) as jlong
+}
+
+/// The object behind a handle of [`into_handle`]; `what` names it in the error for a closed one.
+/// The Kotlin side guarantees the handle stays valid for the call (it holds a read lock that
+/// `close` must acquire as a writer before freeing).
+fn borrow<'a, T>(handle: jlong, what: &str) -> Result<&'a T, BridgeError> {
+    if handle == 0 {
+        return Err(BridgeError::State(format!("the {what} is closed")));
+    }
+    // SAFETY: non-zero handles come from `into_handle::<T>` and are freed only by
+    // `free_handle::<T>`, which the Kotlin side never runs concurrently with, or before, another
+    // call on the same handle.
+    Ok(unsafe { &*(handle as *const T) })
+}
+
+/// Drops the object behind a handle of [`into_handle`] (0 is a no-op).
+///
+/// # Safety
+/// `handle` came from `into_handle::<T>` and is freed this once: the Kotlin side clears it
+/// under its write lock before calling `free`.
+unsafe fn free_handle<T>(handle: jlong) {
+    if handle != 0 {
+        // SAFETY: as the function's contract says.
+        drop(unsafe { Box::from_raw(handle as *mut T) });
+    }
+}
+
 fn model<'a>(handle: jlong) -> Result<&'a Model, BridgeError> {
-    if handle == 0 {
-        return Err(BridgeError::State("the model is closed".into()));
-    }
-    // SAFETY: non-zero handles come from `into_handle` and are freed only by `free`, which the
-    // Kotlin side never runs concurrently with, or before, another call on the same handle.
-    Ok(unsafe { &*(handle as *const Model) })
+    borrow(handle, "model")
 }
 
-fn into_handle(model: Model) -> jlong {
-    Box::into_raw(Box::new(model)) as jlong
-}
-
-/// The model store behind a handle, under the same contract as [`model`] (the Kotlin
-/// `LedgeModelStore` holds its read lock for the call).
 fn store<'a>(handle: jlong) -> Result<&'a ModelStore, BridgeError> {
-    if handle == 0 {
-        return Err(BridgeError::State("the model store is closed".into()));
-    }
-    // SAFETY: non-zero handles come from `into_store_handle` and are freed only by
-    // `storeFree`, which the Kotlin side never runs concurrently with, or before, another call
-    // on the same handle.
-    Ok(unsafe { &*(handle as *const ModelStore) })
-}
-
-fn into_store_handle(store: ModelStore) -> jlong {
-    Box::into_raw(Box::new(store)) as jlong
+    borrow(handle, "model store")
 }
 
 /// A core value as the JSON of its serde derive (`serde_json::to_vec(&value)`; the Kotlin side
@@ -323,11 +331,8 @@ pub extern "system" fn Java_dev_ledge_Native_free<'l>(
     handle: jlong,
 ) {
     run_ffi_safe(&mut env, |_| {
-        if handle != 0 {
-            // SAFETY: the handle came from `into_handle`; the Kotlin side clears it under the
-            // write lock before calling here, so this is the one and only free.
-            drop(unsafe { Box::from_raw(handle as *mut Model) });
-        }
+        // SAFETY: a model handle, freed once (the Kotlin side clears it under its write lock).
+        unsafe { free_handle::<Model>(handle) };
         Ok(())
     })
 }
@@ -551,7 +556,7 @@ pub extern "system" fn Java_dev_ledge_Native_storeOpen<'l>(
     run_ffi_safe(&mut env, |env| {
         let options = load_options(env, &options)?;
         let dir = dir.try_to_string(env)?;
-        Ok(into_store_handle(ModelStore::open(dir, &options)?))
+        Ok(into_handle(ModelStore::open(dir, &options)?))
     })
 }
 
@@ -564,7 +569,7 @@ pub extern "system" fn Java_dev_ledge_Native_storeInMemory<'l>(
 ) -> jlong {
     run_ffi_safe(&mut env, |env| {
         let options = load_options(env, &options)?;
-        Ok(into_store_handle(ModelStore::in_memory(&options)))
+        Ok(into_handle(ModelStore::in_memory(&options)))
     })
 }
 
@@ -577,11 +582,8 @@ pub extern "system" fn Java_dev_ledge_Native_storeFree<'l>(
     handle: jlong,
 ) {
     run_ffi_safe(&mut env, |_| {
-        if handle != 0 {
-            // SAFETY: the handle came from `into_store_handle`; the Kotlin side clears it under
-            // the write lock before calling here, so this is the one and only free.
-            drop(unsafe { Box::from_raw(handle as *mut ModelStore) });
-        }
+        // SAFETY: a store handle, freed once (the Kotlin side clears it under its write lock).
+        unsafe { free_handle::<ModelStore>(handle) };
         Ok(())
     })
 }
