@@ -48,3 +48,13 @@ def test_the_repository_readme_shows_the_same_tasks_quick_start():
     block = re.findall(r"<!-- quick-start:python-tasks -->\n```python\n(.*?)```", README.read_text(), re.S)
     assert len(block) == 1
     assert f"```python\n{block[0]}```" in (REPO / "README.md").read_text()
+
+
+def test_the_repository_readme_shows_the_swift_tasks_quick_start():
+    # No Swift compiler here: the XCTest mirrors ios/README.md's snippet, and this keeps the
+    # repository README's copy identical to it.
+    ios = (REPO / "ios/README.md").read_text()
+    after = ios[ios.index("Detection and embeddings (the model's manifest says"):]
+    block = re.search(r"```swift\n(.*?)```", after, re.S)
+    assert block is not None
+    assert block.group(0) in (REPO / "README.md").read_text()
