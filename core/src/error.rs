@@ -269,6 +269,10 @@ impl Error {
                 expected: "0".repeat(64),
                 actual: "f".repeat(64),
             },
+            Error::Signature {
+                problem: SignatureProblem::UntrustedKey,
+                detail: "sample signature".into(),
+            },
             Error::Io {
                 path: "/sample/missing.onnx".into(),
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "sample io"),
@@ -286,7 +290,8 @@ impl Error {
     /// The variant's fields as a JSON object, for the faces that carry them as data (the
     /// JavaScript `LedgeError`'s properties, the Kotlin exceptions' fields): `expected`, `got`,
     /// `op`, `node`, `others`, `task`, `reason`, `actual`, `path`, `limit` (its `Limits` field
-    /// name), `value`, `max`; an input's `name` is `input` (`name` is taken in both languages).
+    /// name), `value`, `max`, `problem`, `detail`; an input's `name` is `input` (`name` is taken
+    /// in both languages).
     /// `{}` for variants that carry only their message. No `_ =>` arm: a new variant is mapped
     /// here, once, for every face.
     pub fn details(&self) -> serde_json::Value {
@@ -318,7 +323,9 @@ impl Error {
                 json!({ "expected": expected, "actual": actual })
             }
             Error::Io { path, .. } => json!({ "path": path.display().to_string() }),
-            Error::Signature { problem, .. } => json!({ "problem": problem.name() }),
+            Error::Signature { problem, detail } => {
+                json!({ "problem": problem.name(), "detail": detail })
+            }
             Error::LimitExceeded { limit, value, max } => {
                 json!({ "limit": limit.name(), "value": value, "max": max })
             }

@@ -2,7 +2,8 @@
 //!
 //! On-device inference for quantized image models, on top of the
 //! [tract](https://github.com/sonos/tract) ONNX engine: load a model once, share it across
-//! threads, and classify encoded images or camera frames with the preprocessing its
+//! threads, and classify, detect or embed encoded images or camera frames (RGBA, BGRA, NV12,
+//! NV21, I420 / YUV_420_888 with strides and rotation) with the preprocessing its
 //! [`Manifest`] describes.
 //!
 //! ```
@@ -70,3 +71,4 @@ pub use tasks::{
     Prediction,
 };
 pub use tensor::{Tensor, TensorData};
+pub use vision::{ColorMatrix, ColorRange, Frame, FrameLayout, PixelFormat, PlaneLayout};

@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use image::RgbImage;
 use serde::Serialize;
 
 use crate::clock::Instant;
@@ -19,7 +18,7 @@ use crate::tasks::classify::{self, ClassifyOptions, Prediction};
 use crate::tasks::detect::{self, DetectOptions, Detection, Geometry};
 use crate::tasks::embed::{self, Embedding};
 use crate::tensor::Tensor;
-use crate::vision;
+use crate::vision::{self, Frame, Upright};
 
 /// Batch sizes whose plans a model keeps at once (built on demand, least recently used first out).
 pub const MAX_BATCH_PLANS: usize = 4;
@@ -357,6 +356,50 @@ impl Model {
         self.embed_encoded(&bytes)
     }
 
+    /// Classifies a camera frame (RGBA, BGRA, RGB, NV12, NV21, I420 / YUV_420_888, with
+    /// strides), turned upright by its rotation and mirror and cut to its region first, as its
+    /// [`FrameLayout`](crate::vision::FrameLayout) says. Frames are not cached (a camera never
+    /// sends the same bytes twice).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a frame whose bytes do not fit its layout (plane count,
+    /// strides, sizes, rotation, region); [`Error::LimitExceeded`] over the pixel limit; as
+    /// [`Model::classify_encoded`] otherwise.
+    pub fn classify_frame(
+        &self,
+        frame: &Frame<'_>,
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Prediction>> {
+        self.serve(None, true, || {
+            let (tensor, _) = self.image_input(&self.frame(frame)?, Task::Classify)?;
+            self.classify_scores(&tensor, options)
+        })
+    }
+
+    /// Detects objects in a camera frame (see [`Model::classify_frame`]); boxes and keypoints
+    /// are in the pixels of the upright frame — as displayed, after rotation and mirror — even
+    /// when a region is set.
+    ///
+    /// # Errors
+    /// As [`Model::classify_frame`], and [`Model::detect_encoded`].
+    pub fn detect_frame(
+        &self,
+        frame: &Frame<'_>,
+        options: &DetectOptions,
+    ) -> Result<Vec<Detection>> {
+        self.serve(None, false, || {
+            self.detect_image(&self.frame(frame)?, options)
+        })
+    }
+
+    /// The embedding of a camera frame (see [`Model::classify_frame`]).
+    ///
+    /// # Errors
+    /// As [`Model::classify_frame`], and [`Model::embed_encoded`].
+    pub fn embed_frame(&self, frame: &Frame<'_>) -> Result<Embedding> {
+        self.serve(None, false, || self.embed_image(&self.frame(frame)?))
+    }
+
     /// Times every node of the optimized plan over `runs` runs of `inputs` (after one warm-up):
     /// time per operator type, MACs, achieved GMAC/s, and the int8 truth report (the share of
     /// MACs computed in integer kernels). Not counted in [`Model::stats`].
@@ -511,7 +554,7 @@ impl Model {
     }
 
     /// Decodes an encoded image, with the configured limits and EXIF orientation.
-    fn decode(&self, bytes: &[u8]) -> Result<RgbImage> {
+    fn decode(&self, bytes: &[u8]) -> Result<Upright> {
         // The decoders assert on some hostile inputs (zune-jpeg 0.5.15 multiplies with overflow
         // on a fuzzed JPEG when overflow checks are on): a panic there is an undecodable image.
         engine::guarded(Error::ImageDecode, || {
@@ -521,15 +564,22 @@ impl Model {
                 self.options.apply_exif_orientation,
             )
         })
+        .map(Upright::plain)
     }
 
     /// An RGBA frame as an RGB image, within the configured limits.
-    fn rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<RgbImage> {
+    fn rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Upright> {
         vision::rgba_to_rgb(rgba, width, height, self.options.limits.max_image_pixels)
+            .map(Upright::plain)
+    }
+
+    /// A camera frame as RGB with what turns it upright, within the configured limits.
+    fn frame(&self, frame: &Frame<'_>) -> Result<Upright> {
+        frame.to_upright(self.options.limits.max_image_pixels)
     }
 
     /// The input tensor of an image for `task`'s model, and the way back to image pixels.
-    fn image_input(&self, img: &RgbImage, task: Task) -> Result<(Tensor, vision::Transform)> {
+    fn image_input(&self, img: &Upright, task: Task) -> Result<(Tensor, vision::Transform)> {
         let manifest = self.task_manifest(task)?;
         if self.info.inputs.len() != 1 {
             return Err(Error::TaskMismatch {
@@ -551,7 +601,7 @@ impl Model {
 
     fn detect_image(
         &self,
-        img: &RgbImage,
+        img: &Upright,
         options: &DetectOptions,
     ) -> Result<(Vec<Detection>, Outcome)> {
         let manifest = self.task_manifest(Task::Detect)?;
@@ -574,7 +624,7 @@ impl Model {
         let geometry = Geometry {
             input_hw,
             to_image,
-            image_wh: (img.width() as f32, img.height() as f32),
+            image_wh: (img.size().0 as f32, img.size().1 as f32),
         };
         let found = detect::decode(
             &settings,
@@ -591,7 +641,7 @@ impl Model {
         Ok((found, outcome))
     }
 
-    fn embed_image(&self, img: &RgbImage) -> Result<(Embedding, Outcome)> {
+    fn embed_image(&self, img: &Upright) -> Result<(Embedding, Outcome)> {
         let manifest = self.task_manifest(Task::Embed)?;
         let spec = manifest.embed.clone().unwrap_or_default();
         let (tensor, _) = self.image_input(img, Task::Embed)?;

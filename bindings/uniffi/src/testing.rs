@@ -40,7 +40,7 @@ mod tests {
     #[test]
     fn every_sample_keeps_its_kind_across_the_bridge() {
         let kinds = testing_error_kinds().unwrap();
-        assert_eq!(kinds.len(), 15);
+        assert_eq!(kinds.len(), 16);
         for kind in kinds {
             let e = testing_error(kind.clone()).unwrap_err();
             assert_eq!(e.kind(), kind);

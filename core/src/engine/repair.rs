@@ -121,8 +121,12 @@ mod tests {
             crate::Manifest::from_path(demo.join("fixtures/ppocr-cls-softmax-qdq.toml")).unwrap();
         let png = std::fs::read(demo.join("images/line0_0.png")).unwrap();
         let img = crate::vision::decode(&png, 1 << 26, true).unwrap();
-        let (tensor, _) =
-            crate::vision::to_tensor(&img, &manifest.input, &[1, 3, 48, 192]).unwrap();
+        let (tensor, _) = crate::vision::to_tensor(
+            &crate::vision::Upright::plain(img.clone()),
+            &manifest.input,
+            &[1, 3, 48, 192],
+        )
+        .unwrap();
         let input = to_tract(&tensor).unwrap();
         let out = plan.run(tvec![input.into_tvalue()]).unwrap();
         let out = from_tract(&out[0]).unwrap();

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::manifest::{Anchors, BoxOrder, DetectSpec, Nms, ScoreFunction};
 use crate::tasks::LabelFilter;
-use crate::vision::Transform;
+use crate::vision::{iou, BoundingBox, Transform};
 
 /// What a detection returns; every unset field takes the manifest's `[detect]` value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,30 +30,6 @@ pub struct DetectOptions {
     /// Classes whose label (or index, as text) is listed are left out.
     #[cfg_attr(feature = "uniffi", uniffi(default = []))]
     pub denylist: Vec<String>,
-}
-
-/// A box in image pixels: left, top, width and height.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct BoundingBox {
-    /// Left edge, pixels from the image's left.
-    pub x: f32,
-    /// Top edge, pixels from the image's top.
-    pub y: f32,
-    /// Width in pixels.
-    pub width: f32,
-    /// Height in pixels.
-    pub height: f32,
-}
-
-impl BoundingBox {
-    /// Intersection over union, in [0, 1] (0 when both are empty).
-    pub fn iou(&self, other: &BoundingBox) -> f32 {
-        iou(
-            [self.x, self.y, self.width, self.height],
-            [other.x, other.y, other.width, other.height],
-        )
-    }
 }
 
 /// A point in image pixels.
@@ -399,19 +375,6 @@ fn score_row(function: ScoreFunction, row: &[f32], out: &mut [f32]) {
             }
             out.iter_mut().for_each(|o| *o /= sum);
         }
-    }
-}
-
-/// IoU of two `[x, y, w, h]` boxes; 0 when the union is empty.
-fn iou(a: [f32; 4], b: [f32; 4]) -> f32 {
-    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
-    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
-    let inter = ix.max(0.0) * iy.max(0.0);
-    let union = a[2] * a[3] + b[2] * b[3] - inter;
-    if union > 0.0 {
-        inter / union
-    } else {
-        0.0
     }
 }
 

@@ -6,8 +6,9 @@ pub mod classify;
 pub mod detect;
 pub mod embed;
 
+pub use crate::vision::BoundingBox;
 pub use classify::{ClassifyOptions, Prediction};
-pub use detect::{BoundingBox, DetectOptions, Detection, Point};
+pub use detect::{DetectOptions, Detection, Point};
 pub use embed::{cosine_similarity, Embedding};
 
 /// Which classes a caller wants: an allowlist (empty = every class) and a denylist, each naming

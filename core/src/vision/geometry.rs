@@ -3,7 +3,7 @@
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::manifest::{Filter, Resize};
@@ -117,4 +117,41 @@ pub(crate) fn resize(
         .resize(&src, &mut dst, &options)
         .map_err(|e| fail(e.to_string()))?;
     Ok(dst.into_vec())
+}
+
+/// A box in image pixels: left, top, width and height.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct BoundingBox {
+    /// Left edge, pixels from the image's left.
+    pub x: f32,
+    /// Top edge, pixels from the image's top.
+    pub y: f32,
+    /// Width in pixels.
+    pub width: f32,
+    /// Height in pixels.
+    pub height: f32,
+}
+
+impl BoundingBox {
+    /// Intersection over union, in [0, 1] (0 when both are empty).
+    pub fn iou(&self, other: &BoundingBox) -> f32 {
+        iou(
+            [self.x, self.y, self.width, self.height],
+            [other.x, other.y, other.width, other.height],
+        )
+    }
+}
+
+/// IoU of two `[x, y, w, h]` boxes; 0 when the union is empty.
+pub(crate) fn iou(a: [f32; 4], b: [f32; 4]) -> f32 {
+    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+    let inter = ix.max(0.0) * iy.max(0.0);
+    let union = a[2] * a[3] + b[2] * b[3] - inter;
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
 }

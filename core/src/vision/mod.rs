@@ -6,26 +6,30 @@
 //! vectors hold its output tensors, and the tests compare against them.
 
 mod decode;
+mod frame;
 mod geometry;
 
-use image::RgbImage;
-
 pub use decode::{check_dimensions, decode, rgba_to_rgb};
-pub use geometry::Transform;
+pub use frame::{ColorMatrix, ColorRange, Frame, FrameLayout, PixelFormat, PlaneLayout, Upright};
+pub(crate) use geometry::iou;
+pub use geometry::{BoundingBox, Transform};
 
 use crate::error::{Error, Result};
 use crate::manifest::{ColorOrder, InputSpec, Layout, Resize};
 use crate::tensor::Tensor;
+use frame::{stored_pixel, to_stored_rect};
 use geometry::{resize, Placement};
 
 /// Builds the input tensor (batch 1) of `shape` for an image, per `spec`, and the transform
-/// from input pixels back to image pixels.
+/// from input pixels back to the upright image's pixels. The image is turned upright (rotation,
+/// mirror) and cut to its region while it is resampled: the stored pixels that the region
+/// covers are resized, and written to the tensor turned.
 ///
 /// # Errors
 /// [`Error::TaskMismatch`] when `shape` is not a batch-1, 3-channel image input in the
 /// manifest's layout; [`Error::Manifest`] for normalization values that do not fit 3 channels;
 /// [`Error::Preprocess`] when resizing fails.
-pub fn to_tensor(img: &RgbImage, spec: &InputSpec, shape: &[usize]) -> Result<(Tensor, Transform)> {
+pub fn to_tensor(src: &Upright, spec: &InputSpec, shape: &[usize]) -> Result<(Tensor, Transform)> {
     let (th, tw) = match (spec.layout, shape) {
         (Layout::NCHW, [1, 3, h, w]) | (Layout::NHWC, [1, h, w, 3]) => (*h, *w),
         _ => {
@@ -40,16 +44,28 @@ pub fn to_tensor(img: &RgbImage, spec: &InputSpec, shape: &[usize]) -> Result<(T
             })
         }
     };
-    let placement = Placement::new(
-        &spec.resize,
-        f64::from(img.width()),
-        f64::from(img.height()),
-        th,
-        tw,
-    );
+    let (uw, uh) = src.size();
+    let (uw, uh) = (f64::from(uw), f64::from(uh));
+    let (left, top, w, h) = src.region.unwrap_or((0.0, 0.0, uw, uh));
+    let mut placement = Placement::new(&spec.resize, w, h, th, tw);
+    placement.crop.0 += left;
+    placement.crop.1 += top;
     let (rw, rh) = placement.resized;
     let (x0, y0) = placement.origin;
-    let resized = resize(img, placement.crop, rw as u32, rh as u32, placement.filter)?;
+    let (rotation, mirror) = (src.rotation_degrees, src.mirror);
+    let stored_crop = to_stored_rect(rotation, mirror, (uw, uh), placement.crop);
+    let (sw, sh) = if rotation % 180 == 90 {
+        (rh, rw)
+    } else {
+        (rw, rh)
+    };
+    let resized = resize(
+        &src.image,
+        stored_crop,
+        sw as u32,
+        sh as u32,
+        placement.filter,
+    )?;
     let pad = match spec.resize {
         Resize::KeepAspectPad { pad_value, .. } | Resize::Letterbox { pad_value, .. } => pad_value,
         _ => 0.0,
@@ -62,7 +78,8 @@ pub fn to_tensor(img: &RgbImage, spec: &InputSpec, shape: &[usize]) -> Result<(T
     let mut data = vec![pad; th * tw * 3];
     for y in 0..rh {
         for x in 0..rw {
-            let px = &resized[(y * rw + x) * 3..][..3];
+            let (sx, sy) = stored_pixel(rotation, mirror, (rw, rh), (x, y));
+            let px = &resized[(sy * sw + sx) * 3..][..3];
             let (ty, tx) = (y0 + y, x0 + x);
             for (c, (scale, offset)) in affine.iter().enumerate() {
                 let v = f32::from(px[channel_of(c)]) * scale + offset;
@@ -81,6 +98,7 @@ pub fn to_tensor(img: &RgbImage, spec: &InputSpec, shape: &[usize]) -> Result<(T
 mod tests {
     use super::*;
     use crate::manifest::{Filter, Normalize};
+    use image::RgbImage;
     use std::io::Cursor;
 
     fn spec(resize: Resize, color: ColorOrder) -> InputSpec {
@@ -103,7 +121,12 @@ mod tests {
             filter: Filter::Bilinear,
             pad_value: -7.0,
         };
-        let (t, tf) = to_tensor(&img, &spec(resize, ColorOrder::BGR), &[1, 3, 48, 192]).unwrap();
+        let (t, tf) = to_tensor(
+            &Upright::plain(img.clone()),
+            &spec(resize, ColorOrder::BGR),
+            &[1, 3, 48, 192],
+        )
+        .unwrap();
         // 10×5 resized to 96×48: 10/96 image pixels per input pixel, no offset.
         assert_eq!(tf.to_image(96.0, 48.0), (10.0, 5.0));
         let v = t.as_f32().unwrap();
@@ -132,7 +155,12 @@ mod tests {
             crop_fraction: 0.9,
             filter: Filter::Bicubic,
         };
-        let (t, tf) = to_tensor(&img, &spec(resize, ColorOrder::RGB), &[1, 3, 8, 8]).unwrap();
+        let (t, tf) = to_tensor(
+            &Upright::plain(img.clone()),
+            &spec(resize, ColorOrder::RGB),
+            &[1, 3, 8, 8],
+        )
+        .unwrap();
         // The 90×90 centre crop of 300×100 starts at (105, 5).
         let (x0, y0) = tf.to_image(0.0, 0.0);
         let (x1, y1) = tf.to_image(8.0, 8.0);
@@ -153,7 +181,12 @@ mod tests {
             filter: Filter::Bilinear,
             pad_value: -1.0,
         };
-        let (t, tf) = to_tensor(&img, &spec(resize, ColorOrder::RGB), &[1, 3, 64, 64]).unwrap();
+        let (t, tf) = to_tensor(
+            &Upright::plain(img.clone()),
+            &spec(resize, ColorOrder::RGB),
+            &[1, 3, 64, 64],
+        )
+        .unwrap();
         let v = t.as_f32().unwrap();
         let at = |y: usize, x: usize| v[y * 64 + x];
         assert_eq!(
@@ -174,7 +207,7 @@ mod tests {
             ColorOrder::RGB,
         );
         s.layout = Layout::NHWC;
-        let (t, _) = to_tensor(&img, &s, &[1, 2, 2, 3]).unwrap();
+        let (t, _) = to_tensor(&Upright::plain(img.clone()), &s, &[1, 2, 2, 3]).unwrap();
         assert_eq!(t.as_f32().unwrap(), &[1.0, 2.0, 3.0].repeat(4)[..]);
     }
 
@@ -210,5 +243,65 @@ mod tests {
             rgba_to_rgb(&[], 0, 2, 100).unwrap_err().kind(),
             "ImageDecode"
         );
+    }
+
+    #[test]
+    fn turning_while_resampling_equals_turning_first() {
+        // A gradient that is different in every pixel and direction.
+        let img = RgbImage::from_fn(37, 23, |x, y| {
+            image::Rgb([(x * 7) as u8, (y * 11) as u8, (x * y) as u8])
+        });
+        let turned = |deg: u32, mirror: bool| {
+            let t = match deg {
+                90 => image::imageops::rotate90(&img),
+                180 => image::imageops::rotate180(&img),
+                270 => image::imageops::rotate270(&img),
+                _ => img.clone(),
+            };
+            if mirror {
+                image::imageops::flip_horizontal(&t)
+            } else {
+                t
+            }
+        };
+        for filter in [Filter::Nearest, Filter::Bilinear] {
+            for (deg, mirror) in [
+                (0, true),
+                (90, false),
+                (90, true),
+                (180, false),
+                (270, false),
+                (270, true),
+            ] {
+                let src = Upright {
+                    image: img.clone(),
+                    rotation_degrees: deg,
+                    mirror,
+                    region: Some((3.0, 2.0, 15.0, 11.0)),
+                };
+                let plain = Upright {
+                    image: turned(deg, mirror),
+                    rotation_degrees: 0,
+                    mirror: false,
+                    region: src.region,
+                };
+                let s = spec(Resize::Stretch { filter }, ColorOrder::RGB);
+                let (a, ta) = to_tensor(&src, &s, &[1, 3, 9, 13]).unwrap();
+                let (b, tb) = to_tensor(&plain, &s, &[1, 3, 9, 13]).unwrap();
+                let worst = a
+                    .as_f32()
+                    .unwrap()
+                    .iter()
+                    .zip(b.as_f32().unwrap())
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f32::max);
+                assert!(
+                    worst <= 1.0,
+                    "{deg}° mirror {mirror} {filter:?}: off by {worst}"
+                );
+                // The way back lands in the whole upright image, offset by the region.
+                assert_eq!((ta, ta.to_image(0.0, 0.0)), (tb, (3.0, 2.0)));
+            }
+        }
     }
 }
