@@ -523,3 +523,30 @@ fn a_background_shadow_run_leaves_the_call_and_promotes_at_the_next_one() {
     assert_eq!(served.version, "v2", "promoted before the next call");
     assert!(store.shadow_report("main").is_none());
 }
+
+#[test]
+fn each_loaded_version_keeps_its_own_statistics() {
+    let store = ModelStore::in_memory(&LoadOptions::default());
+    let bytes = read("ppocr-cls/model.onnx");
+    store.install("ocr", "a", &bytes).unwrap();
+    store.install("ocr", "b", &bytes).unwrap();
+    store.install("ocr", "c", &bytes).unwrap();
+    let line = read("images/line0_0.png");
+    let classify = || {
+        store
+            .classify_encoded("ocr", &line, &ClassifyOptions::top(1))
+            .unwrap()
+    };
+    store.activate("ocr", "a").unwrap();
+    classify();
+    classify();
+    store.activate("ocr", "b").unwrap();
+    classify();
+    // "a" is the previous version now, kept loaded for rollback, with its own counts.
+    assert_eq!(store.stats("ocr", "a").unwrap().classifications, 2);
+    assert_eq!(store.stats("ocr", "b").unwrap().classifications, 1);
+    // "c" is installed but not loaded: nothing to report, and the error says what is.
+    let e = store.stats("ocr", "c").unwrap_err();
+    assert_eq!(e.kind(), "InvalidArgument");
+    assert!(e.to_string().contains("(b, a)"), "{e}");
+}

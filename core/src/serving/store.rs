@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Instant;
 use crate::error::{Error, Result};
 use crate::options::LoadOptions;
-use crate::serving::stats::percentile;
+use crate::serving::stats::{percentile, Stats};
 use crate::tasks::{ClassifyOptions, Prediction};
 use crate::Model;
 
@@ -432,6 +432,39 @@ impl ModelStore {
             .ok_or_else(|| {
                 Error::InvalidArgument(format!(
                     "{name} has no active version: install and activate one"
+                ))
+            })
+    }
+
+    /// The usage statistics of a loaded version of `name` — the active one, the previous one
+    /// (kept for rollback) or the shadow candidate — since it was loaded: what to compare
+    /// before promoting, or to watch after a swap (drift, errors, latency, confidence).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `version` is none of those (not installed, or installed
+    /// but not loaded).
+    pub fn stats(&self, name: &str, version: &str) -> Result<Stats> {
+        let slot = self.slot(name);
+        let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        let loaded = [
+            slot.active.as_ref(),
+            slot.previous.as_ref(),
+            slot.shadow.as_ref().map(|s| &s.version),
+        ];
+        loaded
+            .into_iter()
+            .flatten()
+            .find(|v| v.version == version)
+            .map(|v| v.model.stats())
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "{name} {version} is not loaded: statistics are kept for the active, the                      previous and the candidate version ({})",
+                    loaded
+                        .into_iter()
+                        .flatten()
+                        .map(|v| v.version.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })
     }
