@@ -451,22 +451,23 @@ impl ModelStore {
             slot.previous.as_ref(),
             slot.shadow.as_ref().map(|s| &s.version),
         ];
-        loaded
+        let found = loaded
             .into_iter()
             .flatten()
             .find(|v| v.version == version)
-            .map(|v| v.model.stats())
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "{name} {version} is not loaded: statistics are kept for the active, the                      previous and the candidate version ({})",
-                    loaded
-                        .into_iter()
-                        .flatten()
-                        .map(|v| v.version.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })
+            .map(|v| v.model.stats());
+        found.ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{name} {version} is not loaded: statistics are kept for the active, the \
+                 previous and the candidate version ({})",
+                loaded
+                    .into_iter()
+                    .flatten()
+                    .map(|v| v.version.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
     }
 
     /// The installed versions of `name`, its active and its previous one.
