@@ -272,6 +272,16 @@ impl Model {
         Ok(self.image_input(&img, task)?.0)
     }
 
+    /// Turns a camera frame into the model's input tensor (YUV → RGB, rotation, mirror, region,
+    /// resize, normalization), without running it.
+    ///
+    /// # Errors
+    /// As [`Model::classify_frame`] before the model runs.
+    pub fn preprocess_frame(&self, frame: &Frame<'_>) -> Result<Tensor> {
+        let task = self.manifest("preprocess a frame for")?.task;
+        Ok(self.image_input(&self.frame(frame)?, task)?.0)
+    }
+
     /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says, runs the
     /// detector and returns what it finds, best first, with boxes and keypoints in pixels of the
     /// image (after its EXIF orientation). Unset `options` take the manifest's `[detect]` values.

@@ -8,10 +8,7 @@
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
-use yuvutils_rs::{
-    yuv420_to_rgb, yuv_nv12_to_rgb, yuv_nv21_to_rgb, YuvBiPlanarImage, YuvConversionMode,
-    YuvPlanarImage, YuvRange, YuvStandardMatrix,
-};
+use yuvutils_rs::{yuv420_to_rgb, YuvPlanarImage, YuvRange, YuvStandardMatrix};
 
 use super::{check_dimensions, BoundingBox};
 use crate::error::{Error, Result};
@@ -461,50 +458,34 @@ impl<'a> Frame<'a> {
                     }
                 }
             }
-            PixelFormat::Nv12 | PixelFormat::Nv21 => {
-                let image = YuvBiPlanarImage {
-                    y_plane: self.planes[0],
-                    y_stride: layouts[0].row_stride,
-                    uv_plane: self.planes[1],
-                    uv_stride: layouts[1].row_stride,
-                    width: w,
-                    height: h,
-                };
-                let convert = if l.format == PixelFormat::Nv12 {
-                    yuv_nv12_to_rgb
-                } else {
-                    yuv_nv21_to_rgb
-                };
-                convert(
-                    &image,
-                    &mut rgb,
-                    w * 3,
-                    range,
-                    matrix,
-                    YuvConversionMode::default(),
-                )
-                .map_err(fail)?;
-            }
-            PixelFormat::I420 => {
-                // Interleaved chroma (YUV_420_888 with pixel stride 2) is gathered into tight
-                // planes first: a quarter of the frame's samples each.
+            PixelFormat::Nv12 | PixelFormat::Nv21 | PixelFormat::I420 => {
+                // One conversion for every YUV layout: chroma that is interleaved (NV12/NV21, or
+                // YUV_420_888 with pixel stride 2) or padded is gathered into tight planes first —
+                // a quarter of the frame's samples each. yuvutils-rs 0.8.3 refuses padded UV rows
+                // in its NV12 entry points, and mis-reads the last chroma row of a padded I420
+                // plane when the height is odd (frames.json's conversion vectors caught it).
                 let (cw, ch) = l.format.plane_size(1, w, h);
-                let chroma = |p: usize| -> (std::borrow::Cow<'_, [u8]>, u32) {
+                let chroma = |plane: usize, first: usize| -> (std::borrow::Cow<'_, [u8]>, u32) {
                     let PlaneLayout {
                         row_stride,
                         pixel_stride,
-                    } = layouts[p];
-                    if pixel_stride == 1 {
-                        return (self.planes[p].into(), row_stride);
+                    } = layouts[plane];
+                    let bytes = &self.planes[plane][first..];
+                    if pixel_stride == 1 && row_stride == cw {
+                        return (bytes.into(), row_stride);
                     }
                     let mut tight = Vec::with_capacity(cw as usize * ch as usize);
                     for y in 0..ch as usize {
-                        let row = &self.planes[p][y * row_stride as usize..];
+                        let row = &bytes[y * row_stride as usize..];
                         tight.extend(row.iter().step_by(pixel_stride as usize).take(cw as usize));
                     }
                     (tight.into(), cw)
                 };
-                let ((u, u_stride), (v, v_stride)) = (chroma(1), chroma(2));
+                let ((u, u_stride), (v, v_stride)) = match l.format {
+                    PixelFormat::Nv12 => (chroma(1, 0), chroma(1, 1)),
+                    PixelFormat::Nv21 => (chroma(1, 1), chroma(1, 0)),
+                    _ => (chroma(1, 0), chroma(2, 0)),
+                };
                 let image = YuvPlanarImage {
                     y_plane: self.planes[0],
                     y_stride: layouts[0].row_stride,
