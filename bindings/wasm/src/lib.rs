@@ -8,6 +8,8 @@
 //! [`ModelStore`] class (the core's store in memory: a browser has no file system) with camelCase
 //! methods, plain JS objects for results (built from the core's serde types) and one error
 //! class, `LedgeError`, created from [`ledge::Error`] by an exhaustive match (`error.rs`).
+//! Camera frames arrive as `{planes, layout}`: the planes' bytes and the core's `FrameLayout`
+//! in camelCase (the npm package turns `VideoFrame`s, canvases and `ImageData` into that).
 //!
 //! Panics: the release build uses `panic = "abort"` (wasm32 has no stable unwinding here, and
 //! unwinding tables cost size), so a panic cannot be caught in Rust. Instead the panic hook
@@ -188,6 +190,37 @@ impl Model {
             .values)
     }
 
+    /// Classifies a camera frame `{planes, layout}`: `planes` an array of `Uint8Array`s (the
+    /// format's planes in order), `layout` the core's `FrameLayout` as a camelCase object
+    /// (`{format, width, height, planes: [{rowStride, pixelStride}], rotationDegrees, mirror,
+    /// colorMatrix, colorRange, region}`, read by its serde derive). `options` as `classify`.
+    #[wasm_bindgen(js_name = classifyFrame)]
+    pub fn classify_frame(&self, frame: JsValue, options: JsValue) -> Result<Array, JsValue> {
+        let k = classify_options(&options)?;
+        let (planes, layout) = frame_from_js(&frame)?;
+        predictions(self.0.classify_frame(&frame_of(&planes, layout), &k))
+    }
+
+    /// Detects objects in a camera frame `{planes, layout}` (as `classifyFrame`); boxes and
+    /// keypoints in pixels of the upright frame. `options` as `detect`.
+    #[wasm_bindgen(js_name = detectFrame)]
+    pub fn detect_frame(&self, frame: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let o = detect_options(&options)?;
+        let (planes, layout) = frame_from_js(&frame)?;
+        serialized(self.0.detect_frame(&frame_of(&planes, layout), &o))
+    }
+
+    /// The embedding's values of a camera frame `{planes, layout}` (as `classifyFrame`).
+    #[wasm_bindgen(js_name = embedFrame)]
+    pub fn embed_frame(&self, frame: JsValue) -> Result<Vec<f32>, JsValue> {
+        let (planes, layout) = frame_from_js(&frame)?;
+        Ok(self
+            .0
+            .embed_frame(&frame_of(&planes, layout))
+            .map_err(to_js)?
+            .values)
+    }
+
     /// Classifies an already preprocessed input tensor `{data, shape}`.
     #[wasm_bindgen(js_name = classifyTensor)]
     pub fn classify_tensor(&self, tensor: JsValue, options: JsValue) -> Result<Array, JsValue> {
@@ -316,7 +349,8 @@ impl ModelStore {
 
     /// Lets installed `version` shadow the active version of `name` on a sample of `classify`
     /// calls. `policy` (all optional, the core's `ShadowPolicy`): `{sampleRate, minSamples,
-    /// minAgreement, maxLatencyRatio, autoDecide}`.
+    /// minAgreement, maxLatencyRatio, autoDecide, background}` (wasm has no threads: with
+    /// `background` the candidate still runs in the call, and a promotion takes effect at once).
     #[wasm_bindgen(js_name = setCandidate)]
     pub fn set_candidate(&self, name: &str, version: &str, policy: JsValue) -> Result<(), JsValue> {
         let policy = shadow_policy(&policy)?;
@@ -341,6 +375,12 @@ impl ModelStore {
         }))
     }
 
+    /// The statistics of `version` of `name` (as `Model.stats`): kept per loaded version — the
+    /// active, the previous and the candidate; any other version is an `InvalidArgument`.
+    pub fn stats(&self, name: &str, version: &str) -> Result<JsValue, JsValue> {
+        stats_to_js(&self.0.stats(name, version).map_err(to_js)?)
+    }
+
     /// Classifies an encoded image with the active version of `name`: `{version, predictions}`,
     /// the version that computed the predictions. `options` as `Model.classify`.
     pub fn classify(
@@ -357,6 +397,44 @@ impl ModelStore {
         set(&o, "predictions", &predictions)?;
         Ok(o.into())
     }
+}
+
+/// A frame `{planes, layout}` from JavaScript: each plane's bytes copied into wasm memory, the
+/// layout read by the core's serde derive (camelCase keys, unknown keys refused).
+fn frame_from_js(frame: &JsValue) -> Result<(Vec<Vec<u8>>, ledge::FrameLayout), JsValue> {
+    if !frame.is_object() {
+        return Err(invalid("a frame is an object {planes, layout}"));
+    }
+    let planes = Reflect::get(frame, &JsValue::from_str("planes"))?;
+    if !Array::is_array(&planes) {
+        return Err(invalid("frame.planes must be an array of Uint8Array"));
+    }
+    let planes = Array::from(&planes)
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            p.dyn_into::<Uint8Array>()
+                .map(|a| a.to_vec())
+                .map_err(|_| invalid(format!("frame.planes[{i}] must be a Uint8Array")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let layout = Reflect::get(frame, &JsValue::from_str("layout"))?;
+    if !layout.is_object() || Array::is_array(&layout) {
+        return Err(invalid(
+            "frame.layout must be a FrameLayout object {format, width, height, planes, \
+             rotationDegrees, mirror, colorMatrix, colorRange, region}",
+        ));
+    }
+    let text = js_sys::JSON::stringify(&layout)
+        .map_err(|_| invalid("frame.layout must be a plain object"))?;
+    let layout = serde_json::from_str(&String::from(text))
+        .map_err(|e| invalid(format!("frame layout: {e}")))?;
+    Ok((planes, layout))
+}
+
+/// The core's frame over planes copied by [`frame_from_js`].
+fn frame_of(planes: &[Vec<u8>], layout: ledge::FrameLayout) -> ledge::Frame<'_> {
+    ledge::Frame::new(planes.iter().map(Vec::as_slice).collect(), layout)
 }
 
 /// The core's `ShadowPolicy` from what JavaScript passes: nothing (the defaults) or an object
@@ -526,6 +604,17 @@ fn tensor_to_js(t: &ledge::Tensor) -> JsValue {
         &JsValue::from_str(&t.dtype().to_string()),
     );
     o.into()
+}
+
+/// Bridge test: the core's error kinds, in declaration order ([`ledge::Error::samples`]), so the
+/// JavaScript tests notice a kind they do not know. Not public API.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = _errorKindsForTesting)]
+pub fn error_kinds_for_testing() -> Vec<String> {
+    ledge::Error::samples()
+        .iter()
+        .map(|e| e.kind().to_string())
+        .collect()
 }
 
 /// Bridge test (design rule 4): throws the `LedgeError` for a core error `kind` built with
