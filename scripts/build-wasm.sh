@@ -69,7 +69,7 @@ raw="${target_dir}/wasm32-unknown-unknown/wasm/ledge_wasm.wasm"
 stamp="$(cat "${raw}" scripts/build-wasm.sh | sha256sum | cut -c1-16)-${LEDGE_WASM_OPT:-1}"
 if [[ -f "${out}/ledge_wasm_bg.wasm" && "$(cat "${out}/.build-stamp" 2>/dev/null)" == "${stamp}" ]]; then
   echo "build-wasm: ${out#"${repo}"/}/ledge_wasm_bg.wasm is current" >&2
-  cp web/src/index.js web/src/index.d.ts web/src/ledge_error.js "${out}/"
+  cp web/src/*.js web/src/*.d.ts "${out}/"
   exit 0
 fi
 
@@ -93,8 +93,8 @@ step "package files → ${out#"${repo}"/}"
 mkdir -p "${out}"
 rm -f "${out}"/*.js "${out}"/*.ts "${out}"/*.wasm
 cp "${gen}/ledge_wasm.js" "${gen}/ledge_wasm_bg.wasm" "${out}/"
-cp web/src/index.js web/src/index.d.ts web/src/ledge_error.js "${out}/"
+cp web/src/*.js web/src/*.d.ts "${out}/"
 echo "${stamp}" >"${out}/.build-stamp"
-for f in "${raw}" "${out}/ledge_wasm_bg.wasm" "${out}/ledge_wasm.js" "${out}/index.js"; do
+for f in "${raw}" "${out}/ledge_wasm_bg.wasm" "${out}/ledge_wasm.js" "${out}/"{index,frame,live,worker,ledge_worker}.js; do
   printf '%-60s %10d bytes, gzip -9 %9d\n' "${f#"${HOME}"/}" "$(stat -c %s "${f}")" "$(gzip -9c "${f}" | wc -c)" >&2
 done

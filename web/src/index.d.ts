@@ -76,6 +76,8 @@ export class LedgeError extends Error {
   readonly path?: string;
   /** Signature: why the package is refused. */
   readonly problem?: SignatureProblem;
+  /** Signature: what exactly was found (e.g. which key signed the package). */
+  readonly detail?: string;
   /** TaskMismatch: the task asked for (`classify`, `detect`, `embed`). */
   readonly task?: string;
   /** TaskMismatch: what about the model or the call does not fit, and what to do instead. */
@@ -315,6 +317,84 @@ export interface RgbaImage {
   height: number;
 }
 
+/** How a raw frame's pixels are stored (the core's `PixelFormat`): one packed plane of RGBA,
+ * BGRA (4 bytes a pixel) or RGB (3); two planes Y + interleaved UV (NV12) or VU (NV21); three
+ * planes Y, U, V (I420, and Android's YUV_420_888 with any chroma pixel stride). Chroma planes
+ * are ⌈width/2⌉ × ⌈height/2⌉ samples. */
+export type PixelFormat = 'rgba' | 'bgra' | 'rgb' | 'nv12' | 'nv21' | 'i420';
+
+/** The strides of one plane, in bytes. */
+export interface PlaneLayout {
+  /** Bytes from the start of one row to the start of the next (≥ the row's bytes). */
+  rowStride: number;
+  /** Bytes from one sample to the next in a row: 4 for RGBA/BGRA, 3 for RGB, 1 for Y, 2 for an
+   * NV12/NV21 UV plane, 1 or more for I420 chroma. */
+  pixelStride: number;
+}
+
+/** The clockwise turn, in degrees, that makes a frame upright (Android's
+ * `ImageInfo.getRotationDegrees()`). */
+export type RotationDegrees = 0 | 90 | 180 | 270;
+
+/** Everything about a raw frame except its bytes (the core's `FrameLayout`); only `format`,
+ * `width` and `height` are needed. */
+export interface FrameLayout {
+  format: PixelFormat;
+  /** Stored width in pixels (before rotation). */
+  width: number;
+  /** Stored height in pixels (before rotation). */
+  height: number;
+  /** One per plane, or empty / absent for tightly packed planes. A plane needs
+   * `rowStride × (rows − 1) + the last row's bytes` bytes (the last row need not be padded). */
+  planes?: PlaneLayout[];
+  /** The clockwise turn that makes the stored frame upright (default 0). */
+  rotationDegrees?: RotationDegrees;
+  /** Mirror left-right after turning (a front camera's preview; default false). */
+  mirror?: boolean;
+  /** YUV formats: the colour matrix (default BT.601). */
+  colorMatrix?: 'bt601' | 'bt709';
+  /** YUV formats: full range 0–255 (the default) or video range 16–235. */
+  colorRange?: 'full' | 'video';
+  /** The part of the upright frame to look at, in its pixels; null for all of it. */
+  region?: BoundingBox | null;
+}
+
+/** A frame's planes (in the format's order: Y, U, V / Y, UV / one packed plane) and layout. */
+export interface RawFrame {
+  planes: ReadonlyArray<Uint8Array | ArrayBuffer | ArrayBufferView>;
+  layout: FrameLayout;
+}
+
+/** What the frame calls accept: a WebCodecs `VideoFrame` (NV12, I420, RGBA/RGBX, BGRA/BGRX
+ * read as stored, with strides, visible rectangle, rotation, flip and colour space; other
+ * formats drawn as RGBA), anything a canvas draws (its current pixels, as RGBA), an RGBA
+ * `ImageData`, or a raw frame. */
+export type FrameSource =
+  | VideoFrame
+  | ImageBitmap
+  | ImageData
+  | RgbaImage
+  | HTMLVideoElement
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | HTMLImageElement
+  | RawFrame;
+
+/** How to turn a frame upright and what part of it to look at. */
+export interface FrameOptions {
+  /** Clockwise turn after the source's own (a VideoFrame's rotation and flip, a raw layout's
+   * rotationDegrees and mirror), default 0. */
+  rotationDegrees?: RotationDegrees;
+  /** Mirror left-right after turning (default false). */
+  mirror?: boolean;
+  /** The part of the upright frame to look at, `{x, y, width, height}` in its pixels (results
+   * stay in the whole upright frame's pixels); default all of it. */
+  region?: BoundingBox | null;
+  /** `WorkerModel` only: move an ImageData's or a raw frame's buffers to the worker instead of
+   * copying them (they are empty afterwards). Ignored by `Model`. */
+  transfer?: boolean;
+}
+
 /** A loaded and optimized model. Call `free()` when done: wasm memory is not garbage-collected. */
 export class Model {
   private constructor();
@@ -339,6 +419,15 @@ export class Model {
   embed(encoded: Uint8Array | ArrayBuffer | ArrayBufferView): Embedding;
   /** The embedding of an RGBA frame (canvas `ImageData`, video frame). */
   embedImageData(image: RgbaImage): Embedding;
+  /** Classifies a camera frame or picture source, best class first. Asynchronous because
+   * `VideoFrame.copyTo` is; the inference runs on this thread. The caller keeps (and closes)
+   * the source. LedgeError "InvalidArgument" when the frame's bytes do not fit its layout. */
+  classifyFrame(source: FrameSource, options?: number | (ClassifyOptions & FrameOptions)): Promise<Prediction[]>;
+  /** Detects objects in a camera frame or picture source; boxes and keypoints in pixels of the
+   * upright frame (as displayed), also with a `region`. */
+  detectFrame(source: FrameSource, options?: DetectOptions & FrameOptions): Promise<Detection[]>;
+  /** The embedding of a camera frame or picture source. */
+  embedFrame(source: FrameSource, options?: FrameOptions): Promise<Embedding>;
   /** Classifies an already preprocessed input tensor. */
   classifyTensor(tensor: Tensor, options?: number | ClassifyOptions): Prediction[];
   /** Runs the model on raw tensors, one per input in order. */
@@ -365,8 +454,9 @@ export interface ShadowPolicy {
   /** Promote or reject automatically once `minSamples` are in (default true); false leaves it
    * to the app (`shadowReport`, then `activate`). */
   autoDecide?: boolean;
-  /** Native platforms run the candidate on a background thread when set; wasm has no threads, so
-   * here the candidate always runs after the active version, in the same call. */
+  /** Native platforms run the candidate on a background thread when set (a promotion decided
+   * there takes effect at the next call); wasm has no threads, so here the candidate always runs
+   * after the active version, in the same call, and a promotion takes effect at once. */
   background?: boolean;
 }
 
@@ -429,8 +519,87 @@ export class ModelStore {
   shadowReport(name: string): ShadowReport | null;
   /** Classifies encoded image bytes with the active version of `name`. */
   classify(name: string, encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: number | ClassifyOptions): Served;
+  /** The statistics of `version` of `name`, kept per version; only the active, previous and
+   * candidate versions are loaded (any other: LedgeError "InvalidArgument"). */
+  stats(name: string, version: string): Stats;
   /** Releases the store and its models; later calls throw LedgeError kind "ModelFreed". */
   free(): void;
   /** True once freed (or lost to a panic). */
   readonly freed: boolean;
+}
+
+/** What a `LiveStream` runs. */
+export type LiveTask = 'classify' | 'detect' | 'embed';
+
+/** Anything with the frame calls: a `Model` or a `WorkerModel`. */
+export interface FrameModel {
+  classifyFrame(source: FrameSource, options?: number | (ClassifyOptions & FrameOptions)): Promise<Prediction[]>;
+  detectFrame(source: FrameSource, options?: DetectOptions & FrameOptions): Promise<Detection[]>;
+  embedFrame(source: FrameSource, options?: FrameOptions): Promise<Embedding>;
+}
+
+/** One processed frame: its timestamp, the result, and how long the call took. */
+export type LiveResult =
+  | { task: 'classify'; timestamp: number; predictions: Prediction[]; ms: number }
+  | { task: 'detect'; timestamp: number; detections: Detection[]; ms: number }
+  | { task: 'embed'; timestamp: number; embedding: Embedding; ms: number };
+
+/** One failed frame: its timestamp and the error (a LedgeError, e.g. "InvalidArgument" for a
+ * frame whose bytes do not fit its layout). */
+export interface LiveError {
+  task: LiveTask;
+  timestamp: number;
+  error: LedgeError | Error;
+}
+
+/** A live stream's counts: submitted = processed + dropped + failed + inFlight. */
+export interface LiveStats {
+  /** Frames offered to `submit`. */
+  submitted: number;
+  /** Frames with a result. */
+  processed: number;
+  /** Frames dropped: submitted while one was in flight, or after `close()`. */
+  dropped: number;
+  /** Frames whose call failed (delivered to `onError`). */
+  failed: number;
+  /** 1 while a frame is being processed, else 0. */
+  inFlight: number;
+  /** Frames processed per second over the last two seconds. */
+  fps: number;
+}
+
+/** What a `LiveStream` runs and where its results go. */
+export interface LiveStreamSettings<T extends LiveTask> {
+  /** The task (default "classify"). */
+  task?: T;
+  /** The options of each frame call: the task's options and the frame options. */
+  options?: T extends 'classify'
+    ? number | (ClassifyOptions & FrameOptions)
+    : T extends 'detect'
+      ? DetectOptions & FrameOptions
+      : FrameOptions;
+  /** Receives each result, with its own frame's timestamp. */
+  onResult: (result: Extract<LiveResult, { task: T }>) => void;
+  /** Receives each failure (default: `console.error`); never thrown into the camera loop. */
+  onError?: (failure: LiveError) => void;
+}
+
+/** Runs a model on a camera's frames: at most one frame in flight, frames arriving meanwhile
+ * dropped and counted, each result delivered with its frame's timestamp. Over a `WorkerModel`
+ * the page never waits for inference. */
+export class LiveStream<T extends LiveTask = 'classify'> {
+  constructor(model: FrameModel, settings: LiveStreamSettings<T>);
+  /** Offers a frame: true when it is processed, false when dropped (one in flight, or closed).
+   * `timestamp` defaults to `VideoFrame.timestamp` (µs), else the call's time in µs on
+   * `performance.now()`'s clock. A submitted VideoFrame or ImageBitmap belongs to the stream:
+   * closed at once when dropped, else when its call settles. */
+  submit(source: FrameSource, timestamp?: number): boolean;
+  /** True while a frame is in flight. */
+  readonly busy: boolean;
+  /** True once `close()` was called. */
+  readonly closed: boolean;
+  /** The counts and the recent frame rate. */
+  readonly stats: LiveStats;
+  /** Accepts no more frames; resolves once the frame in flight is delivered. */
+  close(): Promise<void>;
 }

@@ -5,8 +5,10 @@
 
 import initWasm, * as wasm from './ledge_wasm.js';
 import { LedgeError, takePanic } from './ledge_error.js';
+import { frameFrom, splitFrameOptions } from './frame.js';
+import { LiveStream } from './live.js';
 
-export { LedgeError };
+export { LedgeError, LiveStream };
 
 let ready = null;
 let initialized = false;
@@ -289,6 +291,47 @@ export class Model {
     return new Embedding(guard(() => model.embedRgba(rgba, width, height)));
   }
 
+  /**
+   * Classifies a camera frame or any picture source, best class first: a `VideoFrame` (NV12,
+   * I420, RGBA/RGBX, BGRA/BGRX are read as stored, with their strides, visible rectangle,
+   * rotation, flip and colour space; other formats are drawn as RGBA), an `ImageBitmap`, an
+   * `ImageData` (or `{data, width, height}`), an `HTMLVideoElement` (its current frame), an
+   * `HTMLCanvasElement`, an `OffscreenCanvas`, an `HTMLImageElement`, or a raw frame `{planes,
+   * layout}` (a `FrameLayout`). `options`: the `classify` options plus `rotationDegrees` (0, 90,
+   * 180 or 270: the clockwise turn that makes the frame upright, after the source's own),
+   * `mirror` (mirror left-right after turning) and `region` (`{x, y, width, height}` of the
+   * upright frame to look at). Asynchronous because `VideoFrame.copyTo` is; the inference runs
+   * on this thread (`WorkerModel` runs it in a worker). The caller keeps (and closes) the source.
+   */
+  classifyFrame(source, options = undefined) {
+    return this.#frame('classify', source, options);
+  }
+
+  /**
+   * Detects objects in a camera frame or picture source (see `classifyFrame`), best first; boxes
+   * and keypoints in pixels of the upright frame — after the source's own rotation and flip and
+   * `options.rotationDegrees` and `mirror`, as displayed — also when a `region` is set.
+   * `options`: the `detect` options plus `rotationDegrees`, `mirror`, `region`.
+   */
+  detectFrame(source, options = undefined) {
+    return this.#frame('detect', source, options);
+  }
+
+  /** The embedding of a camera frame or picture source (see `classifyFrame`); `options`:
+   * `{rotationDegrees, mirror, region}`. */
+  async embedFrame(source, options = undefined) {
+    return new Embedding(await this.#frame('embed', source, options));
+  }
+
+  /** A frame call: the source's pixels read (asynchronously for a VideoFrame), then the task. */
+  async #frame(task, source, options) {
+    this.#model();
+    const [taskOptions, orient] = splitFrameOptions(options, task);
+    const frame = await frameFrom(source, orient);
+    const model = this.#model(); // it may have been freed meanwhile
+    return guard(() => model[`${task}Frame`](frame, taskOptions));
+  }
+
   /** Classifies an already preprocessed input tensor `{data, shape}`. */
   classifyTensor(tensor, options = undefined) {
     const model = this.#model();
@@ -409,7 +452,10 @@ export class ModelStore {
    * Lets installed `version` shadow the active version of `name`: on a sample of `classify`
    * calls it runs too (after the active one), and with `autoDecide` it is promoted (activated)
    * or rejected once `minSamples` are in. `policy` (all optional): `{sampleRate, minSamples,
-   * minAgreement, maxLatencyRatio, autoDecide}`.
+   * minAgreement, maxLatencyRatio, autoDecide, background}`. wasm has no threads: with
+   * `background: true` the candidate still runs in the call, after the active version, and a
+   * promotion takes effect at once (native platforms run it on a thread and promote at the
+   * next call).
    */
   setCandidate(name, version, policy = undefined) {
     const store = this.#store();
@@ -434,6 +480,17 @@ export class ModelStore {
     const n = stringOf(name, 'name');
     const bytes = bytesOf(encoded, 'the image');
     return guard(() => store.classify(n, bytes, options));
+  }
+
+  /**
+   * The statistics of `version` of `name` (as `Model.stats`), kept per version: the active, the
+   * previous and the candidate version are loaded and counted; any other version is a
+   * LedgeError "InvalidArgument" naming the loaded ones.
+   */
+  stats(name, version) {
+    const store = this.#store();
+    const [n, v] = [stringOf(name, 'name'), stringOf(version, 'version')];
+    return guard(() => store.stats(n, v));
   }
 
   /** Releases the store and every model in it. Later calls throw a `LedgeError` of kind "ModelFreed". */
@@ -466,8 +523,9 @@ export function memoryBytes() {
   return wasm.memoryBytes();
 }
 
-/** Bridge tests (not public API): the error for a core kind, and a deliberate panic. */
+/** Bridge tests (not public API): the core's error kinds, the error for a kind, and a deliberate panic. */
 export const _testing = {
+  errorKinds: () => guard(() => wasm._errorKindsForTesting()),
   error: (kind) => guard(() => wasm._errorForTesting(kind)),
   panic: (message) => guard(() => wasm._panicForTesting(message)),
 };

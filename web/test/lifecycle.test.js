@@ -54,17 +54,25 @@ test('every core error kind maps to a LedgeError of that kind', async () => {
   await init();
   const kinds = [
     'ModelFormat', 'UnsupportedOperator', 'InputCount', 'InputShape', 'InputType', 'ImageDecode',
-    'Preprocess', 'InvalidArgument', 'Manifest', 'TaskMismatch', 'Integrity', 'Io', 'LimitExceeded',
-    'Optimization', 'Inference',
+    'Preprocess', 'InvalidArgument', 'Manifest', 'TaskMismatch', 'Integrity', 'Signature', 'Io',
+    'LimitExceeded', 'Optimization', 'Inference',
   ];
+  // The core's own list (Error::samples, in declaration order): a new kind fails here until the
+  // JavaScript side (this list, LedgeErrorKind in index.d.ts) knows it.
+  assert.deepEqual(_testing.errorKinds(), kinds);
+  assert.equal(kinds.length, 16);
   for (const kind of kinds) throwsKind(() => _testing.error(kind), kind);
   assert.equal(throwsKind(() => _testing.error('UnsupportedOperator'), 'UnsupportedOperator').others, 2);
   assert.deepEqual(throwsKind(() => _testing.error('InputShape'), 'InputShape').got, [1, 3, 48, 190]);
   assert.equal(throwsKind(() => _testing.error('LimitExceeded'), 'LimitExceeded').max, 5);
   assert.equal(throwsKind(() => _testing.error('Io'), 'Io').path, '/sample/missing.onnx');
   assert.equal(throwsKind(() => _testing.error('TaskMismatch'), 'TaskMismatch').task, 'classify');
+  const signature = throwsKind(() => _testing.error('Signature'), 'Signature', 'sample signature');
+  assert.equal(signature.problem, 'untrusted_key');
+  assert.equal(signature.detail, 'sample signature');
   const e = throwsKind(() => _testing.error('Optimization'), 'Optimization');
   assert.ok(e.stack.includes('LedgeError'), 'a real stack trace');
+  throwsKind(() => _testing.error('NoSuchKind'), 'InvalidArgument', 'NoSuchKind');
 });
 
 test('a panic becomes a LedgeError "Panic"; its models are retired, new ones work', async () => {

@@ -371,6 +371,65 @@ test('ModelStore: a shadow candidate that agrees is promoted, one that does not 
   }
 });
 
+test('ModelStore.stats: each loaded version keeps its own counts', () => {
+  const store = twoVersionStore();
+  try {
+    store.install('main', 'v3', read(PPOCR));
+    throwsKind(() => store.stats('main', 'v1'), 'InvalidArgument', 'main v1 is not loaded');
+    store.activate('main', 'v1');
+    for (const p of PHOTOS) store.classify('main', read(p), 1);
+    store.activate('main', 'v2');
+    store.classify('main', read('images/line0_0.png'), 1);
+    throwsKind(() => store.classify('main', new TextEncoder().encode('not an image')), 'ImageDecode');
+    const [v1, v2] = [store.stats('main', 'v1'), store.stats('main', 'v2')];
+    assert.deepEqual([v1.classifications, v1.runs, v1.errors], [3, 3, {}], 'the previous version keeps its counts');
+    assert.deepEqual([v2.classifications, v2.runs, v2.errors], [1, 1, { ImageDecode: 1 }]);
+    assert.ok(v1.classHistogram[TIGER_CAT] >= 1 && v2.classHistogram[TIGER_CAT] === undefined);
+    assert.ok(v1.p50Ms > 0 && v2.p50Ms > 0);
+    // Installed but not loaded (neither active, previous nor candidate), and unknown names.
+    let e = throwsKind(() => store.stats('main', 'v3'), 'InvalidArgument', 'main v3 is not loaded', 'v2', 'v1');
+    assert.doesNotMatch(e.message, /\s{3,}/, 'one line, no runs of spaces');
+    throwsKind(() => store.stats('other', 'v1'), 'InvalidArgument', 'other v1 is not loaded');
+    throwsKind(() => store.stats('main', 2), 'InvalidArgument', 'version must be a string');
+    // A candidate is loaded and counted too.
+    store.setCandidate('main', 'v3', { sampleRate: 1, minSamples: 100, autoDecide: false });
+    store.classify('main', read('images/line0_180.png'), 1);
+    assert.equal(store.stats('main', 'v3').classifications, 1, 'the shadow run counts for the candidate');
+    assert.equal(store.stats('main', 'v2').classifications, 2);
+    e = throwsKind(() => store.stats('main', 'v9'), 'InvalidArgument', 'not loaded');
+    assert.match(e.message, /v3/);
+  } finally {
+    store.free();
+  }
+  throwsKind(() => store.stats('main', 'v1'), 'ModelFreed');
+});
+
+test('ModelStore: background: true runs the candidate in the call (wasm has no threads) and promotes it at once', () => {
+  const store = new ModelStore();
+  const photos = PHOTOS.map(read);
+  try {
+    store.install('main', 'v1', read(EFFNET));
+    store.install('main', 'v2', read(EFFNET));
+    store.activate('main', 'v1');
+    store.setCandidate('main', 'v2', { sampleRate: 1, minSamples: 3, minAgreement: 0.95, maxLatencyRatio: 10, autoDecide: true, background: true });
+    const served = [];
+    for (let i = 0; i < 3; i++) {
+      served.push(store.classify('main', photos[i], 1).version);
+      if (i < 2) assert.equal(store.shadowReport('main').samples, i + 1, 'sampled in the call itself');
+    }
+    assert.deepEqual(served, ['v1', 'v1', 'v1']);
+    // Native platforms decide on a thread and promote at the next call ("promoting"); here the
+    // third call decided and promoted before returning.
+    assert.equal(store.activeVersion('main'), 'v2');
+    assert.equal(store.shadowReport('main'), null);
+    assert.equal(store.classify('main', photos[0], 1).version, 'v2');
+    assert.equal(store.stats('main', 'v2').classifications, 4, '3 shadow runs and 1 served');
+    throwsKind(() => store.setCandidate('main', 'v1', { background: 'yes' }), 'InvalidArgument', 'shadow policy');
+  } finally {
+    store.free();
+  }
+});
+
 test('ModelStore with trusted keys installs signed packages only', () => {
   const dir = 'fixtures/signed';
   const key = read(`${dir}/test.pub`).toString('utf8').trim();
