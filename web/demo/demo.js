@@ -4,10 +4,13 @@
 //              the image or the camera feed;
 //   similar  — the sample images ranked by the cosine similarity of their embeddings to it.
 // Everything runs in WebAssembly on this device. Encoded PNG/JPEG go through Ledge's own decoder
-// (the same path as every other platform); other formats and camera frames go through a canvas
-// as RGBA. Each model is loaded the first time its task is chosen.
+// (the same path as every other platform); other formats go through a canvas as RGBA. The camera
+// runs a LiveStream over a WorkerModel: each video frame goes to a Web Worker as a VideoFrame,
+// frames arriving while it is busy are dropped, and the page shows frames per second and the
+// dropped count. Each model is loaded the first time its task is chosen.
 
-import { init, Model, LedgeError, version } from '../dist/index.js';
+import { init, LiveStream, Model, LedgeError, version } from '../dist/index.js';
+import { WorkerModel } from '../dist/worker.js';
 
 const MODELS = {
   classify: '../../demo-models/efficientnet-lite0/model.onnx',
@@ -29,6 +32,7 @@ const ui = {
   file: $('file'), camera: $('camera'), status: $('status'), title: $('result-title'), results: $('results'),
   empty: $('empty'), latency: $('latency'), median: $('median'), loadTime: $('load-time'), info: $('model-info'),
   version: $('version'), canvas: $('canvas'), detector: $('detector'), detectorField: $('detector-field'),
+  fps: $('fps'), dropped: $('dropped'), liveMetrics: $('live-metrics'),
 };
 const params = new URLSearchParams(location.search);
 let task = TASKS[params.get('task')] ? params.get('task') : 'classify';
@@ -39,6 +43,8 @@ const galleries = new Map(); // model key → Promise<[{src, name, bytes, embedd
 const sampleBytes = new Map(); // src → Promise<Uint8Array | null>
 let current = null; // the still image: {bytes: Uint8Array | null, rgba: ImageData | null, width, height}
 let stream = null;
+const workers = new Map(); // model key → Promise<WorkerModel> (camera mode)
+let live = null; // the camera's LiveStream
 let runId = 0;
 let shownInfo = null; // the model whose info the footer shows
 let lastOverlay = null; // what drawOverlay drew last (for redraws on resize, and for tests)
@@ -368,6 +374,66 @@ function showImage(url) {
 
 // ---------------------------------------------------------------- camera
 
+/** The current task's model in a Web Worker (one per model, loaded the first time the camera
+ * needs it), so inference never blocks the page while the camera runs. */
+function workerFor(key) {
+  if (!workers.has(key)) {
+    const p = WorkerModel.load(new URL(MODELS[key], import.meta.url));
+    p.catch(() => workers.delete(key));
+    workers.set(key, p);
+  }
+  return workers.get(key);
+}
+
+/** Shows the live stream's counts: frames per second and dropped frames. */
+function showLiveStats() {
+  const s = live?.stats;
+  ui.fps.textContent = s ? s.fps.toFixed(1) : '—';
+  ui.dropped.textContent = s ? `${s.dropped} of ${s.submitted}` : '—';
+  if (s) Object.assign(ui.liveMetrics.dataset, { submitted: s.submitted, processed: s.processed, dropped: s.dropped, failed: s.failed, fps: s.fps.toFixed(2) });
+}
+
+/**
+ * Runs the current task on the camera: a LiveStream over the task's WorkerModel. Every frame the
+ * video presents is submitted; while the worker is busy, frames are dropped (and counted), so
+ * the results always follow the newest frame. Restarted when the task changes.
+ */
+async function runLive() {
+  const id = ++runId;
+  const previous = live;
+  live = null;
+  await previous?.close();
+  try {
+    const key = modelKey();
+    if (!workers.has(key)) setStatus('loading', 'Loading the model into a worker…');
+    const model = await workerFor(key);
+    // Similar images: the gallery's embeddings come from the same model on this thread.
+    const items = task === 'embed' ? await gallery(key, (await activeModel()).model) : null;
+    if (id !== runId || !stream) return;
+    const liveTask = task;
+    live = new LiveStream(model, {
+      task: liveTask,
+      options: liveTask === 'classify' ? { maxResults: 5 } : undefined,
+      onResult: (r) => {
+        if (id !== runId || !stream) return;
+        if (r.task === 'classify') showPredictions(r.predictions);
+        else if (r.task === 'detect') {
+          showDetections(r.detections);
+          drawOverlay(r.detections, ui.video.videoWidth, ui.video.videoHeight, 'camera');
+        } else showSimilar(rank(items, r.embedding, null));
+        ui.latency.textContent = ms(r.ms);
+        model.stats().then((s) => id === runId && (ui.median.textContent = ms(s.p50Ms)), () => {});
+        showLiveStats();
+        setStatus('done', 'Live');
+      },
+      onError: (f) => id === runId && fail(f.error),
+    });
+    setStatus('busy', 'Starting…');
+  } catch (e) {
+    if (id === runId) fail(e);
+  }
+}
+
 async function startCamera() {
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
@@ -376,7 +442,6 @@ async function startCamera() {
     return;
   }
   current = null;
-  ++runId;
   clearOverlay();
   ui.video.srcObject = stream;
   await ui.video.play();
@@ -386,33 +451,31 @@ async function startCamera() {
   ui.drop.classList.add('has-image');
   ui.camera.setAttribute('aria-pressed', 'true');
   ui.camera.textContent = 'Stop camera';
-  const tick = async () => {
-    if (!stream) return;
-    const { videoWidth: width, videoHeight: height } = ui.video;
-    if (width && height) {
-      try {
-        // The model (and the gallery) load in the background; frames are skipped meanwhile.
-        const { model } = await activeModel();
-        const items = task === 'embed' ? await gallery(modelKey(), model) : null;
-        if (stream) {
-          runTask(model, { bytes: null, rgba: rgbaOf(ui.video, width, height), width, height, source: 'camera' }, items);
-          setStatus('done', 'Live');
-        }
-      } catch (e) {
-        fail(e);
-      }
-    }
-    setTimeout(() => requestAnimationFrame(tick), 100);
+  ui.liveMetrics.hidden = false;
+  const mine = stream;
+  // Each frame the video presents (requestVideoFrameCallback; rAF where it is missing), with
+  // its presentation time as the result's timestamp, µs.
+  const next = (callback) => (ui.video.requestVideoFrameCallback ? ui.video.requestVideoFrameCallback(callback) : requestAnimationFrame(callback));
+  const onFrame = (now, meta) => {
+    if (stream !== mine) return;
+    if (live && ui.video.readyState >= 2) live.submit(ui.video, Math.round((meta?.mediaTime ?? now / 1000) * 1e6));
+    showLiveStats();
+    next(onFrame);
   };
-  requestAnimationFrame(tick);
+  next(onFrame);
+  await runLive();
 }
 
 function stopCamera() {
   if (!stream) return;
   for (const t of stream.getTracks()) t.stop();
   stream = null;
+  ++runId;
+  live?.close();
+  live = null;
   clearOverlay();
   ui.video.hidden = true;
+  ui.liveMetrics.hidden = true;
   ui.camera.setAttribute('aria-pressed', 'false');
   ui.camera.textContent = 'Use camera';
 }
@@ -436,7 +499,9 @@ async function selectTask(next) {
   ui.median.textContent = '—';
   if (current) {
     await analyzeCurrent();
-  } else if (!stream) {
+  } else if (stream) {
+    await runLive();
+  } else {
     const id = ++runId;
     try {
       await activeModel();
@@ -509,7 +574,8 @@ async function main() {
 }
 
 // For tests and benchmarks: `ready` resolves to the first task's model once the page is ready;
-// `overlay()` is what the detection overlay drew last (boxes in image pixels and on screen).
+// `overlay()` is what the detection overlay drew last (boxes in image pixels and on screen);
+// `live()` the camera's live-stream counts (null without the camera).
 window.ledgeDemo = {
   ready: main(),
   get task() {
@@ -517,4 +583,5 @@ window.ledgeDemo = {
   },
   overlay: () => lastOverlay && JSON.parse(JSON.stringify({ ...lastOverlay, found: lastOverlay.found })),
   model: async (key = modelKey()) => (await modelFor(key)).model,
+  live: () => live?.stats ?? null,
 };

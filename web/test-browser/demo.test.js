@@ -2,8 +2,10 @@
 // (never a downloaded browser) against web/serve.mjs on localhost. Loads the page, classifies
 // the cat photo through the file picker and a sample through a click, checks the top-1 labels
 // in the DOM; switches to detection and checks the boxes drawn over the photo (the overlay
-// canvas's state and pixels), faces with keypoints, and boxes over a (fake) camera feed;
-// switches to similar images and checks the ranking. Screenshots go to web/test-results/.
+// canvas's state and pixels), faces with keypoints; switches to similar images and checks the
+// ranking; runs the camera mode on a (fake, 30 fps) camera: a live stream over a Web Worker,
+// boxes over the feed, frames per second and dropped frames counted and shown. Screenshots go to
+// web/test-results/.
 //
 // LEDGE_WEB_ROOT serves another folder as the repository root (one holding web/ and
 // demo-models/), e.g. to try freshly packed models; default: this repository.
@@ -244,7 +246,8 @@ test('errors in the page are LedgeErrors, and there were no others', async () =>
   assert.deepEqual(problems.filter((p) => !missing(p)), []);
 });
 
-/** A one-frame Y4M video of an image (Chromium's fake camera plays it in a loop). */
+/** A one-frame Y4M video of an image at 30 frames per second (Chromium's fake camera plays it in
+ * a loop): faster than the detector, so the live stream drops frames. */
 async function y4m(p, src, width, height) {
   const planes = await p.evaluate(async ({ src, width, height }) => {
     const img = new Image();
@@ -278,10 +281,10 @@ async function y4m(p, src, width, height) {
     }
     return [...y, ...u, ...v];
   }, { src, width, height });
-  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\nFRAME\n`), Buffer.from(planes)]);
+  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\nFRAME\n`), Buffer.from(planes)]);
 }
 
-test('detect: boxes drawn over the camera feed', async () => {
+test('camera: a live stream over a Web Worker draws boxes over the feed and counts frames per second and drops', async () => {
   const video = `${RESULTS}chelsea.y4m`;
   writeFileSync(video, await y4m(page, '../../demo-models/images/chelsea.png', 452, 300));
   const cam = await chromium.launch({
@@ -307,7 +310,45 @@ test('detect: boxes drawn over the camera feed', async () => {
     assert.ok(box.width * box.height > 0.7 * 452 * 300, JSON.stringify(box));
     assert.deepEqual(edge[0].slice(0, 3), rgb(drawn[0].color));
     assert.equal(await p.locator('#status').textContent(), 'Live');
+
+    // The live stream's counters move: frames are processed (in the worker) and, as the camera
+    // is faster than the detector, dropped; the page shows both.
+    const counts = () => p.evaluate(() => window.ledgeDemo.live());
+    const first = await counts();
+    await p.waitForFunction((n) => window.ledgeDemo.live().processed >= n + 3 && window.ledgeDemo.live().dropped > 0, first.processed, { timeout: 60_000 });
+    const later = await counts();
+    assert.ok(later.submitted > first.submitted && later.processed >= first.processed + 3, JSON.stringify([first, later]));
+    assert.ok(later.dropped > 0, `the 30 fps camera outruns the detector: ${JSON.stringify(later)}`);
+    assert.equal(later.failed, 0);
+    assert.ok(later.submitted >= later.processed + later.dropped, JSON.stringify(later));
+    assert.ok(later.fps > 0 && later.fps <= 31, `fps ${later.fps}`);
+    assert.equal(await p.locator('#live-metrics').isVisible(), true);
+    assert.match(await p.locator('#fps').textContent(), /^\d+\.\d$/);
+    const shownFps = Number(await p.locator('#fps').textContent());
+    assert.ok(shownFps > 0, `shown fps ${shownFps}`);
+    const [dropped, of] = (await p.locator('#dropped').textContent()).split(' of ').map(Number);
+    assert.ok(dropped > 0 && of >= dropped, await p.locator('#dropped').textContent());
+    // The page keeps responding while the worker runs: a 16 ms timer is never late by a
+    // detector's run.
+    const lateness = await p.evaluate(() => new Promise((resolve) => {
+      let last = performance.now();
+      let worst = 0;
+      const t = setInterval(() => {
+        const now = performance.now();
+        worst = Math.max(worst, now - last - 16);
+        last = now;
+      }, 16);
+      setTimeout(() => { clearInterval(t); resolve(worst); }, 1500);
+    }));
+    console.log(`# demo camera: ${later.processed} frames processed, ${later.dropped} dropped of ${later.submitted}, ${later.fps.toFixed(1)} fps (~${(1000 / later.fps).toFixed(0)} ms a frame in the worker); worst 16 ms timer lateness meanwhile ${lateness.toFixed(1)} ms`);
     await screenshot(p, 'demo-detect-camera.png');
+
+    // Switching the task restarts the stream on the classifier's worker.
+    await p.click('#task-classify');
+    await p.waitForFunction(() => document.querySelectorAll('#results li[data-index]').length === 5 && window.ledgeDemo.task === 'classify', null, { timeout: 60_000 });
+    assert.ok(await p.locator('#results li').first().getAttribute('data-label'));
+    await p.click('#task-detect');
+    await p.waitForFunction(() => JSON.parse(document.getElementById('overlay').dataset.boxes ?? '[]').length > 0, null, { timeout: 60_000 });
     await p.click('#camera'); // stop
     assert.equal(await p.locator('#overlay').getAttribute('data-boxes'), '[]');
     assert.deepEqual(errors, []);
