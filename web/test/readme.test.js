@@ -35,3 +35,16 @@ test('README detection and embedding quick start', () => {
   assert.match(out, /^Cat \d+\.\d% at \d+, \d+, \d+ × \d+ px$/m, out);
   assert.match(out, /^cosine similarity to the mirrored photo: 0\.9\d\d$/m, out);
 });
+
+// The browser camera quick start needs a camera and a browser: test-browser/quick-start.test.js
+// runs it in Chromium from test-browser/camera-quick-start.html; here the README's copy must be
+// that code, verbatim.
+const camera = tagged('quick-start:js-camera');
+test('README browser camera quick start is the code the browser test runs', {
+  skip: camera.length ? false : 'README has no browser camera quick start (<!-- quick-start:js-camera -->) yet',
+}, () => {
+  assert.equal(camera.length, 1, 'README needs at most one tagged browser camera quick start');
+  const html = readFileSync(new URL('../test-browser/camera-quick-start.html', import.meta.url), 'utf8');
+  const [, tested] = /\/\/ quick-start:js-camera begin\n([\s\S]*?)\/\/ quick-start:js-camera end\n/.exec(html);
+  assert.equal(camera[0], tested);
+});
