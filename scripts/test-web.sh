@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Tests the npm package @ledge/web (web/) as built by scripts/build-wasm.sh (run first; it is
 # incremental): the TypeScript declarations through tsc --strict; Node's built-in test runner over
-# the built package (every shared vector: cases.json, detect.json, embed.json; the bad-input
-# catalogue, bridge and lifecycle tests, the README quick starts); then the demo page in Debian's
-# headless Chromium driven by playwright-core (classify, detection boxes over a photo and a fake
-# camera feed, similar images; screenshots under web/test-results/).
+# the built package (every shared vector: cases.json, detect.json, embed.json, frames.json; camera
+# frames in every format and rotation, the bad-input and bad-frame catalogues, bridge and
+# lifecycle tests, the live-stream runner with a fake fast camera, the WorkerModel in a worker
+# thread, the README quick starts); then, in Debian's headless Chromium driven by playwright-core,
+# the demo page (classify, detection boxes over a photo, similar images, the camera mode's live
+# stream over a Web Worker with its frame rate and drops), VideoFrames and every other frame
+# source in a Web Worker and on the page, and the browser camera quick start on a fake camera
+# (screenshots under web/test-results/).
 # Installs what it needs: Chromium from Debian (never a downloaded browser), `npm ci` in web/.
 # Extra arguments go to both `node --test` runs (e.g. --test-name-pattern=panic).
 #
