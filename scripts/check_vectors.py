@@ -8,7 +8,9 @@ The vector rule is the one every language applies (core/tests/vectors.rs): the t
 matches, and each expected class's score is within the case's tolerance. Detection and embedding
 vectors (detect.json, embed.json) follow core/tests/tasks.rs: the same number of detections, each
 expected one matched by class with IoU >= min_iou and its score within score_tolerance; each
-embedding's cosine with the expected one >= min_cosine, each pair's cosine within tolerance. With `--reference CMD`,
+embedding's cosine with the expected one >= min_cosine, each pair's cosine within tolerance. Frame
+vectors (frames.json) follow core/tests/frames.rs, through `ledge --frame` with the planes repacked
+tightly (the conversion's NEON paths, rotation, mirror, region). With `--reference CMD`,
 each bad input's exit code and error line must equal the reference binary's (the x86_64 build).
 Standard library only. Prints `N passed, N failed` and exits 1 on any failure.
 """
@@ -156,6 +158,77 @@ def check_tasks(ledge: list[str]) -> tuple[int, list[str]]:
     return passed, failures
 
 
+def tight_planes(raw: bytes, case: dict) -> bytes:
+    """A frame vector's planes repacked tightly, in order (what `ledge --frame` reads): strides and
+    YUV_420_888's interleaved chroma are the Rust, Python, Kotlin and JavaScript suites' to test."""
+    lay = case["layout"]
+    w, h, fmt = lay["width"], lay["height"], lay["format"]
+    cw, ch = (w + 1) // 2, (h + 1) // 2
+    out = bytearray()
+
+    def samples(plane: int, cols: int, rows: int, size: int) -> None:
+        offset, _ = case["planes"][plane]
+        pl = lay["planes"][plane]
+        for r in range(rows):
+            at = offset + r * pl["rowStride"]
+            for c in range(cols):
+                px = at + c * pl["pixelStride"]
+                out.extend(raw[px:px + size])
+
+    if fmt in ("rgba", "bgra", "rgb"):
+        samples(0, w, h, 4 if fmt != "rgb" else 3)
+    else:
+        samples(0, w, h, 1)
+        if fmt == "i420":
+            samples(1, cw, ch, 1)
+            samples(2, cw, ch, 1)
+        else:
+            samples(1, cw, ch, 2)
+    return bytes(out)
+
+
+def check_frames(ledge: list[str], tmp: Path) -> tuple[int, list[str]]:
+    """Every frames.json case through `ledge classify|detect --frame` (tight planes; rotation, mirror,
+    region, matrix and range as the case says)."""
+    passed, failures = 0, []
+    cases = json.loads((DEMO / "vectors/frames.json").read_text(encoding="utf-8"))["cases"]
+    for case in cases:
+        lay = case["layout"]
+        frame = tmp / "frame.raw"
+        frame.write_bytes(tight_planes((DEMO / "vectors" / case["file"]).read_bytes(), case))
+        cmd = ledge + [case["task"], str(DEMO / case["model"]), str(frame), "--json",
+                       "--frame", f"{lay['format']}:{lay['width']}x{lay['height']}:{lay['rotationDegrees']}"]
+        cmd += ["--mirror"] if lay["mirror"] else []
+        cmd += ["--bt709"] if lay["colorMatrix"] == "bt709" else []
+        cmd += ["--video-range"] if lay["colorRange"] == "video" else []
+        if lay["region"]:
+            r = lay["region"]
+            cmd += ["--region", f"{r['x']},{r['y']},{r['width']},{r['height']}"]
+        if case["task"] == "detect":
+            cmd += ["--score-threshold", str(case["options"]["scoreThreshold"])]
+        else:
+            cmd += ["-k", "1"]
+        out = run(cmd)
+        if out.returncode != 0:
+            failures.append(f"frame {case['name']}: ledge failed: {out.stderr.strip()}")
+            continue
+        got = json.loads(out.stdout)
+        if case["task"] == "detect":
+            problems = detection_problems(case, got["detections"])
+        else:
+            top = got["predictions"][0]
+            index, score = case["expected"][0]
+            problems = [] if top["index"] == index and abs(top["score"] - score) <= case["score_tolerance"] \
+                else [f"top-1 {top['index']} ({top['score']:.4f}), expected {index} ({score:.4f})"]
+        if problems:
+            failures.append(f"frame {case['name']}: " + "; ".join(problems))
+        else:
+            passed += 1
+    if not cases:
+        failures.append("frames.json has no cases")
+    return passed, failures
+
+
 def bad_inputs(tmp: Path) -> list[tuple[str, list[str]]]:
     """(name, ledge arguments) of the bad-input catalogue."""
     model = (DEMO / "ppocr-cls/model.onnx").read_bytes()
@@ -183,7 +256,7 @@ def main() -> int:
     ap.add_argument("--reference", help="command of the reference ledge binary for the bad inputs")
     ap.add_argument("--model", action="append", default=[],
                     help="only the cases of this model (demo-models/ relative path; repeatable)")
-    ap.add_argument("--no-tasks", action="store_true", help="skip the detection and embedding vectors")
+    ap.add_argument("--no-tasks", action="store_true", help="skip the detection, embedding and frame vectors")
     ap.add_argument("ledge", nargs=argparse.REMAINDER, help="command prefix that runs ledge")
     args = ap.parse_args()
     ledge = [a for a in args.ledge if a != "--"]
@@ -198,6 +271,11 @@ def main() -> int:
         passed += task_passed
         failures += task_failures
     with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_tasks:
+            frame_passed, frame_failures = check_frames(ledge, Path(tmp))
+            print(f"frame vectors: {frame_passed} passed, {len(frame_failures)} failed")
+            passed += frame_passed
+            failures += frame_failures
         for name, cmd in bad_inputs(Path(tmp)):
             got = run(ledge + cmd)
             line = got.stderr.strip()

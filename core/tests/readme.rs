@@ -36,3 +36,31 @@ fn the_readme_quick_start_runs_as_written() -> ledge::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+#[rustfmt::skip] // the snippet is laid out as README shows it
+fn the_readme_camera_frame_example_runs_as_written() -> Result<(), Box<dyn std::error::Error>> {
+    use ledge::{ClassifyOptions, Frame, FrameLayout, PixelFormat};
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap();
+    // README frames: begin
+    let model = Model::from_path("demo-models/efficientnet-lite0/model.onnx", &LoadOptions::default())?;
+    // A frame as Android's camera hands it out: NV21, stored 129×193, upright after a 90° clockwise turn.
+    let nv21 = std::fs::read("demo-models/vectors/frames/coffee-nv21-90.raw")?;
+    let (y, vu) = nv21.split_at(129 * 193);
+    let layout = FrameLayout::packed(PixelFormat::Nv21, 129, 193).rotated(90);
+    let top = model.classify_frame(&Frame::new(vec![y, vu], layout), &ClassifyOptions::top(1))?;
+    println!("{:?} {:.2}", top[0].label, top[0].score); // "espresso", as the upright photo
+    // README frames: end
+    assert_eq!(top[0].index, 967);
+
+    let source = include_str!("readme.rs");
+    let begin = source.find("// README frames: begin\n").unwrap() + "// README frames: begin\n".len();
+    let end = source.find("    // README frames: end").unwrap();
+    let snippet: String = source[begin..end]
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(readme.contains(&snippet), "README.md must contain, verbatim:\n{snippet}");
+    Ok(())
+}

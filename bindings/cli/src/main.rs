@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use ledge::{ClassifyOptions, DetectOptions, LoadOptions, Manifest, Model, Tensor};
+use frame::FrameArgs;
+use ledge::{ClassifyOptions, DetectOptions, Frame, LoadOptions, Manifest, Model, Tensor};
 use ledge_cli::budget::{Budget, BudgetError};
 use ledge_cli::npy;
 use serde_json::json;
@@ -31,6 +32,7 @@ macro_rules! out_raw {
     }};
 }
 
+mod frame;
 mod lifecycle;
 
 /// What a command can fail with: the core's errors, and the budget checker's.
@@ -59,11 +61,14 @@ enum Command {
     Classify {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG or PNG files, or already preprocessed input tensors (`.npy`).
+        /// JPEG or PNG files, already preprocessed input tensors (`.npy`), or raw frames
+        /// (--frame).
         #[arg(required = true)]
         images: Vec<PathBuf>,
         #[command(flatten)]
         classify: ClassifyArgs,
+        #[command(flatten)]
+        frame: FrameArgs,
         /// One JSON object per image instead of a table.
         #[arg(long)]
         json: bool,
@@ -81,11 +86,13 @@ enum Command {
     Detect {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG or PNG files.
+        /// JPEG or PNG files, or raw frames (--frame).
         #[arg(required = true)]
         images: Vec<PathBuf>,
         #[command(flatten)]
         detect: DetectArgs,
+        #[command(flatten)]
+        frame: FrameArgs,
         /// One JSON object per image instead of a table (boxes: x, y, width, height in pixels).
         #[arg(long)]
         json: bool,
@@ -96,9 +103,11 @@ enum Command {
     Embed {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG or PNG files.
+        /// JPEG or PNG files, or raw frames (--frame).
         #[arg(required = true)]
         images: Vec<PathBuf>,
+        #[command(flatten)]
+        frame: FrameArgs,
         /// One JSON object per image with every value, instead of a summary.
         #[arg(long)]
         json: bool,
@@ -164,9 +173,12 @@ enum Command {
     Bench {
         /// The ONNX model.
         model: PathBuf,
-        /// Preprocess this image for the input (default: a fixed pseudo-random tensor).
+        /// Preprocess this image for the input (default: a fixed pseudo-random tensor); a raw
+        /// frame with --frame, whose conversion is then timed too.
         #[arg(long)]
         image: Option<PathBuf>,
+        #[command(flatten)]
+        frame: FrameArgs,
         /// Timed runs.
         #[arg(long, default_value_t = 100)]
         iters: usize,
@@ -397,6 +409,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             model,
             images,
             classify,
+            frame,
             json,
             batch_size,
             stats,
@@ -404,17 +417,19 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         } => {
             let model = load.load(&model)?;
             let top = classify.options();
+            let layout = frame.layout()?;
+            if layout.is_some() && batch_size > 1 {
+                return Err(ledge::Error::InvalidArgument(
+                    "--batch-size takes encoded images; classify --frame files one by one".into(),
+                )
+                .into());
+            }
             let mut results = Vec::new();
             if batch_size > 1 {
                 for chunk in images.chunks(batch_size) {
                     let bytes = chunk
                         .iter()
-                        .map(|p| {
-                            std::fs::read(p).map_err(|e| ledge::Error::Io {
-                                path: p.clone(),
-                                source: e,
-                            })
-                        })
+                        .map(|p| read_file(p))
                         .collect::<ledge::Result<Vec<_>>>()?;
                     let started = Instant::now();
                     let batch = model.classify_batch(&bytes, &top)?;
@@ -427,7 +442,11 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     Some((p, ms)) => (p.clone(), *ms),
                     None => {
                         let started = Instant::now();
-                        let p = if image.extension().is_some_and(|e| e == "npy") {
+                        let p = if let Some(layout) = &layout {
+                            let bytes = read_file(&image)?;
+                            let planes = frame::planes(&bytes, layout, &image)?;
+                            model.classify_frame(&Frame::new(planes, layout.clone()), &top)?
+                        } else if image.extension().is_some_and(|e| e == "npy") {
                             model.classify_tensor(&read_npy(&image)?, &top)?
                         } else {
                             model.classify_path(&image, &top)?
@@ -463,14 +482,23 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             model,
             images,
             detect,
+            frame,
             json,
             load,
         } => {
             let model = load.load(&model)?;
             let options = detect.options();
+            let layout = frame.layout()?;
             for image in images {
                 let started = Instant::now();
-                let found = model.detect_path(&image, &options)?;
+                let found = match &layout {
+                    Some(layout) => {
+                        let bytes = read_file(&image)?;
+                        let planes = frame::planes(&bytes, layout, &image)?;
+                        model.detect_frame(&Frame::new(planes, layout.clone()), &options)?
+                    }
+                    None => model.detect_path(&image, &options)?,
+                };
                 let ms = started.elapsed().as_secs_f64() * 1e3;
                 if json {
                     out!(
@@ -503,13 +531,22 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Embed {
             model,
             images,
+            frame,
             json,
             load,
         } => {
             let model = load.load(&model)?;
+            let layout = frame.layout()?;
             for image in images {
                 let started = Instant::now();
-                let e = model.embed_path(&image)?;
+                let e = match &layout {
+                    Some(layout) => {
+                        let bytes = read_file(&image)?;
+                        let planes = frame::planes(&bytes, layout, &image)?;
+                        model.embed_frame(&Frame::new(planes, layout.clone()))?
+                    }
+                    None => model.embed_path(&image)?,
+                };
                 let ms = started.elapsed().as_secs_f64() * 1e3;
                 if json {
                     out!(
@@ -662,6 +699,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Bench {
             model,
             image,
+            frame,
             iters,
             warmup,
             json,
@@ -672,6 +710,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             bench(
                 &model,
                 image.as_deref(),
+                frame.layout()?.as_ref(),
                 iters,
                 warmup,
                 json,
@@ -757,6 +796,11 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A file's bytes, or [`ledge::Error::Io`] naming it.
+fn read_file(path: &Path) -> ledge::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| ledge::Error::io(path, e))
+}
+
 fn read_npy(path: &Path) -> ledge::Result<Tensor> {
     let bytes = std::fs::read(path).map_err(|e| ledge::Error::Io {
         path: path.to_owned(),
@@ -832,9 +876,11 @@ fn print_info(info: &ledge::ModelInfo) {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one per `ledge bench` flag
 fn bench(
     model_path: &Path,
     image: Option<&Path>,
+    layout: Option<&ledge::FrameLayout>,
     iters: usize,
     warmup: usize,
     json: bool,
@@ -852,9 +898,34 @@ fn bench(
             })
         })
         .transpose()?;
-    let inputs: Vec<Tensor> = match &bytes {
-        Some(bytes) => vec![model.preprocess_encoded(bytes)?],
-        None => model
+    if layout.is_some() && bytes.is_none() {
+        return Err(ledge::Error::InvalidArgument(
+            "--frame needs --image FRAME.raw: the frame to convert".into(),
+        ));
+    }
+    let frame = match (layout, &bytes, image) {
+        (Some(layout), Some(bytes), Some(path)) => Some(Frame::new(
+            frame::planes(bytes, layout, path)?,
+            layout.clone(),
+        )),
+        _ => None,
+    };
+    // Medians of `iters` timed calls of `f` (after one untimed call).
+    let median = |f: &dyn Fn() -> ledge::Result<()>| -> ledge::Result<f64> {
+        f()?;
+        let mut t = (0..iters)
+            .map(|_| {
+                let t = Instant::now();
+                f().map(|()| t.elapsed().as_secs_f64() * 1e3)
+            })
+            .collect::<ledge::Result<Vec<_>>>()?;
+        t.sort_by(f64::total_cmp);
+        Ok(ledge::serving::percentile(&t, 50.0))
+    };
+    let inputs: Vec<Tensor> = match (&frame, &bytes) {
+        (Some(frame), _) => vec![model.preprocess_frame(frame)?],
+        (None, Some(bytes)) => vec![model.preprocess_encoded(bytes)?],
+        (None, None) => model
             .info()
             .inputs
             .iter()
@@ -878,8 +949,8 @@ fn bench(
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     // The whole task call on the image (decode, preprocess, run, read the outputs: for a
     // detector the box decoding and NMS too), as an app calls it.
-    let task = match (&bytes, model.info().manifest.as_ref()) {
-        (Some(bytes), Some(m)) => {
+    let task = match (&bytes, model.info().manifest.as_ref(), &frame) {
+        (Some(bytes), Some(m), None) => {
             // Median of `iters` whole calls on `model` (after one untimed call).
             let median_call = |model: &Model| -> ledge::Result<f64> {
                 let call = || -> ledge::Result<f64> {
@@ -916,6 +987,25 @@ fn bench(
         }
         _ => None,
     };
+    // A frame: its conversion to RGB alone, the whole preprocessing, and the whole task call.
+    let frame_ms = match (&frame, model.info().manifest.as_ref()) {
+        (Some(frame), Some(m)) => {
+            let max = load.options()?.limits.max_image_pixels;
+            let convert = median(&|| frame.to_upright(max).map(drop))?;
+            let preprocess = median(&|| model.preprocess_frame(frame).map(drop))?;
+            let call = median(&|| match m.task {
+                ledge::Task::Classify => model
+                    .classify_frame(frame, &ClassifyOptions::default())
+                    .map(drop),
+                ledge::Task::Detect => model
+                    .detect_frame(frame, &DetectOptions::default())
+                    .map(drop),
+                ledge::Task::Embed => model.embed_frame(frame).map(drop),
+            })?;
+            Some((convert, preprocess, call))
+        }
+        _ => None,
+    };
     let rss = peak_rss_bytes();
     let profile = profile.then(|| model.profile(&inputs, iters)).transpose()?;
     if json {
@@ -928,6 +1018,10 @@ fn bench(
                 "min_ms": times[0], "peak_rss_bytes": rss, "profile": profile,
                 "task": task.map(|t| t.0), "task_p50_ms": task.map(|t| t.1),
                 "cache_hit_p50_ms": task.map(|t| t.2),
+                "frame": layout.map(|l| format!("{}:{}x{}:{}", l.format.name(), l.width, l.height, l.rotation_degrees)),
+                "frame_convert_p50_ms": frame_ms.map(|f| f.0),
+                "frame_preprocess_p50_ms": frame_ms.map(|f| f.1),
+                "frame_task_p50_ms": frame_ms.map(|f| f.2),
             })
         );
     } else {
@@ -948,6 +1042,11 @@ fn bench(
                 "cache hit      {:.3} ms p50 (the same call from the prediction cache)",
                 hit
             );
+        }
+        if let Some((convert, preprocess, call)) = frame_ms {
+            out!("frame → RGB    {convert:.3} ms p50 (YUV/packed → RGB, as stored)");
+            out!("frame → input  {preprocess:.3} ms p50 (+ rotation, region, resize, normalize)");
+            out!("frame call     {call:.2} ms p50 (the whole *_frame call)");
         }
         match rss {
             Some(b) => out!("peak RSS       {:.1} MB", b as f64 / 1e6),

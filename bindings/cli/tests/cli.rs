@@ -593,3 +593,56 @@ fn classify_in_batches_prints_what_single_calls_print() {
         }
     }
 }
+
+#[test]
+fn classify_and_detect_raw_camera_frames() {
+    // An NV21 frame stored sideways (the upright picture turned 90° counter-clockwise), as
+    // Android's camera hands it out with getRotationDegrees() = 90.
+    let coffee = demo("vectors/frames/coffee-nv21-90.raw");
+    let model = demo("efficientnet-lite0/model.onnx");
+    let top = |args: &[&str]| {
+        let rows = json_lines(&[&["classify", &model, "--json", "-k", "1"], args].concat());
+        let p = &rows[0]["predictions"][0];
+        (p["index"].as_u64().unwrap(), p["score"].as_f64().unwrap())
+    };
+    let upright = top(&[&demo("vectors/frames/coffee.png")]);
+    let turned = top(&[&coffee, "--frame", "nv21:129x193:90"]);
+    assert_eq!((upright.0, turned.0), (967, 967), "espresso");
+    assert!(
+        (upright.1 - turned.1).abs() < 0.05,
+        "{upright:?} {turned:?}"
+    );
+    // Not turned, the model sees another picture (a cup from above is espresso either way).
+    let sideways = top(&[&coffee, "--frame", "nv21:129x193"]);
+    assert!(
+        (sideways.1 - turned.1).abs() > 1e-3,
+        "{sideways:?} {turned:?}"
+    );
+    // Boxes come back in the upright frame's pixels: the cat spans the 451-wide upright photo.
+    let rows = json_lines(&[
+        "detect",
+        &demo("ssd-mobilenetv2-oid/model.onnx"),
+        &demo("vectors/frames/chelsea-nv21-90.raw"),
+        "--frame",
+        "nv21:300x451:90",
+        "--score-threshold",
+        "0.3",
+        "--json",
+    ]);
+    let b = &rows[0]["detections"][0]["boundingBox"];
+    assert!(b["width"].as_f64().unwrap() > 380.0, "{b}");
+    assert!(b["height"].as_f64().unwrap() < 320.0, "{b}");
+    // A file that is not one frame of that size, and a malformed --frame: one clear line each.
+    assert_clean_error(
+        &ledge(&["classify", &model, &coffee, "--frame", "nv21:128x193:90"]),
+        "but a tightly packed nv21 frame of 128×193 has",
+    );
+    assert_clean_error(
+        &ledge(&["classify", &model, &coffee, "--frame", "yuyv:129x193"]),
+        "unknown pixel format 'yuyv'",
+    );
+    assert_clean_error(
+        &ledge(&["classify", &model, &coffee, "--frame", "nv21:129x193:45"]),
+        "must be 0, 90, 180 or 270",
+    );
+}
