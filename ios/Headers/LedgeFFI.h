@@ -273,6 +273,11 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_batch(uint64_t ptr, Rust
 RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_encoded(uint64_t ptr, RustBuffer bytes, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_FRAME
+RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_frame(uint64_t ptr, RustBuffer planes, RustBuffer layout, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_PATH
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_CLASSIFY_PATH
 RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_path(uint64_t ptr, RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
@@ -293,6 +298,11 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_classify_tensor(uint64_t ptr, Rus
 RustBuffer uniffi_ledge_uniffi_fn_method_model_detect_encoded(uint64_t ptr, RustBuffer bytes, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_FRAME
+RustBuffer uniffi_ledge_uniffi_fn_method_model_detect_frame(uint64_t ptr, RustBuffer planes, RustBuffer layout, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_PATH
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_DETECT_PATH
 RustBuffer uniffi_ledge_uniffi_fn_method_model_detect_path(uint64_t ptr, RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
@@ -306,6 +316,11 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_detect_rgba(uint64_t ptr, RustBuf
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_ENCODED
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_ENCODED
 RustBuffer uniffi_ledge_uniffi_fn_method_model_embed_encoded(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_FRAME
+RustBuffer uniffi_ledge_uniffi_fn_method_model_embed_frame(uint64_t ptr, RustBuffer planes, RustBuffer layout, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_EMBED_PATH
@@ -391,6 +406,11 @@ void uniffi_ledge_uniffi_fn_method_modelstore_set_candidate(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_SHADOW_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_SHADOW_REPORT
 RustBuffer uniffi_ledge_uniffi_fn_method_modelstore_shadow_report(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_STATS
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_STATS
+RustBuffer uniffi_ledge_uniffi_fn_method_modelstore_stats(uint64_t ptr, RustBuffer name, RustBuffer version, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODELSTORE_VERSIONS
@@ -738,6 +758,12 @@ uint16_t uniffi_ledge_uniffi_checksum_method_model_classify_encoded(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_FRAME
+uint16_t uniffi_ledge_uniffi_checksum_method_model_classify_frame(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_PATH
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_CLASSIFY_PATH
 uint16_t uniffi_ledge_uniffi_checksum_method_model_classify_path(void
@@ -762,6 +788,12 @@ uint16_t uniffi_ledge_uniffi_checksum_method_model_detect_encoded(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_FRAME
+uint16_t uniffi_ledge_uniffi_checksum_method_model_detect_frame(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_PATH
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_DETECT_PATH
 uint16_t uniffi_ledge_uniffi_checksum_method_model_detect_path(void
@@ -777,6 +809,12 @@ uint16_t uniffi_ledge_uniffi_checksum_method_model_detect_rgba(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_ENCODED
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_ENCODED
 uint16_t uniffi_ledge_uniffi_checksum_method_model_embed_encoded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_EMBED_FRAME
+uint16_t uniffi_ledge_uniffi_checksum_method_model_embed_frame(void
     
 );
 #endif
@@ -855,6 +893,12 @@ uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_set_candidate(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_SHADOW_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_SHADOW_REPORT
 uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_shadow_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_STATS
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODELSTORE_STATS
+uint16_t uniffi_ledge_uniffi_checksum_method_modelstore_stats(void
     
 );
 #endif

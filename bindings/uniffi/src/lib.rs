@@ -4,7 +4,7 @@
 //! [uniffi](https://mozilla.github.io/uniffi-rs/) from the proc-macro exports in this crate.
 //!
 //! Everything here is a one-line delegation to the core crate plus type conversions: a
-//! [`Model`] object (classify, batches, detect, embed, run), a [`ModelStore`] object (versions,
+//! [`Model`] object (classify, batches, detect, embed, camera frames, run), a [`ModelStore`] object (versions,
 //! hot swap, rollback, shadow runs), the free functions ([`cosine_similarity`], manifests),
 //! plain records mirroring the core's ([`ModelInfo`], [`Manifest`], [`Prediction`],
 //! [`Detection`], [`Embedding`], [`Stats`], [`Served`], [`Tensor`], ...) and one foreign error,
@@ -26,8 +26,9 @@ mod testing;
 
 pub use error::LedgeError;
 pub use ledge::{
-    CacheOptions, ClassifyOptions, DetectOptions, Detection, Drift, Embedding, LoadOptions,
-    Manifest, Prediction, Served, ShadowPolicy, ShadowReport, Stats,
+    CacheOptions, ClassifyOptions, ColorMatrix, ColorRange, DetectOptions, Detection, Drift,
+    Embedding, FrameLayout, LoadOptions, Manifest, PixelFormat, PlaneLayout, Prediction, Served,
+    ShadowPolicy, ShadowReport, Stats,
 };
 pub use records::{ModelInfo, Tensor};
 pub use store::{ModelStore, ModelVersions};
@@ -195,10 +196,50 @@ impl Model {
         ffi(|| self.0.embed_path(&path))
     }
 
+    /// Classifies a camera frame: `planes` are its bytes in the format's plane order (one packed
+    /// plane for RGBA/BGRA/RGB; Y, then interleaved UV/VU for NV12/NV21; Y, U, V for I420 /
+    /// YUV_420_888), `layout` says the format, the stored size, the strides, the clockwise
+    /// rotation that makes the frame upright, mirror, colour and an optional region in
+    /// upright-frame pixels. `InvalidArgument` names the plane and the bytes expected when the
+    /// planes do not fit the layout.
+    pub fn classify_frame(
+        &self,
+        planes: Vec<Vec<u8>>,
+        layout: FrameLayout,
+        options: ClassifyOptions,
+    ) -> Result<Vec<Prediction>, LedgeError> {
+        ffi(|| self.0.classify_frame(&frame(&planes, layout), &options))
+    }
+
+    /// Detects objects in a camera frame (planes and layout as in `classify_frame`): boxes and
+    /// keypoints in pixels of the upright frame, as displayed (after rotation and mirror).
+    pub fn detect_frame(
+        &self,
+        planes: Vec<Vec<u8>>,
+        layout: FrameLayout,
+        options: DetectOptions,
+    ) -> Result<Vec<Detection>, LedgeError> {
+        ffi(|| self.0.detect_frame(&frame(&planes, layout), &options))
+    }
+
+    /// The embedding of a camera frame (planes and layout as in `classify_frame`).
+    pub fn embed_frame(
+        &self,
+        planes: Vec<Vec<u8>>,
+        layout: FrameLayout,
+    ) -> Result<Embedding, LedgeError> {
+        ffi(|| self.0.embed_frame(&frame(&planes, layout)))
+    }
+
     /// The exact input tensor Ledge feeds the model for an encoded image, without running it.
     pub fn preprocess_encoded(&self, bytes: Vec<u8>) -> Result<Tensor, LedgeError> {
         ffi(|| Ok(Tensor::from(&self.0.preprocess_encoded(&bytes)?)))
     }
+}
+
+/// The core's borrowed [`ledge::Frame`] over the planes uniffi handed over.
+fn frame(planes: &[Vec<u8>], layout: FrameLayout) -> ledge::Frame<'_> {
+    ledge::Frame::new(planes.iter().map(Vec::as_slice).collect(), layout)
 }
 
 /// Cosine similarity of two embeddings' `values`, `a·b / (|a|·|b|)` in [−1, 1]: 1 for the same

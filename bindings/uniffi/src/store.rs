@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ledge::{ClassifyOptions, LoadOptions, Served, ShadowPolicy, ShadowReport};
+use ledge::{ClassifyOptions, LoadOptions, Served, ShadowPolicy, ShadowReport, Stats};
 
 use crate::{ffi, LedgeError};
 
@@ -99,6 +99,13 @@ impl ModelStore {
     /// candidate).
     pub fn shadow_report(&self, name: String) -> Result<Option<ShadowReport>, LedgeError> {
         ffi(|| Ok(self.0.shadow_report(&name)))
+    }
+
+    /// The usage statistics of a loaded `version` of `name` since it was loaded: the active
+    /// one, the previous one (kept for rollback) or the shadow candidate, each with its own
+    /// counts. `InvalidArgument` for any other version (not installed, or not loaded).
+    pub fn stats(&self, name: String, version: String) -> Result<Stats, LedgeError> {
+        ffi(|| self.0.stats(&name, &version))
     }
 
     /// Classifies an encoded image (JPEG, PNG) with the active version of `name`: its

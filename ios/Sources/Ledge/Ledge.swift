@@ -613,6 +613,16 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func classifyEncoded(bytes: Data, options: ClassifyOptions) throws  -> [Prediction]
     
     /**
+     * Classifies a camera frame: `planes` are its bytes in the format's plane order (one packed
+     * plane for RGBA/BGRA/RGB; Y, then interleaved UV/VU for NV12/NV21; Y, U, V for I420 /
+     * YUV_420_888), `layout` says the format, the stored size, the strides, the clockwise
+     * rotation that makes the frame upright, mirror, colour and an optional region in
+     * upright-frame pixels. `InvalidArgument` names the plane and the bytes expected when the
+     * planes do not fit the layout.
+     */
+    func classifyFrame(planes: [Data], layout: FrameLayout, options: ClassifyOptions) throws  -> [Prediction]
+    
+    /**
      * Reads an image file and classifies it (see `classify_encoded`).
      */
     func classifyPath(path: String, options: ClassifyOptions) throws  -> [Prediction]
@@ -636,6 +646,12 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func detectEncoded(bytes: Data, options: DetectOptions) throws  -> [Detection]
     
     /**
+     * Detects objects in a camera frame (planes and layout as in `classify_frame`): boxes and
+     * keypoints in pixels of the upright frame, as displayed (after rotation and mirror).
+     */
+    func detectFrame(planes: [Data], layout: FrameLayout, options: DetectOptions) throws  -> [Detection]
+    
+    /**
      * Reads an image file and detects in it (see `detect_encoded`).
      */
     func detectPath(path: String, options: DetectOptions) throws  -> [Detection]
@@ -653,6 +669,11 @@ public protocol ModelProtocol: AnyObject, Sendable {
      * `cosine_similarity`.
      */
     func embedEncoded(bytes: Data) throws  -> Embedding
+    
+    /**
+     * The embedding of a camera frame (planes and layout as in `classify_frame`).
+     */
+    func embedFrame(planes: [Data], layout: FrameLayout) throws  -> Embedding
     
     /**
      * Reads an image file and embeds it (see `embed_encoded`).
@@ -804,6 +825,26 @@ open func classifyEncoded(bytes: Data, options: ClassifyOptions)throws  -> [Pred
 }
     
     /**
+     * Classifies a camera frame: `planes` are its bytes in the format's plane order (one packed
+     * plane for RGBA/BGRA/RGB; Y, then interleaved UV/VU for NV12/NV21; Y, U, V for I420 /
+     * YUV_420_888), `layout` says the format, the stored size, the strides, the clockwise
+     * rotation that makes the frame upright, mirror, colour and an optional region in
+     * upright-frame pixels. `InvalidArgument` names the plane and the bytes expected when the
+     * planes do not fit the layout.
+     */
+open func classifyFrame(planes: [Data], layout: FrameLayout, options: ClassifyOptions)throws  -> [Prediction]  {
+    return try  FfiConverterSequenceTypePrediction.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_classify_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceData.lower(planes),
+        FfiConverterTypeFrameLayout_lower(layout),
+        FfiConverterTypeClassifyOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Reads an image file and classifies it (see `classify_encoded`).
      */
 open func classifyPath(path: String, options: ClassifyOptions)throws  -> [Prediction]  {
@@ -865,6 +906,22 @@ open func detectEncoded(bytes: Data, options: DetectOptions)throws  -> [Detectio
 }
     
     /**
+     * Detects objects in a camera frame (planes and layout as in `classify_frame`): boxes and
+     * keypoints in pixels of the upright frame, as displayed (after rotation and mirror).
+     */
+open func detectFrame(planes: [Data], layout: FrameLayout, options: DetectOptions)throws  -> [Detection]  {
+    return try  FfiConverterSequenceTypeDetection.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_detect_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceData.lower(planes),
+        FfiConverterTypeFrameLayout_lower(layout),
+        FfiConverterTypeDetectOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Reads an image file and detects in it (see `detect_encoded`).
      */
 open func detectPath(path: String, options: DetectOptions)throws  -> [Detection]  {
@@ -907,6 +964,20 @@ open func embedEncoded(bytes: Data)throws  -> Embedding  {
     uniffi_ledge_uniffi_fn_method_model_embed_encoded(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The embedding of a camera frame (planes and layout as in `classify_frame`).
+     */
+open func embedFrame(planes: [Data], layout: FrameLayout)throws  -> Embedding  {
+    return try  FfiConverterTypeEmbedding_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_embed_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceData.lower(planes),
+        FfiConverterTypeFrameLayout_lower(layout),uniffiCallStatus
     )
 })
 }
@@ -1091,6 +1162,13 @@ public protocol ModelStoreProtocol: AnyObject, Sendable {
      * candidate).
      */
     func shadowReport(name: String) throws  -> ShadowReport?
+    
+    /**
+     * The usage statistics of a loaded `version` of `name` since it was loaded: the active
+     * one, the previous one (kept for rollback) or the shadow candidate, each with its own
+     * counts. `InvalidArgument` for any other version (not installed, or not loaded).
+     */
+    func stats(name: String, version: String) throws  -> Stats
     
     /**
      * The installed versions of `name`, its active and its previous one (all empty for an
@@ -1283,6 +1361,22 @@ open func shadowReport(name: String)throws  -> ShadowReport?  {
     uniffi_ledge_uniffi_fn_method_modelstore_shadow_report(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The usage statistics of a loaded `version` of `name` since it was loaded: the active
+     * one, the previous one (kept for rollback) or the shadow candidate, each with its own
+     * counts. `InvalidArgument` for any other version (not installed, or not loaded).
+     */
+open func stats(name: String, version: String)throws  -> Stats  {
+    return try  FfiConverterTypeStats_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_modelstore_stats(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(version),uniffiCallStatus
     )
 })
 }
@@ -2599,6 +2693,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 62157) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_frame() != 45507) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ledge_uniffi_checksum_method_model_classify_path() != 52712) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2611,6 +2708,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_detect_encoded() != 63133) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ledge_uniffi_checksum_method_model_detect_frame() != 5931) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ledge_uniffi_checksum_method_model_detect_path() != 37311) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2618,6 +2718,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_embed_encoded() != 61465) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_embed_frame() != 22854) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_embed_path() != 28823) {
@@ -2657,6 +2760,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_modelstore_shadow_report() != 14863) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_stats() != 32417) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_modelstore_versions() != 61224) {

@@ -1635,6 +1635,154 @@ public func FfiConverterTypeEmbedding_lower(_ value: Embedding) -> RustBuffer {
 
 
 /**
+ * Everything about a frame except its bytes: format, size, strides, the turn that makes it
+ * upright, colour, and the region to look at.
+ */
+public struct FrameLayout: Equatable, Hashable {
+    /**
+     * How the pixels are stored.
+     */
+    public var format: PixelFormat
+    /**
+     * Stored width in pixels (before rotation).
+     */
+    public var width: UInt32
+    /**
+     * Stored height in pixels (before rotation).
+     */
+    public var height: UInt32
+    /**
+     * One entry per plane, or empty when every plane is tightly packed (row stride = width ×
+     * bytes per sample, rounded up to whole chroma samples).
+     */
+    public var planes: [PlaneLayout]
+    /**
+     * The clockwise rotation, in degrees, that turns the stored frame upright: 0, 90, 180 or
+     * 270 — what Android's `ImageInfo.getRotationDegrees()` says.
+     */
+    public var rotationDegrees: UInt32
+    /**
+     * Mirror the upright frame left to right (after rotation), as a front camera's preview
+     * shows it; results are then in mirrored coordinates.
+     */
+    public var mirror: Bool
+    /**
+     * YUV formats: the colour matrix (default BT.601).
+     */
+    public var colorMatrix: ColorMatrix
+    /**
+     * YUV formats: full or video range (default full).
+     */
+    public var colorRange: ColorRange
+    /**
+     * The part of the upright (rotated, mirrored) frame to look at, in its pixels; `None` for
+     * all of it. Results come back in the whole upright frame's pixels.
+     */
+    public var region: BoundingBox?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * How the pixels are stored.
+         */format: PixelFormat, 
+        /**
+         * Stored width in pixels (before rotation).
+         */width: UInt32, 
+        /**
+         * Stored height in pixels (before rotation).
+         */height: UInt32, 
+        /**
+         * One entry per plane, or empty when every plane is tightly packed (row stride = width ×
+         * bytes per sample, rounded up to whole chroma samples).
+         */planes: [PlaneLayout] = [], 
+        /**
+         * The clockwise rotation, in degrees, that turns the stored frame upright: 0, 90, 180 or
+         * 270 — what Android's `ImageInfo.getRotationDegrees()` says.
+         */rotationDegrees: UInt32 = UInt32(0), 
+        /**
+         * Mirror the upright frame left to right (after rotation), as a front camera's preview
+         * shows it; results are then in mirrored coordinates.
+         */mirror: Bool = false, 
+        /**
+         * YUV formats: the colour matrix (default BT.601).
+         */colorMatrix: ColorMatrix, 
+        /**
+         * YUV formats: full or video range (default full).
+         */colorRange: ColorRange, 
+        /**
+         * The part of the upright (rotated, mirrored) frame to look at, in its pixels; `None` for
+         * all of it. Results come back in the whole upright frame's pixels.
+         */region: BoundingBox? = nil) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.planes = planes
+        self.rotationDegrees = rotationDegrees
+        self.mirror = mirror
+        self.colorMatrix = colorMatrix
+        self.colorRange = colorRange
+        self.region = region
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FrameLayout: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFrameLayout: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FrameLayout {
+        return
+            try FrameLayout(
+                format: FfiConverterTypePixelFormat.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                planes: FfiConverterSequenceTypePlaneLayout.read(from: &buf), 
+                rotationDegrees: FfiConverterUInt32.read(from: &buf), 
+                mirror: FfiConverterBool.read(from: &buf), 
+                colorMatrix: FfiConverterTypeColorMatrix.read(from: &buf), 
+                colorRange: FfiConverterTypeColorRange.read(from: &buf), 
+                region: FfiConverterOptionTypeBoundingBox.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FrameLayout, into buf: inout [UInt8]) {
+        FfiConverterTypePixelFormat.write(value.format, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterSequenceTypePlaneLayout.write(value.planes, into: &buf)
+        FfiConverterUInt32.write(value.rotationDegrees, into: &buf)
+        FfiConverterBool.write(value.mirror, into: &buf)
+        FfiConverterTypeColorMatrix.write(value.colorMatrix, into: &buf)
+        FfiConverterTypeColorRange.write(value.colorRange, into: &buf)
+        FfiConverterOptionTypeBoundingBox.write(value.region, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFrameLayout_lift(_ buf: RustBuffer) throws -> FrameLayout {
+    return try FfiConverterTypeFrameLayout.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFrameLayout_lower(_ value: FrameLayout) -> RustBuffer {
+    return FfiConverterTypeFrameLayout.lower(value)
+}
+
+
+/**
  * Input preprocessing.
  */
 public struct InputSpec: Equatable, Hashable {
@@ -2263,6 +2411,77 @@ public func FfiConverterTypeOutputSpec_lift(_ buf: RustBuffer) throws -> OutputS
 #endif
 public func FfiConverterTypeOutputSpec_lower(_ value: OutputSpec) -> RustBuffer {
     return FfiConverterTypeOutputSpec.lower(value)
+}
+
+
+/**
+ * The strides of one plane, in bytes.
+ */
+public struct PlaneLayout: Equatable, Hashable {
+    /**
+     * Bytes from the start of one row to the start of the next (Android `getRowStride()`).
+     */
+    public var rowStride: UInt32
+    /**
+     * Bytes from one sample to the next within a row (Android `getPixelStride()`): 4 for RGBA
+     * and BGRA, 3 for RGB, 1 for Y, 2 for an NV12/NV21 UV plane, 1 or 2 for I420 chroma.
+     */
+    public var pixelStride: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Bytes from the start of one row to the start of the next (Android `getRowStride()`).
+         */rowStride: UInt32, 
+        /**
+         * Bytes from one sample to the next within a row (Android `getPixelStride()`): 4 for RGBA
+         * and BGRA, 3 for RGB, 1 for Y, 2 for an NV12/NV21 UV plane, 1 or 2 for I420 chroma.
+         */pixelStride: UInt32) {
+        self.rowStride = rowStride
+        self.pixelStride = pixelStride
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlaneLayout: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlaneLayout: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlaneLayout {
+        return
+            try PlaneLayout(
+                rowStride: FfiConverterUInt32.read(from: &buf), 
+                pixelStride: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlaneLayout, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.rowStride, into: &buf)
+        FfiConverterUInt32.write(value.pixelStride, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlaneLayout_lift(_ buf: RustBuffer) throws -> PlaneLayout {
+    return try FfiConverterTypePlaneLayout.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlaneLayout_lower(_ value: PlaneLayout) -> RustBuffer {
+    return FfiConverterTypePlaneLayout.lower(value)
 }
 
 
@@ -3181,6 +3400,81 @@ public func FfiConverterTypeBoxOrder_lower(_ value: BoxOrder) -> RustBuffer {
 
 
 /**
+ * The YUV → RGB matrix of a YUV frame (ignored for RGB formats).
+ */
+
+public enum ColorMatrix: Equatable, Hashable {
+    
+    /**
+     * ITU-R BT.601: JPEG/JFIF, Android camera frames, SD video (the default).
+     */
+    case bt601
+    /**
+     * ITU-R BT.709: HD video (most iOS video formats, many WebCodecs decoders).
+     */
+    case bt709
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ColorMatrix: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeColorMatrix: FfiConverterRustBuffer {
+    typealias SwiftType = ColorMatrix
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ColorMatrix {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .bt601
+        
+        case 2: return .bt709
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ColorMatrix, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .bt601:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .bt709:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeColorMatrix_lift(_ buf: RustBuffer) throws -> ColorMatrix {
+    return try FfiConverterTypeColorMatrix.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeColorMatrix_lower(_ value: ColorMatrix) -> RustBuffer {
+    return FfiConverterTypeColorMatrix.lower(value)
+}
+
+
+
+/**
  * Channel order the model expects.
  */
 
@@ -3251,6 +3545,81 @@ public func FfiConverterTypeColorOrder_lift(_ buf: RustBuffer) throws -> ColorOr
 #endif
 public func FfiConverterTypeColorOrder_lower(_ value: ColorOrder) -> RustBuffer {
     return FfiConverterTypeColorOrder.lower(value)
+}
+
+
+
+/**
+ * Whether Y spans 0–255 or 16–235 (chroma 16–240) in a YUV frame (ignored for RGB formats).
+ */
+
+public enum ColorRange: Equatable, Hashable {
+    
+    /**
+     * 0–255 (JFIF; Android camera YUV; iOS `…FullRange`). The default.
+     */
+    case full
+    /**
+     * 16–235 ("video" or "limited" range: iOS `…VideoRange`, most decoded video).
+     */
+    case video
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ColorRange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeColorRange: FfiConverterRustBuffer {
+    typealias SwiftType = ColorRange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ColorRange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .full
+        
+        case 2: return .video
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ColorRange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .full:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .video:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeColorRange_lift(_ buf: RustBuffer) throws -> ColorRange {
+    return try FfiConverterTypeColorRange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeColorRange_lower(_ value: ColorRange) -> RustBuffer {
+    return FfiConverterTypeColorRange.lower(value)
 }
 
 
@@ -3948,6 +4317,123 @@ public func FfiConverterTypeOutputKind_lower(_ value: OutputKind) -> RustBuffer 
 
 
 /**
+ * How a frame's pixels are stored.
+ */
+
+public enum PixelFormat: Equatable, Hashable {
+    
+    /**
+     * One plane, 4 bytes a pixel: R, G, B, A (Android `Bitmap` ARGB_8888, canvas `ImageData`).
+     */
+    case rgba
+    /**
+     * One plane, 4 bytes a pixel: B, G, R, A (iOS `kCVPixelFormatType_32BGRA`).
+     */
+    case bgra
+    /**
+     * One plane, 3 bytes a pixel: R, G, B.
+     */
+    case rgb
+    /**
+     * Two planes: Y, then interleaved U, V at half resolution (iOS
+     * `420YpCbCr8BiPlanarFullRange`, WebCodecs `NV12`).
+     */
+    case nv12
+    /**
+     * Two planes: Y, then interleaved V, U at half resolution (Android camera1 default).
+     */
+    case nv21
+    /**
+     * Three planes: Y, U, V, chroma at half resolution, each with its own row and pixel stride:
+     * I420 when the chroma pixel strides are 1, Android's `YUV_420_888` (`ImageProxy`) with any.
+     */
+    case i420
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PixelFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePixelFormat: FfiConverterRustBuffer {
+    typealias SwiftType = PixelFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PixelFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .rgba
+        
+        case 2: return .bgra
+        
+        case 3: return .rgb
+        
+        case 4: return .nv12
+        
+        case 5: return .nv21
+        
+        case 6: return .i420
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PixelFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .rgba:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .bgra:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rgb:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .nv12:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .nv21:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .i420:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePixelFormat_lift(_ buf: RustBuffer) throws -> PixelFormat {
+    return try FfiConverterTypePixelFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffer {
+    return FfiConverterTypePixelFormat.lower(value)
+}
+
+
+
+/**
  * How the image is mapped onto the input's height × width.
  */
 
@@ -4288,6 +4774,30 @@ fileprivate struct FfiConverterOptionTypeBaseline: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
+    typealias SwiftType = BoundingBox?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBoundingBox.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBoundingBox.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCacheOptions: FfiConverterRustBuffer {
     typealias SwiftType = CacheOptions?
 
@@ -4598,6 +5108,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePlaneLayout: FfiConverterRustBuffer {
+    typealias SwiftType = [PlaneLayout]
+
+    public static func write(_ value: [PlaneLayout], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePlaneLayout.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PlaneLayout] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PlaneLayout]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePlaneLayout.read(from: &buf))
         }
         return seq
     }
