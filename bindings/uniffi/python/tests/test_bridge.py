@@ -36,9 +36,10 @@ def test_a_panic_is_an_exception_not_a_crash(models):
 def test_every_error_kind_has_its_exception():
     assert len(ALL_KINDS) == 17 and {"Panic", "Signature"} <= ALL_KINDS, ALL_KINDS
     kinds = _native.testing_error_kinds()
-    # The core's sample errors have no Signature one: the real signed fixtures raise it, with
-    # its `problem`, in test_lifecycle.py.
-    assert set(kinds) | {"Panic", "Signature"} == ALL_KINDS
+    # One sample per core error variant, in declaration order; Panic is the bridge's own.
+    assert len(kinds) == 16 == len(set(kinds)), kinds
+    assert kinds.index("Integrity") + 1 == kinds.index("Signature") == kinds.index("Io") - 1
+    assert set(kinds) | {"Panic"} == ALL_KINDS
     for kind in kinds:
         with pytest.raises(ledge.LedgeError) as info:
             _native.testing_error(kind)
@@ -63,6 +64,10 @@ def test_structured_fields_cross_the_bridge():
     with pytest.raises(ledge.LedgeError.LimitExceeded) as info:
         _native.testing_error("LimitExceeded")
     assert (info.value.limit, info.value.value, info.value.max) == ("max_image_pixels", 10, 5)
+    with pytest.raises(ledge.LedgeError.Signature) as info:
+        _native.testing_error("Signature")
+    assert (info.value.problem, info.value.detail) == ("untrusted_key", "sample signature")
+    assert str(info.value) == "signature check failed (untrusted_key): sample signature"
     with pytest.raises(ledge.LedgeError.Io) as info:
         _native.testing_error("Io")
     assert info.value.path == "/sample/missing.onnx"

@@ -5,6 +5,7 @@ fields of Stats."""
 
 import json
 import threading
+import time
 from collections import Counter, defaultdict
 
 import pytest
@@ -318,6 +319,64 @@ def test_a_shadow_candidate_is_promoted_or_rejected():
     r = store.shadow_report("main")
     assert (r.decision, r.samples, r.agreement) == ("pending", 3, 1.0), r
     assert store.active_version("main") == "v2"
+
+
+def test_a_background_shadow_answers_with_the_active_version_and_promotes_at_the_next_call():
+    store = ledge.ModelStore.in_memory()
+    effnet = read(EFFNET)
+    store.install("main", "v1", effnet)
+    store.install("main", "v2", effnet)
+    store.activate("main", "v1")
+    policy = ledge.ShadowPolicy(sample_rate=1.0, min_samples=1, max_latency_ratio=100.0, background=True)
+    assert ledge.ShadowPolicy().background is False
+    store.set_candidate("main", "v2", policy)
+    cat = read(PHOTOS[0])
+    served = store.classify("main", cat, top_k=1)
+    assert (served.version, served.predictions[0].label) == ("v1", "tiger cat")
+    # The candidate runs on its own thread; its decision arrives there.
+    deadline = time.monotonic() + 60
+    while store.shadow_report("main").decision == "pending":
+        assert time.monotonic() < deadline, "no decision within a minute"
+        time.sleep(0.01)
+    r = store.shadow_report("main")
+    assert (r.decision, r.samples, r.agreement, r.candidate) == ("promoting", 1, 1.0, "v2"), r
+    assert store.active_version("main") == "v1", "promoted from the next call on"
+    served = store.classify("main", cat, top_k=1)
+    assert (served.version, served.predictions[0].label) == ("v2", "tiger cat")
+    assert store.versions("main") == ledge.ModelVersions(versions=["v1", "v2"], active="v2", previous="v1")
+    assert store.shadow_report("main") is None
+
+
+def test_store_stats_are_kept_per_loaded_version():
+    store = ledge.ModelStore.in_memory()
+    effnet = read(EFFNET)
+    for version in ("v1", "v2", "v3", "v4"):
+        store.install("main", version, effnet)
+    store.activate("main", "v1")
+    cat = read(PHOTOS[0])
+    for _ in range(3):
+        store.classify("main", cat, top_k=1)
+    store.activate("main", "v2")
+    store.classify("main", cat, top_k=1)
+    with pytest.raises(ledge.LedgeError.ImageDecode):
+        store.classify("main", b"not an image")
+    v1, v2 = store.stats("main", "v1"), store.stats("main", "v2")
+    assert isinstance(v1, ledge.Stats)
+    assert (v1.classifications, v1.errors) == (3, {})
+    assert (v2.classifications, v2.errors) == (1, {"ImageDecode": 1})
+    # A candidate keeps its own counts too: every shadow run is one of its classifications.
+    store.set_candidate("main", "v3", sample_rate=1.0, min_samples=100, auto_decide=False)
+    store.classify("main", cat, top_k=1)
+    assert store.stats("main", "v3").classifications == 1
+    assert store.stats("main", "v2").classifications == 2
+    # Installed but not loaded, not installed, unknown name: an InvalidArgument that says why.
+    with pytest.raises(ledge.LedgeError.InvalidArgument, match="v4 is not loaded") as info:
+        store.stats("main", "v4")
+    assert "active, the" in str(info.value) and "v2, v1, v3" in str(info.value)
+    with pytest.raises(ledge.LedgeError.InvalidArgument, match="not loaded"):
+        store.stats("main", "v9")
+    with pytest.raises(ledge.LedgeError.InvalidArgument, match="not loaded"):
+        store.stats("other", "v1")
 
 
 # --- stats -----------------------------------------------------------------------------------

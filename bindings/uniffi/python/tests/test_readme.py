@@ -1,7 +1,8 @@
 """The Python quick starts in bindings/uniffi/README.md run as written (from the repository
 root): the classification one prints the demo cat's classes, the detection and embedding one
-the coffee cup's box and the two similarities, the lifecycle one a refused signature, a batch,
-a cache hit and the version a store served after a rollback."""
+the coffee cup's box and the two similarities, the camera one a frame's class and a live
+stream's first result and counts, the lifecycle one a refused signature, a batch, a cache hit
+and the version a store served after a rollback."""
 
 import re
 
@@ -32,6 +33,11 @@ def test_readme_tasks_quick_start(capsys, monkeypatch):
     assert all(abs(g - w) <= 3 for g, w in zip(box, [170, 12, 240, 298])) and len(box) == 4, out
     mirrored, coffee = (float(line.split()[-1]) for line in lines[1:])
     assert mirrored >= 0.9 and coffee <= 0.4, out
+
+
+def test_readme_frames_quick_start(capsys, monkeypatch):
+    out = run_block("python-frames", capsys, monkeypatch)
+    assert out.splitlines() == ["espresso", "0 espresso", "20 20"], out
 
 
 def test_readme_lifecycle_quick_start(capsys, monkeypatch):
