@@ -1,10 +1,14 @@
 // XCTests of the Swift package: every shared vector (the same rules as core/tests/vectors.rs,
-// core/tests/tasks.rs and the Python tests: classification, detection, embeddings), a sample of
-// the bad-input catalogue, the task errors, threads, the model lifecycle (batches, cache, signed
-// fixtures, the versioned store, stats; as core/tests/lifecycle.rs) and the README snippets.
+// core/tests/tasks.rs and the Python tests: classification, detection, embeddings, camera
+// frames), a sample of the bad-input catalogue, the task errors, threads, the model lifecycle
+// (batches, cache, signed fixtures, the versioned store, stats; as core/tests/lifecycle.rs), the
+// CVPixelBuffer adapter and the live stream, and the README snippets.
 // demo-models/ is read from the repository (LEDGE_DEMO_MODELS overrides); see ios/README.md.
 
+import CoreMedia
+import CoreVideo
 import Foundation
+import ImageIO
 import XCTest
 @testable import Ledge
 
@@ -113,6 +117,100 @@ private struct EmbedPair: Decodable {
     let b: String
     let cosine: Float
     let tolerance: Float
+}
+
+// demo-models/vectors/frames.json
+private struct FrameVectors: Decodable {
+    let format: Int
+    let cases: [FrameCase]
+}
+
+private struct FrameCase: Decodable {
+    let name: String
+    let task: String
+    let model: String
+    /// Relative to demo-models/vectors/; plane k is `file[planes[k][0] ..< planes[k][0] + planes[k][1]]`.
+    let file: String
+    let planes: [[Int]]
+    let layout: VectorFrameLayout
+    let options: VectorDetectOptions?
+    let expected: FrameExpected
+    let scoreTolerance: Float
+    let minIou: Float?
+
+    enum CodingKeys: String, CodingKey {
+        case name, task, model, file, planes, layout, options, expected
+        case scoreTolerance = "score_tolerance"
+        case minIou = "min_iou"
+    }
+}
+
+/// classify: `[[index, probability], ...]` (best first); detect: the expected detections.
+private enum FrameExpected: Decodable {
+    case classify(index: UInt64, probability: Float)
+    case detect([FrameDetection])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let top = try? container.decode([[Double]].self), let first = top.first, first.count == 2 {
+            self = .classify(index: UInt64(first[0]), probability: Float(first[1]))
+        } else {
+            self = .detect(try container.decode([FrameDetection].self))
+        }
+    }
+}
+
+private struct FrameDetection: Decodable {
+    let index: UInt32
+    let label: String?
+    let score: Float
+    /// `[x, y, width, height]`, upright-frame pixels.
+    let box: [Float]
+}
+
+/// The core's `FrameLayout` as the vectors write it (serde, camelCase).
+private struct VectorFrameLayout: Decodable {
+    struct Plane: Decodable {
+        let rowStride: UInt32
+        let pixelStride: UInt32
+    }
+
+    struct Region: Decodable {
+        let x, y, width, height: Float
+    }
+
+    let format: String
+    let width: UInt32
+    let height: UInt32
+    let planes: [Plane]
+    let rotationDegrees: UInt32
+    let mirror: Bool
+    let colorMatrix: String
+    let colorRange: String
+    let region: Region?
+
+    func frameLayout() throws -> FrameLayout {
+        let formats: [String: PixelFormat] = ["rgba": .rgba, "bgra": .bgra, "rgb": .rgb, "nv12": .nv12,
+                                              "nv21": .nv21, "i420": .i420]
+        let matrices: [String: ColorMatrix] = ["bt601": .bt601, "bt709": .bt709]
+        let ranges: [String: ColorRange] = ["full": .full, "video": .video]
+        return FrameLayout(
+            format: try XCTUnwrap(formats[format], "pixel format \(format)"),
+            width: width, height: height,
+            planes: planes.map { PlaneLayout(rowStride: $0.rowStride, pixelStride: $0.pixelStride) },
+            rotationDegrees: rotationDegrees, mirror: mirror,
+            colorMatrix: try XCTUnwrap(matrices[colorMatrix], colorMatrix),
+            colorRange: try XCTUnwrap(ranges[colorRange], colorRange),
+            region: region.map { BoundingBox(x: $0.x, y: $0.y, width: $0.width, height: $0.height) }
+        )
+    }
+}
+
+private func frameVectors() throws -> FrameVectors {
+    let vectors = try JSONDecoder().decode(FrameVectors.self, from: read("vectors/frames.json"))
+    XCTAssertEqual(vectors.format, 1)
+    XCTAssertGreaterThan(vectors.cases.count, 0)
+    return vectors
 }
 
 /// Intersection over union of two `[x, y, width, height]` boxes (0 when the union is 0).
@@ -584,6 +682,41 @@ final class LifecycleTests: XCTestCase {
         }
     }
 
+    func testABackgroundShadowAnswersWithTheActiveVersionAndPromotesAtTheNextCall() throws {
+        let store = try ModelStore.inMemory()
+        let effnet = try read("efficientnet-lite0/model.onnx")
+        try store.install(name: "main", version: "v1", bytes: effnet)
+        try store.install(name: "main", version: "v2", bytes: effnet)
+        try store.activate(name: "main", version: "v1")
+        let policy = ShadowPolicy(sampleRate: 1, minSamples: 1, maxLatencyRatio: 100, background: true)
+        try store.setCandidate(name: "main", version: "v2", policy: policy)
+        let cat = try read(photos[0])
+        XCTAssertEqual(try store.classify(cat, model: "main", topK: 1).version, "v1")
+        let deadline = Date().addingTimeInterval(60)
+        while try store.shadowReport(name: "main")?.decision == "pending" {
+            XCTAssertLessThan(Date(), deadline, "no decision within a minute")
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        XCTAssertEqual(try store.shadowReport(name: "main")?.decision, "promoting")
+        XCTAssertEqual(try store.activeVersion(name: "main"), "v1")
+        XCTAssertEqual(try store.classify(cat, model: "main", topK: 1).version, "v2")
+        XCTAssertNil(try store.shadowReport(name: "main"))
+    }
+
+    func testStoreStatsAreKeptPerLoadedVersion() throws {
+        let store = try ModelStore.inMemory()
+        let effnet = try read("efficientnet-lite0/model.onnx")
+        for version in ["v1", "v2", "v3"] { try store.install(name: "main", version: version, bytes: effnet) }
+        try store.activate(name: "main", version: "v1")
+        let cat = try read(photos[0])
+        for _ in 0 ..< 3 { _ = try store.classify(cat, model: "main", topK: 1) }
+        try store.activate(name: "main", version: "v2")
+        _ = try store.classify(cat, model: "main", topK: 1)
+        XCTAssertEqual(try store.stats(name: "main", version: "v1").classifications, 3)
+        XCTAssertEqual(try store.stats(name: "main", version: "v2").classifications, 1)
+        assertThrows("InvalidArgument", ["v3 is not loaded"]) { _ = try store.stats(name: "main", version: "v3") }
+    }
+
     func testStatsHaveErrorsHistogramsAndEntropy() throws {
         let model = try load("efficientnet-lite0/model.onnx")
         for p in photos { _ = try model.classify(read(p), topK: 1) }
@@ -599,6 +732,210 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(entropy > 0 && entropy < 1, "\(entropy)")
         XCTAssertEqual(s.errors, ["ImageDecode": 1])
         XCTAssertNil(s.drift, "the demo manifest has no [baseline]")
+    }
+}
+
+/// The frames.json rule for detection: each expected detection has an actual one of the same
+/// index with IoU ≥ min_iou and |Δscore| ≤ score_tolerance (more detections are allowed).
+private func frameMismatches(_ c: FrameCase, _ expected: [FrameDetection], _ actual: [Detection]) -> [String] {
+    expected.compactMap { e in
+        let best = actual.filter { $0.index == e.index }.max { a, b in
+            iou([a.boundingBox.x, a.boundingBox.y, a.boundingBox.width, a.boundingBox.height], e.box)
+                < iou([b.boundingBox.x, b.boundingBox.y, b.boundingBox.width, b.boundingBox.height], e.box)
+        }
+        guard let a = best else { return "class \(e.index): not found" }
+        let overlap = iou([a.boundingBox.x, a.boundingBox.y, a.boundingBox.width, a.boundingBox.height], e.box)
+        if overlap < (c.minIou ?? 1) { return "class \(e.index) box \(e.box): IoU \(overlap)" }
+        if abs(a.score - e.score) > c.scoreTolerance { return "class \(e.index) score \(a.score) vs \(e.score)" }
+        return nil
+    }
+}
+
+private func cgImage(_ rel: String) throws -> CGImage {
+    let source = try XCTUnwrap(CGImageSourceCreateWithData(read(rel) as CFData, nil))
+    return try XCTUnwrap(CGImageSourceCreateImageAtIndex(source, 0, nil))
+}
+
+/// A `CVPixelBuffer` of `format`, `width × height`, filled by `fill` while locked.
+private func pixelBuffer(_ format: OSType, _ width: Int, _ height: Int,
+                         _ fill: (CVPixelBuffer) throws -> Void) throws -> CVPixelBuffer {
+    var created: CVPixelBuffer?
+    XCTAssertEqual(CVPixelBufferCreate(nil, width, height, format, nil, &created), kCVReturnSuccess)
+    let buffer = try XCTUnwrap(created)
+    CVPixelBufferLockBaseAddress(buffer, [])
+    defer { CVPixelBufferUnlockBaseAddress(buffer, []) }
+    try fill(buffer)
+    return buffer
+}
+
+/// `image` drawn into a 32BGRA pixel buffer (alpha ignored), as a camera delivers BGRA.
+private func bgraBuffer(_ image: CGImage) throws -> CVPixelBuffer {
+    try pixelBuffer(kCVPixelFormatType_32BGRA, image.width, image.height) { buffer in
+        let context = try XCTUnwrap(CGContext(
+            data: CVPixelBufferGetBaseAddress(buffer), width: image.width, height: image.height,
+            bitsPerComponent: 8, bytesPerRow: CVPixelBufferGetBytesPerRow(buffer),
+            space: CGColorSpaceCreateDeviceRGB(),
+            bitmapInfo: CGImageAlphaInfo.noneSkipFirst.rawValue | CGBitmapInfo.byteOrder32Little.rawValue))
+        context.draw(image, in: CGRect(x: 0, y: 0, width: image.width, height: image.height))
+    }
+}
+
+final class CameraTests: XCTestCase {
+    func testEveryFrameVectorMatchesTheReference() throws {
+        let vectors = try frameVectors()
+        var models: [String: Model] = [:]
+        var failures: [String] = []
+        var ran = 0
+        for c in vectors.cases {
+            let model = try models[c.model] ?? load(c.model)
+            models[c.model] = model
+            let data = try read("vectors/\(c.file)")
+            let planes = c.planes.map { data.subdata(in: $0[0] ..< $0[0] + $0[1]) }
+            let layout = try c.layout.frameLayout()
+            switch (c.task, c.expected) {
+            case let ("classify", .classify(index, probability)):
+                let got = try model.classifyFrame(planes: planes, layout: layout, options: ClassifyOptions(maxResults: 1))
+                if got[0].index != index || abs(got[0].score - probability) > c.scoreTolerance {
+                    failures.append("\(c.name): top-1 \(got[0].index) p \(got[0].score) vs \(index) p \(probability)")
+                }
+            case let ("detect", .detect(expected)):
+                let got = try model.detectFrame(planes: planes, layout: layout, options: c.options?.options ?? DetectOptions())
+                failures += frameMismatches(c, expected, got).map { "\(c.name): \($0)" }
+            default:
+                failures.append("\(c.name): unknown task \(c.task)")
+            }
+            ran += 1
+        }
+        XCTAssertEqual(ran, vectors.cases.count)
+        XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))
+    }
+
+    /// An NV12 vector copied into a CVPixelBuffer (CoreVideo picks its own bytes per row): the
+    /// adapter reads the buffer's strides and range and gives the vector's answer.
+    func testAnNV12PixelBufferGivesTheVectorsAnswer() throws {
+        let c = try XCTUnwrap(try frameVectors().cases.first { $0.task == "classify" && $0.layout.format == "nv12" })
+        guard case let .classify(index, probability) = c.expected else { return XCTFail("a classify case") }
+        let data = try read("vectors/\(c.file)")
+        let width = Int(c.layout.width), height = Int(c.layout.height)
+        let buffer = try pixelBuffer(kCVPixelFormatType_420YpCbCr8BiPlanarFullRange, width, height) { buffer in
+            for plane in 0 ..< 2 {
+                let destination = try XCTUnwrap(CVPixelBufferGetBaseAddressOfPlane(buffer, plane))
+                let destinationStride = CVPixelBufferGetBytesPerRowOfPlane(buffer, plane)
+                let rowBytes = plane == 0 ? width : 2 * ((width + 1) / 2)
+                let sourceStride = Int(c.layout.planes[plane].rowStride)
+                data.withUnsafeBytes { source in
+                    for row in 0 ..< CVPixelBufferGetHeightOfPlane(buffer, plane) {
+                        memcpy(destination + row * destinationStride,
+                               source.baseAddress! + c.planes[plane][0] + row * sourceStride, rowBytes)
+                    }
+                }
+            }
+        }
+        let frame = try CameraFrame(buffer, rotationDegrees: Int(c.layout.rotationDegrees), mirror: c.layout.mirror)
+        XCTAssertEqual(frame.layout.format, .nv12)
+        XCTAssertEqual(frame.layout.colorRange, .full)
+        XCTAssertEqual(frame.layout.planes.map(\.rowStride),
+                       (0 ..< 2).map { UInt32(CVPixelBufferGetBytesPerRowOfPlane(buffer, $0)) })
+        let got = try load(c.model).classify(buffer, rotationDegrees: Int(c.layout.rotationDegrees),
+                                            mirror: c.layout.mirror, topK: 1)
+        XCTAssertEqual(got[0].index, index)
+        XCTAssertEqual(got[0].score, probability, accuracy: c.scoreTolerance)
+    }
+
+    func testABGRAPixelBufferClassifiesAsItsImage() throws {
+        let model = try load("efficientnet-lite0/model.onnx")
+        let image = try cgImage("images/chelsea.png")
+        let buffer = try bgraBuffer(image)
+        let want = try model.classify(image, topK: 3)
+        let got = try model.classify(buffer, topK: 3)
+        XCTAssertEqual(got.map(\.index), want.map(\.index))
+        XCTAssertEqual(got[0].score, want[0].score, accuracy: 1e-4)
+        XCTAssertEqual(try CameraFrame(buffer).layout.planes[0].pixelStride, 4)
+        // Turned by 180° the frame is the cat upside down: another answer than upright.
+        XCTAssertNotEqual(try model.classify(buffer, rotationDegrees: 180, topK: 3), got)
+        let boxes = try load("ssd-mobilenetv2-oid/model.onnx").detect(buffer, options: DetectOptions(scoreThreshold: 0.4))
+        XCTAssertEqual(boxes.map(\.label), ["Cat"])
+    }
+
+    func testUnsupportedBuffersAndRotationsAreTypedErrors() throws {
+        let model = try load("efficientnet-lite0/model.onnx")
+        let argb = try pixelBuffer(kCVPixelFormatType_32ARGB, 8, 8) { _ in }
+        assertThrows("InvalidArgument", ["'32'", "kCVPixelFormatType_32BGRA"]) { _ = try model.classify(argb) }
+        let bgra = try bgraBuffer(try cgImage("images/chelsea.png"))
+        assertThrows("InvalidArgument", ["got -90"]) { _ = try model.classify(bgra, rotationDegrees: -90) }
+        assertThrows("InvalidArgument", ["0, 90, 180 or 270", "got 45"]) { _ = try model.classify(bgra, rotationDegrees: 45) }
+        assertThrows("InvalidArgument", ["region"]) {
+            _ = try model.classify(bgra, region: BoundingBox(x: 0, y: 0, width: 10_000, height: 10))
+        }
+    }
+
+    func testOrientationsTurnAsExifSays() {
+        let table: [(CGImagePropertyOrientation, Int, Bool)] = [
+            (.up, 0, false), (.upMirrored, 0, true), (.down, 180, false), (.downMirrored, 180, true),
+            (.leftMirrored, 90, true), (.right, 90, false), (.rightMirrored, 270, true), (.left, 270, false),
+        ]
+        for (orientation, degrees, mirror) in table {
+            XCTAssertEqual(orientation.ledgeRotation.degrees, degrees, "\(orientation.rawValue)")
+            XCTAssertEqual(orientation.ledgeRotation.mirror, mirror, "\(orientation.rawValue)")
+        }
+    }
+
+    /// A fake camera four times faster than the model: frames are dropped, every result carries
+    /// its own frame's timestamp and the right top-1, and the counts add up.
+    func testALiveStreamDropsFramesAndKeepsEachFramesTimestamp() async throws {
+        let model = try load("efficientnet-lite0/model.onnx")
+        let cat = try bgraBuffer(try cgImage("images/chelsea.png"))
+        let cup = try bgraBuffer(try cgImage("images/coffee.png"))
+        let started = ProcessInfo.processInfo.systemUptime
+        let catIndex = try model.classify(cat, topK: 1)[0].index
+        let period = (ProcessInfo.processInfo.systemUptime - started) / 4
+        let cupIndex = try model.classify(cup, topK: 1)[0].index
+        XCTAssertNotEqual(catIndex, cupIndex)
+
+        let stream = model.classifyStream(topK: 1)
+        let collected = Task { () -> [LiveResult<[Prediction]>] in
+            var all: [LiveResult<[Prediction]>] = []
+            for await result in stream.results { all.append(result) }
+            return all
+        }
+        var expected: [CMTimeValue: UInt64] = [:]
+        var accepted = 0
+        for i in 0 ..< 40 {
+            let timestamp = CMTime(value: CMTimeValue(i), timescale: 30)
+            expected[timestamp.value] = i % 2 == 0 ? catIndex : cupIndex
+            if stream.submit(i % 2 == 0 ? cat : cup, timestamp: timestamp) { accepted += 1 }
+            try await Task.sleep(nanoseconds: UInt64(period * 1e9))
+        }
+        let running = stream.stats
+        stream.close()
+        let results = await collected.value
+        let s = stream.stats
+        XCTAssertEqual(s.submitted, 40)
+        XCTAssertGreaterThan(s.dropped, 0)
+        XCTAssertGreaterThanOrEqual(s.processed, 2)
+        XCTAssertEqual(s.submitted, s.processed + s.dropped + s.failed)
+        XCTAssertEqual(results.count, accepted)
+        XCTAssertGreaterThan(running.framesPerSecond, 0)
+        for r in results {
+            XCTAssertEqual(try r.result.get()[0].index, expected[r.timestamp.value], "frame \(r.timestamp.value)")
+        }
+        XCTAssertEqual(results.map(\.timestamp.value), results.map(\.timestamp.value).sorted())
+        XCTAssertFalse(stream.submit(cat, timestamp: .zero), "closed")
+    }
+
+    func testALiveStreamDeliversErrorsAsResults() async throws {
+        let stream = try load("efficientnet-lite0/model.onnx").classifyStream()
+        let argb = try pixelBuffer(kCVPixelFormatType_32ARGB, 8, 8) { _ in }
+        XCTAssertTrue(stream.submit(argb, timestamp: CMTime(value: 7, timescale: 1)))
+        stream.close()
+        var results: [LiveResult<[Prediction]>] = []
+        for await r in stream.results { results.append(r) }
+        XCTAssertEqual(results.count, 1)
+        XCTAssertEqual(results[0].timestamp.value, 7)
+        XCTAssertThrowsError(try results[0].result.get()) { error in
+            XCTAssertEqual((error as? LedgeError)?.kind, "InvalidArgument")
+        }
+        XCTAssertEqual(stream.stats.failed, 1)
     }
 }
 
@@ -661,8 +998,10 @@ final class ReadmeTests: XCTestCase {
         XCTAssertEqual(served.version, "v2")
         try store.rollback(name: "main")
         XCTAssertEqual(try store.versions(name: "main"), ModelVersions(versions: ["v1", "v2"], active: "v1", previous: "v2"))
-        try store.setCandidate(name: "main", version: "v2", policy: ShadowPolicy(sampleRate: 0.1))
+        try store.setCandidate(name: "main", version: "v2", policy: ShadowPolicy(sampleRate: 0.1, background: true))
         XCTAssertEqual(try store.shadowReport(name: "main")?.decision, "pending")
+        let candidate = try store.stats(name: "main", version: "v2")
+        XCTAssertEqual(candidate.classifications, 1)
         assertThrows("Signature") {
             try store.install(name: "main", version: "v3", bytes: read("fixtures/signed/unsigned.onnx"))
         }
