@@ -343,6 +343,11 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_info(uint64_t ptr, RustCallStatus
 RustBuffer uniffi_ledge_uniffi_fn_method_model_preprocess_encoded(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_PREPROCESS_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_PREPROCESS_FRAME
+RustBuffer uniffi_ledge_uniffi_fn_method_model_preprocess_frame(uint64_t ptr, RustBuffer planes, RustBuffer layout, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_RUN
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_RUN
 RustBuffer uniffi_ledge_uniffi_fn_method_model_run(uint64_t ptr, RustBuffer inputs, RustCallStatus *_Nonnull out_status
@@ -839,6 +844,12 @@ uint16_t uniffi_ledge_uniffi_checksum_method_model_info(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_PREPROCESS_ENCODED
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_PREPROCESS_ENCODED
 uint16_t uniffi_ledge_uniffi_checksum_method_model_preprocess_encoded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_PREPROCESS_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_PREPROCESS_FRAME
+uint16_t uniffi_ledge_uniffi_checksum_method_model_preprocess_frame(void
     
 );
 #endif

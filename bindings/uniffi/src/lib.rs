@@ -235,6 +235,21 @@ impl Model {
     pub fn preprocess_encoded(&self, bytes: Vec<u8>) -> Result<Tensor, LedgeError> {
         ffi(|| Ok(Tensor::from(&self.0.preprocess_encoded(&bytes)?)))
     }
+
+    /// The exact input tensor Ledge feeds the model for a camera frame (planes and layout as in
+    /// `classify_frame`: converted, turned, mirrored, cut to the region, resized, normalized),
+    /// without running it.
+    pub fn preprocess_frame(
+        &self,
+        planes: Vec<Vec<u8>>,
+        layout: FrameLayout,
+    ) -> Result<Tensor, LedgeError> {
+        ffi(|| {
+            Ok(Tensor::from(
+                &self.0.preprocess_frame(&frame(&planes, layout))?,
+            ))
+        })
+    }
 }
 
 /// The core's borrowed [`ledge::Frame`] over the planes uniffi handed over.

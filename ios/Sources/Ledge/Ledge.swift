@@ -696,6 +696,13 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func preprocessEncoded(bytes: Data) throws  -> Tensor
     
     /**
+     * The exact input tensor Ledge feeds the model for a camera frame (planes and layout as in
+     * `classify_frame`: converted, turned, mirrored, cut to the region, resized, normalized),
+     * without running it.
+     */
+    func preprocessFrame(planes: [Data], layout: FrameLayout) throws  -> Tensor
+    
+    /**
      * Runs the model on raw tensors, one per input in order; count, shapes and dtypes are
      * checked first.
      */
@@ -1031,6 +1038,22 @@ open func preprocessEncoded(bytes: Data)throws  -> Tensor  {
     uniffi_ledge_uniffi_fn_method_model_preprocess_encoded(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The exact input tensor Ledge feeds the model for a camera frame (planes and layout as in
+     * `classify_frame`: converted, turned, mirrored, cut to the region, resized, normalized),
+     * without running it.
+     */
+open func preprocessFrame(planes: [Data], layout: FrameLayout)throws  -> Tensor  {
+    return try  FfiConverterTypeTensor_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_preprocess_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceData.lower(planes),
+        FfiConverterTypeFrameLayout_lower(layout),uniffiCallStatus
     )
 })
 }
@@ -2733,6 +2756,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_preprocess_encoded() != 15805) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_preprocess_frame() != 15950) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_run() != 29442) {

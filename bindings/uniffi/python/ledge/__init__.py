@@ -949,6 +949,37 @@ class Model:
         """The exact input tensor Ledge feeds the model for encoded image bytes."""
         return Tensor._wrap(self._native.preprocess_encoded(bytes(image)))
 
+    def preprocess_frame(
+        self,
+        frame: FrameInput,
+        format: Union[str, PixelFormat],
+        *,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        strides: Optional[Sequence[Any]] = None,
+        rotation_degrees: int = 0,
+        mirror: bool = False,
+        region: Any = None,
+        color_matrix: Union[str, ColorMatrix] = "bt601",
+        color_range: Union[str, ColorRange] = "full",
+    ) -> Tensor:
+        """The exact input tensor Ledge feeds the model for a camera frame (the frame as in
+        :meth:`classify_frame`: converted, turned, mirrored, cut to the region, resized and
+        normalized), without running the model."""
+        planes, layout = _frame(
+            frame,
+            format,
+            width,
+            height,
+            strides,
+            rotation_degrees,
+            mirror,
+            region,
+            color_matrix,
+            color_range,
+        )
+        return Tensor._wrap(self._native.preprocess_frame(planes, layout))
+
     def __repr__(self) -> str:
         m = self.info.manifest
         name = f"{m.name} {m.version}" if m else "no manifest"

@@ -331,6 +331,24 @@ def test_embeddings_of_frames(models):
     assert e.cosine_similarity(other) < 0.6
 
 
+def test_the_preprocessed_frame_is_the_images_tensor(models):
+    """An upright RGB frame becomes exactly the tensor of its PNG; the same frame turned by 90°
+    and stored sideways becomes the same tensor within the resampler's rounding; NV21 within the
+    4:2:0 chroma's."""
+    model = models(EFFNET)
+    upright = photo(*COFFEE)
+    want = np.asarray(model.preprocess((DEMO / "images/coffee.png").read_bytes()))
+    rgb = np.asarray(model.preprocess_frame(upright[..., :3], "rgb"))
+    assert rgb.shape == want.shape
+    assert np.array_equal(rgb, want)
+    turned = np.asarray(model.preprocess_frame(stored(upright, 90), "rgba", rotation_degrees=90))
+    nv21 = np.asarray(model.preprocess_frame(packed_array(upright, "nv21"), "nv21"))
+    scale = np.abs(want).max()
+    assert np.abs(turned - want).mean() < 0.01 * scale, np.abs(turned - want).mean()
+    assert np.abs(nv21 - want).mean() < 0.03 * scale, np.abs(nv21 - want).mean()
+    assert isinstance(model.preprocess_frame(upright, "rgba"), ledge.Tensor)
+
+
 def test_a_frame_needs_no_numpy(models):
     """Bytes in, predictions out: the frame calls use NumPy only when given arrays."""
     model = models(EFFNET)
