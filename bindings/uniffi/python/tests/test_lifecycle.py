@@ -372,7 +372,7 @@ def test_store_stats_are_kept_per_loaded_version():
     # Installed but not loaded, not installed, unknown name: an InvalidArgument that says why.
     with pytest.raises(ledge.LedgeError.InvalidArgument, match="v4 is not loaded") as info:
         store.stats("main", "v4")
-    assert "active, the" in str(info.value) and "v2, v1, v3" in str(info.value)
+    assert "kept for the active, the previous and the candidate version (v2, v1, v3)" in str(info.value)
     with pytest.raises(ledge.LedgeError.InvalidArgument, match="not loaded"):
         store.stats("main", "v9")
     with pytest.raises(ledge.LedgeError.InvalidArgument, match="not loaded"):
