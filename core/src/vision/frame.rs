@@ -168,10 +168,8 @@ pub struct FrameLayout {
     #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub mirror: bool,
     /// YUV formats: the colour matrix (default BT.601).
-    #[cfg_attr(feature = "uniffi", uniffi(default = "Bt601"))]
     pub color_matrix: ColorMatrix,
     /// YUV formats: full or video range (default full).
-    #[cfg_attr(feature = "uniffi", uniffi(default = "Full"))]
     pub color_range: ColorRange,
     /// The part of the upright (rotated, mirrored) frame to look at, in its pixels; `None` for
     /// all of it. Results come back in the whole upright frame's pixels.
