@@ -18,17 +18,23 @@
 //!   the only JNI calls are array copies, string reads, the direct-buffer address and throwing;
 //!   no Java objects are built here besides arrays and exceptions, and no local reference
 //!   outlives its call (the JVM frees the call's local frame on return).
+//! - A camera frame's planes cross as an array of direct `ByteBuffer`s, each read in place
+//!   (its address and capacity; the Kotlin side passes slices from position to limit), and its
+//!   `FrameLayout` as JSON read by the core's serde derive (see `with_frame`).
 
 mod codec;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use jni::errors::ErrorPolicy;
-use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JString};
+use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JObjectArray, JString};
 use jni::strings::JNIString;
 use jni::sys::{jfloat, jint, jlong};
 use jni::{Env, EnvUnowned};
-use ledge::{ClassifyOptions, DetectOptions, LoadOptions, Model, ModelStore, ShadowPolicy};
+use ledge::{
+    ClassifyOptions, DetectOptions, Frame, FrameLayout, LoadOptions, Model, ModelStore,
+    ShadowPolicy,
+};
 
 /// A failure on the way through the bridge.
 #[derive(Debug, thiserror::Error)]
@@ -274,6 +280,50 @@ fn frame(env: &Env<'_>, pixels: &JByteBuffer<'_>) -> Result<Vec<u8>, BridgeError
     Ok(rgba)
 }
 
+/// The planes of a direct `ByteBuffer` array, each read in place, with the `FrameLayout` of
+/// the JSON the Kotlin `FrameLayout` serializes to (camelCase, as the core's serde derive reads
+/// it, unknown fields refused), as one `Frame` for `f`.
+///
+/// Each plane is its buffer's `capacity` bytes at its address: the Kotlin side passes a slice
+/// from the caller's position to its limit (a heap buffer copied into a direct one). Unlike
+/// `frame` (an RGBA buffer, copied), planes are not copied: a camera frame is 0.5–18 MB
+/// (640×480 to 4000×3000 YUV) at up to 60 frames a second, and the camera does not write a
+/// buffer the app holds (an `Image`/`ImageProxy` until `close()`). The Kotlin API requires that
+/// the planes are not written during the call (documented on `LedgeModel.classifyFrame`).
+/// Planes may overlap (Android's U and V planes are views of one interleaved buffer): they are
+/// only read.
+fn with_frame<'local, T>(
+    env: &mut Env<'local>,
+    planes: &JObjectArray<'local, JByteBuffer<'local>>,
+    layout: &JByteArray<'local>,
+    f: impl FnOnce(&Frame<'_>) -> Result<T, BridgeError>,
+) -> Result<T, BridgeError> {
+    let bad = |what: String| ledge::Error::InvalidArgument(format!("frame layout: {what}"));
+    let json = String::from_utf8(bytes(env, layout)?).map_err(|_| bad("not UTF-8 JSON".into()))?;
+    let layout: FrameLayout = serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?;
+    let count = planes.len(env)?;
+    let mut buffers = Vec::with_capacity(count);
+    for i in 0..count {
+        buffers.push(planes.get_element(env, i)?);
+    }
+    let mut slices: Vec<&[u8]> = Vec::with_capacity(count);
+    for buffer in &buffers {
+        let address = env.get_direct_buffer_address(buffer)?;
+        let capacity = env.get_direct_buffer_capacity(buffer)?;
+        slices.push(if capacity == 0 {
+            &[]
+        } else {
+            // SAFETY: a direct buffer's address is valid for `capacity` bytes while the
+            // buffer is reachable, which the `planes` array (a local reference of this call)
+            // guarantees until the call returns, and `slices` does not outlive it. The bytes
+            // are read as `u8`s (any bit pattern is valid) and never written here; the caller
+            // keeps them unchanged for the call (the Kotlin API's documented contract).
+            unsafe { std::slice::from_raw_parts(address.cast_const(), capacity) }
+        });
+    }
+    f(&Frame::new(slices, layout))
+}
+
 /// A Kotlin `FloatArray`, copied.
 fn floats(env: &Env<'_>, array: &JFloatArray<'_>) -> Result<Vec<f32>, BridgeError> {
     let mut values = vec![0f32; array.len(env)?];
@@ -489,6 +539,64 @@ pub extern "system" fn Java_dev_ledge_Native_embedRgba<'l>(
     })
 }
 
+/// `Native.classifyFrame(handle, planes: Array<ByteBuffer>, layout: ByteArray, topK: Int):
+/// ByteArray` (predictions): a camera frame, its planes read in place (see `with_frame`).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_classifyFrame<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    planes: JObjectArray<'l, JByteBuffer<'l>>,
+    layout: JByteArray<'l>,
+    top_k: jint,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let options = k(top_k)?;
+        let p = with_frame(env, &planes, &layout, |frame| {
+            Ok(model.classify_frame(frame, &options)?)
+        })?;
+        to_java(env, &codec::encode_predictions(&p))
+    })
+}
+
+/// `Native.detectFrame(handle, planes: Array<ByteBuffer>, layout: ByteArray, options:
+/// ByteArray): ByteArray` (detections in upright-frame pixels; the options as JSON).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_detectFrame<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    planes: JObjectArray<'l, JByteBuffer<'l>>,
+    layout: JByteArray<'l>,
+    options: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let options = detect_options(env, &options)?;
+        let d = with_frame(env, &planes, &layout, |frame| {
+            Ok(model.detect_frame(frame, &options)?)
+        })?;
+        to_java(env, &codec::encode_detections(&d))
+    })
+}
+
+/// `Native.embedFrame(handle, planes: Array<ByteBuffer>, layout: ByteArray): FloatArray`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_embedFrame<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    planes: JObjectArray<'l, JByteBuffer<'l>>,
+    layout: JByteArray<'l>,
+) -> JFloatArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let model = model(handle)?;
+        let e = with_frame(env, &planes, &layout, |frame| Ok(model.embed_frame(frame)?))?;
+        embedding_to_java(env, &e)
+    })
+}
+
 /// `Native.cosineSimilarity(a: FloatArray, b: FloatArray): Float` (`ledge::cosine_similarity`).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_ledge_Native_cosineSimilarity<'l>(
@@ -682,6 +790,24 @@ pub extern "system" fn Java_dev_ledge_Native_storeShadowReport<'l>(
     run_ffi_safe(&mut env, |env| {
         let report = store(handle)?.shadow_report(&name.try_to_string(env)?);
         json_to_java(env, serde_json::to_vec(&report))
+    })
+}
+
+/// `Native.storeStats(handle, name: String, version: String): ByteArray`: the core's `Stats` of
+/// a loaded version (active, previous or candidate) as JSON.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_ledge_Native_storeStats<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    name: JString<'l>,
+    version: JString<'l>,
+) -> JByteArray<'l> {
+    run_ffi_safe(&mut env, |env| {
+        let store = store(handle)?;
+        let (name, version) = (name.try_to_string(env)?, version.try_to_string(env)?);
+        let stats = store.stats(&name, &version)?;
+        json_to_java(env, serde_json::to_vec(&stats))
     })
 }
 

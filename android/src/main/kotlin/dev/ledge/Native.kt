@@ -5,7 +5,8 @@ import java.nio.ByteBuffer
 
 /**
  * The JNI entry points of `libledge_jni` (crate `ledge-jni`). Structured values cross as byte arrays in
- * the format of [Codec] (options and the core's reports as JSON), embeddings as float arrays; model handles
+ * the format of [Codec] (options, frame layouts and the core's reports as JSON), embeddings as float arrays,
+ * a camera frame's planes as direct buffers read in place; model handles
  * are native pointers owned by [LedgeModel], store handles native pointers owned by [LedgeModelStore].
  */
 internal object Native {
@@ -20,6 +21,9 @@ internal object Native {
     @JvmStatic external fun detectRgba(handle: Long, pixels: ByteBuffer, width: Int, height: Int, options: ByteArray): ByteArray
     @JvmStatic external fun embed(handle: Long, encoded: ByteArray): FloatArray
     @JvmStatic external fun embedRgba(handle: Long, pixels: ByteBuffer, width: Int, height: Int): FloatArray
+    @JvmStatic external fun classifyFrame(handle: Long, planes: Array<ByteBuffer>, layout: ByteArray, topK: Int): ByteArray
+    @JvmStatic external fun detectFrame(handle: Long, planes: Array<ByteBuffer>, layout: ByteArray, options: ByteArray): ByteArray
+    @JvmStatic external fun embedFrame(handle: Long, planes: Array<ByteBuffer>, layout: ByteArray): FloatArray
     @JvmStatic external fun cosineSimilarity(a: FloatArray, b: FloatArray): Float
     @JvmStatic external fun run(handle: Long, inputs: ByteArray): ByteArray
     @JvmStatic external fun info(handle: Long): ByteArray
@@ -34,6 +38,7 @@ internal object Native {
     @JvmStatic external fun storeVersions(handle: Long, name: String): ByteArray
     @JvmStatic external fun storeSetCandidate(handle: Long, name: String, version: String, policy: ByteArray)
     @JvmStatic external fun storeShadowReport(handle: Long, name: String): ByteArray
+    @JvmStatic external fun storeStats(handle: Long, name: String, version: String): ByteArray
     @JvmStatic external fun storeClassify(handle: Long, name: String, encoded: ByteArray, topK: Int): ByteArray
 
     // Present only in a library built with `--features testing` (bridge tests).
