@@ -131,6 +131,33 @@ internal object Codec {
         return json.encodeToString(DetectOptions.serializer(), o).encodeToByteArray()
     }
 
+    /**
+     * The layout as the JSON the core's `FrameLayout` reads (UTF-8, camelCase, the shared frame vectors'
+     * form). Values the core's unsigned fields cannot hold, and a region JSON cannot write (NaN, infinite),
+     * are refused here with the message the core gives for a value out of range, in Kotlin's names.
+     */
+    fun options(l: FrameLayout): ByteArray {
+        fun bad(message: String): Nothing = throw LedgeException.InvalidArgument("invalid argument: $message")
+        if (l.width < 0 || l.height < 0) bad("a frame's width and height must be ≥ 0, got ${l.width}×${l.height}")
+        if (l.rotationDegrees < 0) {
+            bad(
+                "rotationDegrees must be 0, 90, 180 or 270 (the clockwise turn that makes the frame upright, as " +
+                    "Android's getRotationDegrees() says), got ${l.rotationDegrees}",
+            )
+        }
+        l.planes.forEachIndexed { p, plane ->
+            if (plane.rowStride < 0 || plane.pixelStride < 0) {
+                bad("plane $p has a negative stride (rowStride ${plane.rowStride}, pixelStride ${plane.pixelStride}): pass the strides the camera reports")
+            }
+        }
+        l.region?.let { r ->
+            if (!(r.x.isFinite() && r.y.isFinite() && r.width.isFinite() && r.height.isFinite())) {
+                bad("the region $r must be at least 1×1 and lie inside the upright ${l.uprightWidth}×${l.uprightHeight} frame: clip it to the frame")
+            }
+        }
+        return json.encodeToString(FrameLayout.serializer(), l).encodeToByteArray()
+    }
+
     fun tensors(tensors: List<Tensor>): ByteArray {
         val size = 4 + tensors.sumOf { 5 + 8 * it.shape.size + it.size * when (it.dtype) {
             DType.F32, DType.I32 -> 4

@@ -26,7 +26,11 @@ data class DetectOptions(
     val denylist: List<String> = emptyList(),
 )
 
-/** An axis-aligned box in pixels of the image given (after its EXIF orientation), clipped to the image. */
+/**
+ * An axis-aligned box in pixels of the image given (after its EXIF orientation; a camera frame's upright
+ * pixels), clipped to the image; also a [FrameLayout.region].
+ */
+@Serializable
 data class BoundingBox(
     /** Left edge, pixels from the image's left. */
     val x: Float,
@@ -318,7 +322,10 @@ data class ShadowReport(
     @SerialName("mean_abs_score_delta") val meanAbsScoreDelta: Double,
     /** Candidate p95 latency / active p95 latency on the samples. */
     @SerialName("latency_ratio") val latencyRatio: Double,
-    /** `pending`, `promoted` or `rejected`. */
+    /**
+     * `pending`, `promoted` or `rejected`; with [ShadowPolicy.background], `promoting` once a background run
+     * decided to promote (the candidate becomes active at the next call).
+     */
     val decision: String,
 )
 
