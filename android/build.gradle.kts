@@ -27,7 +27,10 @@ android {
 
     sourceSets {
         getByName("main") {
-            java.srcDirs("src/main/kotlin")
+            // src/android: the Image and Bitmap adapters (also compiled and tested by pom.xml against
+            // android-all); src/camerax: the ImageProxy adapter (Gradle only: androidx.camera is on Google's
+            // repository).
+            java.srcDirs("src/main/kotlin", "src/android/kotlin", "src/camerax/kotlin")
             jniLibs.srcDirs("src/main/jniLibs")
         }
         // src/test is the desktop-JVM suite (JUnit 5 against the host libledge_jni.so), run by Maven
@@ -70,4 +73,8 @@ tasks.named("preBuild") {
 
 dependencies {
     implementation("org.jetbrains.kotlinx:kotlinx-serialization-json:1.8.1")
+    // LedgeLiveStream.results is a Flow (part of the public API).
+    api("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.10.2")
+    // ImageProxy.toCameraFrame: apps that use CameraX bring it; the others never load the adapter.
+    compileOnly("androidx.camera:camera-core:1.4.1")
 }

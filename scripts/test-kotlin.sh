@@ -2,7 +2,8 @@
 # Kotlin tests on the desktop JVM: builds the JNI library (crate ledge-jni, release, with the bridge-test
 # entry points of its `testing` feature) and runs the JUnit 5 suite of android/ with Maven against it.
 # Idempotent; needs a JDK ≥ 17 and Maven (installed with apt when missing and running as root); Maven
-# fetches Kotlin, JUnit and its plugins from Maven Central on the first run (~/.m2).
+# fetches Kotlin, kotlinx, JUnit, its plugins and Robolectric's android-all jar (138 MB: the Android classes the
+# Image/Bitmap adapters compile against) from Maven Central on the first run (~/.m2).
 #
 # Environment:
 #   CARGO_TARGET_DIR      cargo's build folder (default: target/ in the repository)
@@ -48,7 +49,7 @@ if compgen -G "${reports}/*.txt" >/dev/null; then
   awk '/^Tests run:/ { split($0, f, /[ ,]+/); run += f[3]; failed += f[5] + f[7]; skipped += f[9] }
        END { printf "kotlin: %d tests, %d failed, %d skipped\n", run, failed, skipped }' \
     "${reports}"/*.txt >&2
-  grep -h "load/close loop\|max |Δscore|" "${reports}"/*-output.txt >&2 2>/dev/null || true
+  grep -h "load/close loop\|max |Δscore|\|live stream:" "${reports}"/*-output.txt >&2 2>/dev/null || true
 fi
 [[ "${status}" == 0 ]] || { echo "error: Kotlin tests failed (reports in ${reports})" >&2; exit "${status}"; }
 
