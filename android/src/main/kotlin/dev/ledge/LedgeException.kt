@@ -43,7 +43,7 @@ sealed class LedgeException(message: String) : Exception(message) {
                 "Manifest" -> Manifest(message)
                 "TaskMismatch" -> TaskMismatch(message, str("task"), str("reason"))
                 "Integrity" -> Integrity(message, str("expected"), str("actual"))
-                "Signature" -> Signature(message, str("problem"))
+                "Signature" -> Signature(message, str("problem"), str("detail"))
                 "Io" -> Io(message, str("path"))
                 "LimitExceeded" -> LimitExceeded(message, str("limit"), num("value"), num("max"))
                 "Optimization" -> Optimization(message)
@@ -139,6 +139,8 @@ sealed class LedgeException(message: String) : Exception(message) {
         message: String,
         /** `unsigned`, `untrusted_key` or `invalid`. */
         val problem: String = "",
+        /** The specifics (which key, what changed) and what to do. */
+        val detail: String = "",
     ) : LedgeException(message)
 
     /** A file cannot be read. */

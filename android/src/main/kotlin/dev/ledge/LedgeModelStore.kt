@@ -68,9 +68,11 @@ class LedgeModelStore private constructor(private var handle: Long, private val 
 
     /**
      * Lets installed [version] of [name] shadow the active version on a sample of [classify] calls, as
-     * [policy] says: after the active version's result is computed, on the caller's thread, the candidate
-     * runs on the same image and is compared; with [ShadowPolicy.autoDecide] it is promoted (activated) or
-     * rejected once [ShadowPolicy.minSamples] are in. Replaces any earlier candidate of [name].
+     * [policy] says: after the active version's result is computed, the candidate runs on the same image and
+     * is compared — on the caller's thread, or on a background thread with [ShadowPolicy.background] (the call
+     * then returns as soon as the active version's result is ready, and a promotion decided there serves the
+     * next call). With [ShadowPolicy.autoDecide] the candidate is promoted (activated) or rejected once
+     * [ShadowPolicy.minSamples] are in. Replaces any earlier candidate of [name].
      */
     fun setCandidate(name: String, version: String, policy: ShadowPolicy = ShadowPolicy()) {
         val json = Codec.options(policy)
@@ -79,6 +81,14 @@ class LedgeModelStore private constructor(private var handle: Long, private val 
 
     /** How the candidate of [name] compares with the active version so far; null without a candidate. */
     fun shadowReport(name: String): ShadowReport? = withHandle { Codec.shadowReport(Native.storeShadowReport(it, name)) }
+
+    /**
+     * The usage statistics of a loaded [version] of [name] since it was loaded — the active one, the previous
+     * one (kept for [rollback]) or the shadow candidate — each its own: what to compare before promoting a
+     * candidate, or to watch after a swap (latency, errors, confidence, drift). [LedgeException.InvalidArgument]
+     * for a version that is none of those (not installed, or installed but not loaded).
+     */
+    fun stats(name: String, version: String): Stats = withHandle { Codec.stats(Native.storeStats(it, name, version)) }
 
     /**
      * Classifies an encoded image (JPEG or PNG) with the active version of [name], as [LedgeModel.classify]

@@ -19,7 +19,7 @@ class BridgeTest {
         @BeforeAll
         fun loadLibrary() = NativeLibrary.ensureLoaded()
 
-        /** Every variant of ledge::Error, by ledge::Error::kind(), with a fragment of its message. */
+        /** Every variant of ledge::Error (16, declaration order), by ledge::Error::kind(), with a fragment of its message. */
         val kinds = mapOf(
             "ModelFormat" to "invalid model: sample model format",
             "UnsupportedOperator" to "unsupported operator QLinearAdd (node 'add_1') and 2 other unsupported node(s)",
@@ -32,6 +32,7 @@ class BridgeTest {
             "Manifest" to "manifest: sample manifest",
             "TaskMismatch" to "this model cannot classify: sample task mismatch",
             "Integrity" to "manifest says sha256 ${"0".repeat(64)}, model has ${"f".repeat(64)}",
+            "Signature" to "signature check failed (untrusted_key): sample signature",
             "Io" to "/sample/missing.onnx: sample io",
             "LimitExceeded" to "limit exceeded: max_image_pixels is 10, the maximum is 5",
             "Optimization" to "cannot prepare the model: sample optimization",
@@ -55,6 +56,8 @@ class BridgeTest {
         assertEquals("/sample/missing.onnx", assertThrows<LedgeException.Io> { Native.testError("Io") }.path)
         val integrity = assertThrows<LedgeException.Integrity> { Native.testError("Integrity") }
         assertEquals("0".repeat(64) to "f".repeat(64), integrity.expected to integrity.actual)
+        val signature = assertThrows<LedgeException.Signature> { Native.testError("Signature") }
+        assertEquals("untrusted_key" to "sample signature", signature.problem to signature.detail)
     }
 
     /** A core option added to LoadOptions reaches the core from Kotlin through the derived JSON. */
@@ -86,17 +89,21 @@ class BridgeTest {
         }
     }
 
-    /**
-     * Every subclass is one of [kinds], `Panic`, or `Signature`: the core's error samples have no Signature
-     * error, so it is tested on real signed models (ModelLifecycleTest, the shared signed fixtures).
-     */
+    /** Every subclass is one of the core's 16 kinds, or `Panic`, in the core's declaration order. */
     @Test
     fun everySubclassIsCovered() {
+        assertEquals(
+            listOf(
+                "ModelFormat", "UnsupportedOperator", "InputCount", "InputShape", "InputType", "ImageDecode", "Preprocess",
+                "InvalidArgument", "Manifest", "TaskMismatch", "Integrity", "Signature", "Io", "LimitExceeded",
+                "Optimization", "Inference",
+            ),
+            kinds.keys.toList(),
+        )
         val subclasses = LedgeException::class.java.declaredClasses
             .filter { LedgeException::class.java.isAssignableFrom(it) }
             .map { it.simpleName }.toSet()
-        assertEquals(kinds.keys + "Panic" + "Signature", subclasses)
-        assertFails<IllegalStateException>("no error kind Signature") { Native.testError("Signature") }
+        assertEquals(kinds.keys + "Panic", subclasses)
     }
 
     @Test

@@ -240,6 +240,64 @@ class ModelStoreTest {
         }
     }
 
+    /** Each loaded version (active, previous, candidate) keeps its own statistics; any other version is refused. */
+    @Test
+    fun eachLoadedVersionKeepsItsOwnStats() {
+        val upright = read("images/line0_0.png")
+        LedgeModelStore.inMemory().use { store ->
+            for (v in listOf("v1", "v2", "v3", "v4")) store.install("ocr", v, ocr)
+            store.activate("ocr", "v1")
+            repeat(3) { assertEquals(1, store.classify("ocr", line, 1).predictions[0].index) }
+            store.activate("ocr", "v2")
+            repeat(2) { assertEquals(0, store.classify("ocr", upright, 1).predictions[0].index) }
+            assertFails<LedgeException.ImageDecode> { store.classify("ocr", "not an image".toByteArray()) }
+
+            val (v1, v2) = store.stats("ocr", "v1") to store.stats("ocr", "v2")
+            assertEquals(listOf(3L, 3L, 0L), listOf(v1.runs, v1.classifications, v1.errors.values.sum()), "$v1")
+            assertEquals(mapOf(1 to 3L), v1.classHistogram)
+            assertEquals(listOf(2L, 2L), listOf(v2.runs, v2.classifications), "$v2")
+            assertEquals(mapOf(0 to 2L), v2.classHistogram)
+            assertEquals(mapOf("ImageDecode" to 1L), v2.errors)
+
+            // The candidate counts its shadow runs; the versions serving calls are unchanged by them.
+            store.setCandidate("ocr", "v3", ShadowPolicy(sampleRate = 1.0, minSamples = 100, autoDecide = false))
+            repeat(4) { store.classify("ocr", line, 1) }
+            assertEquals(4L, store.stats("ocr", "v3").runs)
+            assertEquals(6L, store.stats("ocr", "v2").runs)
+            assertEquals(3L, store.stats("ocr", "v1").runs)
+
+            assertFails<LedgeException.InvalidArgument>("ocr v4 is not loaded", "(v2, v1, v3)") { store.stats("ocr", "v4") }
+            assertFails<LedgeException.InvalidArgument>("ocr v9 is not loaded") { store.stats("ocr", "v9") }
+            assertFails<LedgeException.InvalidArgument>("other v1 is not loaded") { store.stats("other", "v1") }
+        }
+    }
+
+    /**
+     * A background shadow run (ShadowPolicy.background): each sampled call returns the active version's result
+     * while the candidate runs on another thread; the promotion decided there is served from the next call.
+     */
+    @Test
+    fun aBackgroundShadowRunPromotesFromTheNextCall() {
+        val effnet = read("efficientnet-lite0/model.onnx")
+        val photos = listOf("chelsea", "coffee", "camera").map { read("images/$it.png") }
+        LedgeModelStore.inMemory().use { store ->
+            store.install("main", "v1", effnet)
+            store.install("main", "v2", effnet)
+            store.activate("main", "v1")
+            store.setCandidate("main", "v2", ShadowPolicy(sampleRate = 1.0, minSamples = 3, maxLatencyRatio = 1000.0, background = true))
+            assertEquals(List(3) { "v1" }, photos.map { store.classify("main", it, 1).version })
+            val deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2)
+            while (store.shadowReport("main")?.decision != "promoting" && System.nanoTime() < deadline) Thread.sleep(10)
+            val report = store.shadowReport("main")!!
+            assertEquals(listOf("promoting", "v2"), listOf(report.decision, report.candidate), "$report")
+            assertEquals(3L to 1.0, report.samples to report.agreement)
+            assertEquals("v1", store.activeVersion("main"), "decided in the background: active from the next call")
+            assertEquals("v2", store.classify("main", photos[0], 1).version)
+            assertEquals(ModelVersions(listOf("v1", "v2"), "v2", "v1"), store.versions("main"))
+            assertEquals(3L, store.stats("main", "v1").runs)
+        }
+    }
+
     @Test
     fun useAfterCloseThrowsAndCloseIsIdempotent() {
         val store = LedgeModelStore.inMemory()
@@ -257,6 +315,7 @@ class ModelStoreTest {
         assertFails<IllegalStateException>("closed") { store.setCandidate("ocr", "1") }
         assertFails<IllegalStateException>("closed") { store.shadowReport("ocr") }
         assertFails<IllegalStateException>("closed") { store.classify("ocr", line) }
+        assertFails<IllegalStateException>("closed") { store.stats("ocr", "1") }
         assertEquals("LedgeModelStore(closed)", store.toString())
     }
 }
