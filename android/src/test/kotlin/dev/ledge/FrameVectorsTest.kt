@@ -1,7 +1,6 @@
 package dev.ledge
 
 import kotlinx.serialization.json.Json
-import org.json.JSONArray
 import org.json.JSONObject
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -63,7 +62,7 @@ class FrameVectorsTest {
                     "detect" -> {
                         val options = c.optJSONObject("options")?.let { json.decodeFromString(DetectOptions.serializer(), it.toString()) } ?: DetectOptions()
                         val case = DetectCase(
-                            name, c.getString("model"), c.getString("file"), options, expectedDetections(c.getJSONArray("expected")),
+                            name, c.getString("model"), c.getString("file"), options, expectedDetections(c.getJSONArray("expected"), name),
                             minIou = c.getDouble("min_iou").toFloat(), scoreTolerance = tolerance,
                         )
                         assertTrue(case.expected.isNotEmpty(), "$name expects nothing")
@@ -77,17 +76,5 @@ class FrameVectorsTest {
         }
         assertEquals(all.length(), tests.size)
         return tests
-    }
-
-    private fun expectedDetections(list: JSONArray): List<ExpectedDetection> = (0 until list.length()).map { j ->
-        val e = list.getJSONObject(j)
-        val b = e.getJSONArray("box")
-        ExpectedDetection(
-            index = e.getInt("index"),
-            label = if (e.isNull("label")) null else e.getString("label"),
-            score = e.getDouble("score").toFloat(),
-            box = BoundingBox(b.getDouble(0).toFloat(), b.getDouble(1).toFloat(), b.getDouble(2).toFloat(), b.getDouble(3).toFloat()),
-            keypoints = e.optJSONArray("keypoints")?.length() ?: 0,
-        )
     }
 }

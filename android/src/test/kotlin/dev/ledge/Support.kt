@@ -1,5 +1,6 @@
 package dev.ledge
 
+import org.json.JSONArray
 import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -138,22 +139,25 @@ fun detectCases(): List<DetectCase> {
                 allowlist = o.optJSONArray("allowlist")?.strings() ?: emptyList(),
                 denylist = o.optJSONArray("denylist")?.strings() ?: emptyList(),
             ),
-            expected = (0 until exp.length()).map { j ->
-                val e = exp.getJSONObject(j)
-                val b = e.getJSONArray("box")
-                assertEquals(4, b.length(), "box of ${c.getString("name")}")
-                ExpectedDetection(
-                    index = e.getInt("index"),
-                    label = if (e.isNull("label")) null else e.getString("label"),
-                    score = e.getDouble("score").toFloat(),
-                    box = BoundingBox(b.getDouble(0).toFloat(), b.getDouble(1).toFloat(), b.getDouble(2).toFloat(), b.getDouble(3).toFloat()),
-                    keypoints = e.optJSONArray("keypoints")?.length() ?: 0,
-                )
-            },
+            expected = expectedDetections(exp, c.getString("name")),
             minIou = c.getDouble("min_iou").toFloat(),
             scoreTolerance = c.getDouble("score_tolerance").toFloat(),
         )
     }
+}
+
+/** The `expected` detections of a detect.json or frames.json case, `[x, y, width, height]` boxes. */
+fun expectedDetections(list: JSONArray, name: String): List<ExpectedDetection> = (0 until list.length()).map { j ->
+    val e = list.getJSONObject(j)
+    val b = e.getJSONArray("box")
+    assertEquals(4, b.length(), "box of $name")
+    ExpectedDetection(
+        index = e.getInt("index"),
+        label = if (e.isNull("label")) null else e.getString("label"),
+        score = e.getDouble("score").toFloat(),
+        box = BoundingBox(b.getDouble(0).toFloat(), b.getDouble(1).toFloat(), b.getDouble(2).toFloat(), b.getDouble(3).toFloat()),
+        keypoints = e.optJSONArray("keypoints")?.length() ?: 0,
+    )
 }
 
 /** A case of `demo-models/vectors/embed.json`: the image's expected embedding. */
