@@ -434,6 +434,11 @@ RustBuffer uniffi_ledge_uniffi_fn_func_default_load_options(RustCallStatus *_Non
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_FRAME_PACKED_PLANE_SIZES
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_FRAME_PACKED_PLANE_SIZES
+RustBuffer uniffi_ledge_uniffi_fn_func_frame_packed_plane_sizes(RustBuffer format, uint32_t width, uint32_t height, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_LEDGE_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_FUNC_LEDGE_VERSION
 RustBuffer uniffi_ledge_uniffi_fn_func_ledge_version(RustCallStatus *_Nonnull out_status
@@ -724,6 +729,12 @@ uint16_t uniffi_ledge_uniffi_checksum_func_cosine_similarity(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_DEFAULT_LOAD_OPTIONS
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_DEFAULT_LOAD_OPTIONS
 uint16_t uniffi_ledge_uniffi_checksum_func_default_load_options(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_FRAME_PACKED_PLANE_SIZES
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_FUNC_FRAME_PACKED_PLANE_SIZES
+uint16_t uniffi_ledge_uniffi_checksum_func_frame_packed_plane_sizes(void
     
 );
 #endif

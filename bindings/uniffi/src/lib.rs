@@ -265,6 +265,25 @@ pub fn cosine_similarity(a: Vec<f32>, b: Vec<f32>) -> Result<f32, LedgeError> {
     ffi(|| ledge::cosine_similarity(&a, &b))
 }
 
+/// Bytes of each tightly packed plane of a `width × height` frame in `format` (Y, U, V / Y, UV /
+/// one packed plane; chroma planes hold ⌈width/2⌉ × ⌈height/2⌉ samples): what to allocate, or how
+/// to cut one packed buffer into planes.
+#[uniffi::export]
+pub fn frame_packed_plane_sizes(
+    format: PixelFormat,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u64>, LedgeError> {
+    ffi(|| {
+        let layout = FrameLayout::packed(format, width, height);
+        Ok(layout
+            .packed_plane_sizes()
+            .into_iter()
+            .map(|n| n as u64)
+            .collect())
+    })
+}
+
 /// Parses manifest TOML (`labels_file` stays unresolved).
 #[uniffi::export]
 pub fn manifest_from_toml(toml: String) -> Result<Manifest, LedgeError> {

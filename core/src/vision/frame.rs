@@ -207,11 +207,7 @@ impl FrameLayout {
 
     /// `(width, height)` of the upright frame: swapped for 90° and 270°.
     pub fn upright_size(&self) -> (u32, u32) {
-        if self.rotation_degrees % 180 == 90 {
-            (self.height, self.width)
-        } else {
-            (self.width, self.height)
-        }
+        turned_size(self.width, self.height, self.rotation_degrees)
     }
 
     /// The layout of every plane: the given one, or the tightly packed one.
@@ -285,11 +281,17 @@ impl Upright {
     /// `(width, height)` of the upright image.
     pub fn size(&self) -> (u32, u32) {
         let (w, h) = self.image.dimensions();
-        if self.rotation_degrees % 180 == 90 {
-            (h, w)
-        } else {
-            (w, h)
-        }
+        turned_size(w, h, self.rotation_degrees)
+    }
+}
+
+/// `(width, height)` of a `width × height` picture turned clockwise by `rotation_degrees`:
+/// swapped for 90° and 270°.
+fn turned_size(width: u32, height: u32, rotation_degrees: u32) -> (u32, u32) {
+    if rotation_degrees % 180 == 90 {
+        (height, width)
+    } else {
+        (width, height)
     }
 }
 

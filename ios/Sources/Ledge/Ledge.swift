@@ -2634,6 +2634,21 @@ public func defaultLoadOptions()throws  -> LoadOptions  {
 })
 }
 /**
+ * Bytes of each tightly packed plane of a `width × height` frame in `format` (Y, U, V / Y, UV /
+ * one packed plane; chroma planes hold ⌈width/2⌉ × ⌈height/2⌉ samples): what to allocate, or how
+ * to cut one packed buffer into planes.
+ */
+public func framePackedPlaneSizes(format: PixelFormat, width: UInt32, height: UInt32)throws  -> [UInt64]  {
+    return try  FfiConverterSequenceUInt64.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_func_frame_packed_plane_sizes(
+        FfiConverterTypePixelFormat_lower(format),
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),uniffiCallStatus
+    )
+})
+}
+/**
  * The version of the Ledge core this library was built from.
  */
 public func ledgeVersion()throws  -> String  {
@@ -2696,6 +2711,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_func_default_load_options() != 26157) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_func_frame_packed_plane_sizes() != 56122) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_func_ledge_version() != 61583) {

@@ -443,17 +443,6 @@ def _named(value: Any, table: dict, what: str) -> Any:
     raise _invalid(f"unknown {what} {value!r}: expected one of {', '.join(table)}")
 
 
-def _packed_sizes(fmt: PixelFormat, width: int, height: int) -> list:
-    """Bytes of each tightly packed plane of a ``width × height`` frame (chroma planes are
-    ⌈width/2⌉ × ⌈height/2⌉ samples)."""
-    if fmt in _CHANNELS:
-        return [width * height * _CHANNELS[fmt]]
-    chroma = ((width + 1) // 2) * ((height + 1) // 2)
-    if fmt == PixelFormat.I420:
-        return [width * height, chroma, chroma]
-    return [width * height, 2 * chroma]
-
-
 def _u8_bytes(buffer: Any, what: str) -> bytes:
     """The bytes of a uint8 array (C order, copied) or of any bytes-like object."""
     dtype = getattr(buffer, "dtype", None)
@@ -474,7 +463,7 @@ def _u8_bytes(buffer: Any, what: str) -> bytes:
 
 def _split_packed(data: bytes, fmt: PixelFormat, width: int, height: int, given: str) -> list:
     """One tightly packed buffer cut into its planes; its length must be exact."""
-    sizes = _packed_sizes(fmt, width, height)
+    sizes = _native.frame_packed_plane_sizes(fmt, width, height)
     if len(data) != sum(sizes):
         parts = " + ".join(f"{n} {s}" for n, s in zip(_PLANE_NAMES.get(fmt, "").split(", "), sizes))
         raise _invalid(
