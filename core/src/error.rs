@@ -19,7 +19,7 @@ pub enum Error {
     ModelFormat(String),
 
     /// The model uses an operator Ledge's engine does not implement.
-    #[error("unsupported operator {op} (node '{node}'){}", if *.others == 0 { String::new() } else { format!(" and {} other unsupported node(s)", others) })]
+    #[error("unsupported operator {op} (node '{node}'){}: Ledge runs the ONNX operators tract 0.23 implements, and int8 models in QDQ format with 8-bit types; re-export or re-quantize the model without it", if *.others == 0 { String::new() } else { format!(" and {} other unsupported node(s)", others) })]
     UnsupportedOperator {
         /// ONNX operator type, e.g. `QLinearAdd`.
         op: String,

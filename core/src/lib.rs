@@ -56,8 +56,8 @@ pub mod vision;
 pub use clock::set_clock;
 pub use dtype::DType;
 pub use engine::{
-    pack, pack_signed, selected_isa, sha256_hex, supported_isas, ManifestSource, ModelInfo,
-    OpProfile, Profile, TensorSpec, ISA_ENV,
+    declared_inputs, pack, pack_signed, selected_isa, sha256_hex, supported_isas, ManifestSource,
+    ModelInfo, OpProfile, Profile, TensorSpec, ISA_ENV,
 };
 pub use error::{panic_message, Error, Limit, Result, SignatureProblem};
 pub use kernels::int8::fast_gemm as int8_matmul_kernel;

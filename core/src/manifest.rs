@@ -121,6 +121,12 @@ pub struct InputSpec {
     pub resize: Resize,
     /// Pixel value mapping.
     pub normalize: Normalize,
+    /// `[height, width]` in pixels for a model exported with a dynamic height and width (e.g.
+    /// `torch.onnx.export` with `dynamic_axes`): the image input is planned at this size.
+    /// Ignored when the load options give the input shapes; unused for a fixed-size model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub size: Option<Vec<u32>>,
 }
 
 /// Tensor layout of an image input.
@@ -508,6 +514,13 @@ impl Manifest {
     /// [`Error::Manifest`] naming the field out of range.
     pub fn validate(&self) -> Result<()> {
         let bad = |s: String| Err(Error::Manifest(s));
+        if let Some(size) = &self.input.size {
+            if size.len() != 2 || size.contains(&0) {
+                return bad(format!(
+                    "input.size is [height, width] in pixels, both at least 1, got {size:?}"
+                ));
+            }
+        }
         if let Resize::CenterCrop { crop_fraction, .. } = self.input.resize {
             if !(crop_fraction > 0.0 && crop_fraction <= 1.0) {
                 return bad(format!(

@@ -17,7 +17,7 @@ use crate::serving::{Outcome, Recorder, Stats};
 use crate::tasks::classify::{self, ClassifyOptions, Prediction};
 use crate::tasks::detect::{self, DetectOptions, Detection, Geometry};
 use crate::tasks::embed::{self, Embedding};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, TensorData};
 use crate::vision::{self, Frame, Upright};
 
 /// Batch sizes whose plans a model keeps at once (built on demand, least recently used first out).
@@ -31,7 +31,15 @@ pub struct Model {
     options: LoadOptions,
     /// The model bytes, to plan other batch sizes on demand.
     bytes: Arc<[u8]>,
+    /// The model file's folder, where its external data is (`None` when loaded from bytes).
+    dir: Option<std::path::PathBuf>,
     batch_engines: Mutex<Vec<(usize, Option<Arc<Engine>>)>>,
+    /// Plans for other input shapes of a model with dynamic dimensions, made by `run` on
+    /// demand (least recently used first out).
+    shape_engines: Mutex<Vec<(Vec<Vec<usize>>, Arc<Engine>)>>,
+    /// Why the manifest does not fit the model (e.g. 3 labels for 4 classes): every task call
+    /// returns it as [`Error::Manifest`], while `run` and `info` work as for a model without one.
+    manifest_problem: Option<String>,
     stats: Mutex<Recorder>,
     cache: Option<Mutex<ResultCache>>,
 }
@@ -44,10 +52,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Model {
     /// Loads a model from a file. A manifest beside it with the same stem and a `.toml`
     /// extension (`model.onnx` → `model.toml`) is used unless [`LoadOptions::manifest`] is set;
-    /// otherwise the embedded manifest, if any.
+    /// otherwise the embedded manifest, if any. Tensors stored as ONNX external data
+    /// (`model.onnx.data`, as PyTorch 2's exporter writes them) are read from the model's folder;
+    /// their bytes count against [`crate::Limits::max_model_bytes`] with the model's.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read; every error of [`Model::from_bytes`].
+    /// [`Error::Io`] when the file or its external data cannot be read; [`Error::ModelFormat`]
+    /// for an external data location that is absolute or leaves the model's folder; every error
+    /// of [`Model::from_bytes`].
     pub fn from_path(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Model> {
         let path = path.as_ref();
         let size = std::fs::metadata(path)
@@ -59,31 +71,51 @@ impl Model {
             (None, None) => engine::sidecar_manifest(path)?,
             _ => None,
         };
-        Model::load(&bytes, options, sidecar)
+        Model::load(&bytes, path.parent(), options, sidecar)
     }
 
     /// Loads a model from ONNX bytes (manifest from the options or embedded).
     ///
     /// # Errors
     /// [`Error::ModelFormat`] / [`Error::UnsupportedOperator`] for bytes that are no model tract
-    /// can run; [`Error::LimitExceeded`] before any large allocation; [`Error::Manifest`] for an
-    /// invalid manifest or one that does not fit the model; [`Error::Integrity`] when the
+    /// can run, or external data (weights in a file beside the model: load it from its path);
+    /// [`Error::LimitExceeded`] before any large allocation; [`Error::Manifest`] for an invalid
+    /// manifest or a classifier declared `logits` whose scores come from a Softmax (a manifest
+    /// that does not fit the model's outputs loads, see [`Model::manifest_problem`]);
+    /// [`Error::Integrity`] when the
     /// manifest's sha256 is not the model's; [`Error::Signature`] when trusted keys are given
     /// and the package is not signed by one of them; [`Error::Optimization`] when the engine
     /// cannot prepare the graph.
     pub fn from_bytes(bytes: &[u8], options: &LoadOptions) -> Result<Model> {
-        Model::load(bytes, options, None)
+        Model::load(bytes, None, options, None)
     }
 
-    fn load(bytes: &[u8], options: &LoadOptions, sidecar: Option<Manifest>) -> Result<Model> {
-        let (engine, info) = Engine::load(bytes, options, sidecar)?;
-        check_manifest_fits(&info)?;
+    fn load(
+        bytes: &[u8],
+        dir: Option<&Path>,
+        options: &LoadOptions,
+        sidecar: Option<Manifest>,
+    ) -> Result<Model> {
+        let (engine, info) = Engine::load(bytes, dir, options, sidecar)?;
+        let manifest_problem = match check_manifest_fits(&info) {
+            Err(Error::Manifest(problem)) => {
+                log::warn!("the manifest does not fit the model: {problem}");
+                Some(problem)
+            }
+            other => {
+                other?;
+                None
+            }
+        };
         Ok(Model {
+            manifest_problem,
             engine: Arc::new(engine),
             info,
             options: options.clone(),
             bytes: bytes.into(),
+            dir: dir.map(Path::to_path_buf),
             batch_engines: Mutex::default(),
+            shape_engines: Mutex::default(),
             stats: Mutex::default(),
             cache: options
                 .cache
@@ -95,6 +127,14 @@ impl Model {
     /// What Ledge knows about the model.
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Why the manifest does not fit the model (labels ≠ classes, an output it names that does
+    /// not exist or is not f32, anchors ≠ rows), if it does not. Such a model still loads, so
+    /// [`Model::run`] and [`Model::info`] work; every task call returns this as
+    /// [`Error::Manifest`].
+    pub fn manifest_problem(&self) -> Option<&str> {
+        self.manifest_problem.as_deref()
     }
 
     /// Usage statistics since load: calls, latency percentiles, errors by kind, cache hits,
@@ -118,10 +158,53 @@ impl Model {
     /// [`Error::InputCount`], [`Error::InputShape`], [`Error::InputType`] and
     /// [`Error::LimitExceeded`] (`max_tensor_elements`) are checked before anything runs;
     /// [`Error::Inference`] when the engine fails.
+    ///
+    /// A model whose graph leaves dimensions dynamic (a symbolic height and width) runs at the
+    /// shapes of the tensors it is given: a plan for each new set of shapes is made on first
+    /// use (the last [`MAX_BATCH_PLANS`] are kept). The load options' limits apply to each.
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         self.serve(None, false, || {
-            Ok((self.engine.run(inputs)?, Outcome::default()))
+            let engine = self.shape_engine(inputs)?;
+            Ok((engine.run(inputs)?, Outcome::default()))
         })
+    }
+
+    /// The engine for `inputs`' shapes: the model's own, or a plan for new values of its
+    /// dynamic dimensions (made once and kept).
+    fn shape_engine(&self, inputs: &[Tensor]) -> Result<Arc<Engine>> {
+        let shapes: Vec<&[usize]> = inputs.iter().map(Tensor::shape).collect();
+        if !self.engine.replannable(&shapes) {
+            return Ok(self.engine.clone());
+        }
+        let key: Vec<Vec<usize>> = shapes.iter().map(|s| s.to_vec()).collect();
+        let mut engines = lock(&self.shape_engines);
+        if let Some(i) = engines.iter().position(|(k, _)| *k == key) {
+            let entry = engines.remove(i);
+            let engine = entry.1.clone();
+            engines.push(entry);
+            return Ok(engine);
+        }
+        let options = LoadOptions {
+            input_shapes: Some(
+                key.iter()
+                    .map(|s| s.iter().map(|&d| d as u64).collect())
+                    .collect(),
+            ),
+            manifest: self.info.manifest.clone(),
+            manifest_path: None,
+            labels: None,
+            verify_integrity: false,
+            trusted_keys: vec![],
+            cache: None,
+            ..self.options.clone()
+        };
+        let (engine, _) = Engine::load(&self.bytes, self.dir.as_deref(), &options, None)?;
+        let engine = Arc::new(engine);
+        if engines.len() == MAX_BATCH_PLANS {
+            engines.remove(0);
+        }
+        engines.push((key, engine.clone()));
+        Ok(engine)
     }
 
     /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says, runs the
@@ -487,7 +570,7 @@ impl Model {
             cache: None,
             ..self.options.clone()
         };
-        let engine = match Engine::load(&self.bytes, &options, None) {
+        let engine = match Engine::load(&self.bytes, self.dir.as_deref(), &options, None) {
             // The plan must give n rows of the single plan's row size, or it is no batch plan.
             Ok((engine, info)) if rows_fit(&info.outputs, &self.info.outputs, n) => {
                 Some(Arc::new(engine))
@@ -535,8 +618,11 @@ impl Model {
         rank_row(f32_scores(scores, at)?, options, manifest)
     }
 
-    /// The manifest, which a task needs.
+    /// The manifest, which a task needs, and which must fit the model.
     fn manifest(&self, task: &'static str) -> Result<&Manifest> {
+        if let Some(problem) = &self.manifest_problem {
+            return Err(Error::Manifest(problem.clone()));
+        }
         self.info.manifest.as_ref().ok_or_else(|| {
             Error::Manifest(format!(
                 "this model has no manifest, so Ledge does not know how to {task} with it: pass \
@@ -601,7 +687,8 @@ impl Model {
                 ),
             });
         }
-        vision::to_tensor(img, &manifest.input, &self.input_shape())
+        let dtype = self.engine.inputs()[0].dtype;
+        vision::to_tensor(img, &manifest.input, &self.input_shape(), dtype)
     }
 
     /// The position of the output called `name` (the first output for `None`).
@@ -714,18 +801,33 @@ fn rank_row(
     Ok((top, outcome))
 }
 
-/// Stacks batch-1 f32 tensors of one shape into one tensor of N rows.
+/// Stacks batch-1 image tensors of one shape and type into one tensor of N rows.
 fn stack(tensors: &[Tensor]) -> Result<Tensor> {
     let first = tensors[0].shape();
     let mut shape = first.to_vec();
     shape[0] = tensors.len();
-    let mut data = Vec::with_capacity(tensors.iter().map(Tensor::len).sum());
-    for t in tensors {
-        data.extend_from_slice(t.as_f32().ok_or_else(|| {
-            Error::InvalidArgument("only f32 image inputs can be batched".into())
-        })?);
+    macro_rules! join {
+        ($variant:ident) => {
+            tensors
+                .iter()
+                .map(|t| match t.data() {
+                    TensorData::$variant(v) => Some(v.as_slice()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(|parts| TensorData::$variant(parts.concat()))
+        };
     }
-    Tensor::f32(shape, data)
+    let data = match tensors[0].data() {
+        TensorData::F32(_) => join!(F32),
+        TensorData::U8(_) => join!(U8),
+        TensorData::I8(_) => join!(I8),
+        _ => None,
+    };
+    let data = data.ok_or_else(|| {
+        Error::InvalidArgument("only f32, u8 and i8 image inputs of one type can be batched".into())
+    })?;
+    Tensor::new(shape, data)
 }
 
 /// The position of the output called `name` in `info.outputs` (the first for `None`).

@@ -258,9 +258,16 @@ fn a_manifest_that_does_not_fit_the_model() {
         manifest: Some(m),
         ..LoadOptions::default()
     };
-    let e = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options)
-        .err()
-        .unwrap();
+    // It loads (run and info do not depend on the manifest); every task call says why not.
+    let model = Model::from_path(demo().join("ppocr-cls/model.onnx"), &options).unwrap();
+    let problem = model.manifest_problem().unwrap();
+    assert!(problem.contains("3 labels"), "{problem}");
+    let e = model
+        .classify_encoded(
+            &std::fs::read(demo().join("images/line0_0.png")).unwrap(),
+            &ledge::ClassifyOptions::top(1),
+        )
+        .unwrap_err();
     assert_msg(&e, "Manifest", &["3 labels", "2 classes"]);
 }
 

@@ -134,7 +134,15 @@ fn load_ssd_with(from: &str, to: &str) -> ledge::Result<Model> {
 }
 
 #[test]
-fn a_detect_manifest_that_does_not_fit_the_model_is_refused_at_load() {
+fn a_detect_manifest_that_does_not_fit_the_model_fails_detect_not_the_load() {
+    let png = std::fs::read(demo().join("images/chelsea.png")).unwrap();
+    let detect_error = |model: Model| {
+        // run works whatever the manifest says; detect says why the manifest does not fit.
+        assert!(model.manifest_problem().is_some());
+        model
+            .detect_encoded(&png, &ledge::DetectOptions::default())
+            .unwrap_err()
+    };
     for (from, to, needle) in [
         (
             "reduce_boxes_in_lowest_layer = true",
@@ -148,20 +156,20 @@ fn a_detect_manifest_that_does_not_fit_the_model_is_refused_at_load() {
         ),
         ("keypoints = 0", "keypoints = 2", "8 (4 + 2 per keypoint)"),
     ] {
-        let e = load_ssd_with(from, to).err().unwrap();
+        let e = detect_error(load_ssd_with(from, to).unwrap());
         assert_eq!(e.kind(), "Manifest", "{e}");
         assert!(e.to_string().contains(needle), "{e} should say {needle}");
     }
     let mut short = ledge::manifest::parse_labels("a\nb\n");
     short.truncate(2);
-    let e = Model::from_path(
+    let model = Model::from_path(
         demo().join("ssd-mobilenetv2-oid/model.onnx"),
         &LoadOptions {
             labels: Some(short),
             ..LoadOptions::default()
         },
     )
-    .err()
     .unwrap();
+    let e = detect_error(model);
     assert!(e.to_string().contains("2 labels"), "{e}");
 }

@@ -332,6 +332,11 @@ struct LoadArgs {
     /// Batch size pinned into the model's first dimension.
     #[arg(long, default_value_t = 1)]
     batch: u32,
+    /// The shape to plan an input at, for a model with dynamic dimensions (e.g. a height and
+    /// width exported as symbols): `NAME=1,3,480,640`, or just the dimensions for a model with
+    /// one input. Repeat per input; every input needs one.
+    #[arg(long = "input-shape", value_name = "NAME=DIMS")]
+    input_shapes: Vec<String>,
     /// Only load the model signed by this public key (`ledge.pub`; repeatable).
     #[arg(long = "trusted-key", value_name = "PUB")]
     trusted_keys: Vec<PathBuf>,
@@ -387,8 +392,114 @@ impl LoadArgs {
     }
 
     fn load(&self, model: &Path) -> ledge::Result<Model> {
-        Model::from_path(model, &self.options()?)
+        let mut options = self.options()?;
+        if !self.input_shapes.is_empty() {
+            let bytes = std::fs::read(model).map_err(|e| ledge::Error::Io {
+                path: model.to_path_buf(),
+                source: e,
+            })?;
+            options.input_shapes = Some(input_shapes(
+                &self.input_shapes,
+                &ledge::declared_inputs(&bytes)?,
+            )?);
+        }
+        Model::from_path(model, &options)
     }
+
+    /// For `run`: the model loaded at the shapes of `tensors` where its inputs leave dimensions
+    /// dynamic (other than the batch), unless `--input-shape` says otherwise.
+    fn load_for(&self, model: &Path, tensors: &[ledge::Tensor]) -> ledge::Result<Model> {
+        if !self.input_shapes.is_empty() {
+            return self.load(model);
+        }
+        let bytes = std::fs::read(model).map_err(|e| ledge::Error::Io {
+            path: model.to_path_buf(),
+            source: e,
+        })?;
+        let declared = ledge::declared_inputs(&bytes)?;
+        let dynamic = declared
+            .iter()
+            .any(|i| i.shape.iter().skip(1).any(|&d| d < 0));
+        let mut options = self.options()?;
+        if dynamic && declared.len() == tensors.len() {
+            options.input_shapes = Some(
+                tensors
+                    .iter()
+                    .map(|t| t.shape().iter().map(|&d| d as u64).collect())
+                    .collect(),
+            );
+        }
+        Model::from_path(model, &options)
+    }
+}
+
+/// `--input-shape` values (`NAME=1,3,H,W`, or `1,3,H,W` for a one-input model) in the order of
+/// the model's inputs.
+fn input_shapes(given: &[String], inputs: &[ledge::TensorSpec]) -> ledge::Result<Vec<Vec<u64>>> {
+    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+    let bad = |msg: String| ledge::Error::InvalidArgument(msg);
+    let mut shapes: Vec<Option<Vec<u64>>> = vec![None; inputs.len()];
+    for value in given {
+        let (name, dims) = match value.rsplit_once('=') {
+            Some((name, dims)) => (name, dims),
+            None if inputs.len() == 1 => (names[0], value.as_str()),
+            None => {
+                return Err(bad(format!(
+                    "--input-shape {value}: the model has {} inputs ({}), so say which one: \
+                     --input-shape NAME=DIMS",
+                    inputs.len(),
+                    names.join(", ")
+                )))
+            }
+        };
+        let at = names.iter().position(|n| *n == name).ok_or_else(|| {
+            bad(format!(
+                "--input-shape {value}: the model has no input '{name}'; its inputs are {}",
+                names.join(", ")
+            ))
+        })?;
+        let dims = dims
+            .split(',')
+            .map(|d| d.trim().parse::<u64>().ok().filter(|&d| d > 0))
+            .collect::<Option<Vec<u64>>>()
+            .ok_or_else(|| {
+                bad(format!(
+                    "--input-shape {value}: the dimensions must be positive whole numbers \
+                     separated by commas, e.g. {name}=1,3,224,224"
+                ))
+            })?;
+        let declared = &inputs[at].shape;
+        let fits = dims.len() == declared.len()
+            && dims
+                .iter()
+                .zip(declared)
+                .all(|(&g, &d)| d < 0 || g == d as u64);
+        if !fits {
+            let shape: Vec<String> = declared
+                .iter()
+                .map(|&d| if d < 0 { "?".into() } else { d.to_string() })
+                .collect();
+            return Err(bad(format!(
+                "--input-shape {value}: input '{name}' is [{}] (? = dynamic); give {} \
+                 dimensions and keep the fixed ones",
+                shape.join(", "),
+                declared.len()
+            )));
+        }
+        shapes[at] = Some(dims);
+    }
+    shapes
+        .into_iter()
+        .zip(&names)
+        .map(|(s, name)| {
+            s.ok_or_else(|| {
+                bad(format!(
+                    "--input-shape is given for some inputs but not for '{name}': give one per \
+                     input"
+                ))
+            })
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
@@ -598,11 +709,11 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             outputs,
             load,
         } => {
-            let model = load.load(&model)?;
             let tensors = inputs
                 .iter()
                 .map(|p| read_npy(p))
                 .collect::<ledge::Result<Vec<_>>>()?;
+            let model = load.load_for(&model, &tensors)?;
             let results = model.run(&tensors)?;
             if !outputs.is_empty() && outputs.len() != results.len() {
                 return Err(ledge::Error::InvalidArgument(format!(
@@ -680,7 +791,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 }
                 out!("{v}");
             } else {
-                print_info(info);
+                print_info(info, model.manifest_problem());
                 out!(
                     "int8 kernels   {} ({}); this CPU runs: {}; depthwise: exact f32",
                     load.selected_isa()?,
@@ -826,7 +937,7 @@ fn describe_tensor(name: &str, t: &Tensor) -> String {
     format!("{name}: {} {:?} {head}{more}", t.dtype(), t.shape())
 }
 
-fn print_info(info: &ledge::ModelInfo) {
+fn print_info(info: &ledge::ModelInfo, problem: Option<&str>) {
     let spec = |s: &ledge::TensorSpec| format!("{} {} {:?}", s.name, s.dtype, s.shape);
     out!("file size      {} bytes", info.file_size);
     out!("sha256         {}", info.sha256);
@@ -855,24 +966,49 @@ fn print_info(info: &ledge::ModelInfo) {
     }
     match (&info.manifest, info.manifest_source) {
         (Some(m), Some(source)) => {
-            out!("manifest       {} {} ({source:?})", m.name, m.version);
+            let source = serde_json::to_value(source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             out!(
-                "  input        {:?} {:?} {:?} {:?}",
-                m.input.layout,
-                m.input.color,
-                m.input.resize,
-                m.input.normalize
+                "manifest       {} {} ({source}), task = \"{}\"",
+                m.name,
+                m.version,
+                m.task.name()
             );
             out!(
-                "  output       {:?}, {} labels",
-                m.output.kind,
+                "  [input]      {}",
+                toml_line(&m.input, &["resize", "normalize"])
+            );
+            out!("  resize       {}", toml_line(&m.input.resize, &[]));
+            out!("  normalize    {}", toml_line(&m.input.normalize, &[]));
+            out!(
+                "  [output]     {}; {} labels",
+                toml_line(&m.output, &["labels", "labels_file"]),
                 m.output.labels.len()
             );
             if let Some(sha) = &m.sha256 {
                 out!("  sha256       {sha} (verified)");
             }
+            if let Some(problem) = problem {
+                out!("  problem      {problem} (run works; classify, detect and embed fail)");
+            }
         }
         _ => out!("manifest       none (classify needs one: see `ledge pack`)"),
+    }
+}
+
+/// A manifest section as one line of TOML `key = value` pairs, without the keys in `skip`.
+fn toml_line(section: &impl serde::Serialize, skip: &[&str]) -> String {
+    match toml::Value::try_from(section) {
+        Ok(toml::Value::Table(t)) => t
+            .iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Ok(other) => other.to_string(),
+        Err(e) => format!("(unprintable: {e})"),
     }
 }
 

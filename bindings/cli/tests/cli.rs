@@ -159,6 +159,74 @@ fn run_reads_and_writes_npy() {
     assert!(stdout(&o).contains("f32 [1, 2]"), "{}", stdout(&o));
 }
 
+/// Outputs of `ledge run` written to a temporary .npy, as f32 values.
+fn run_output(args: &[&str]) -> Vec<f32> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--output", out.to_str().unwrap()]);
+    let o = ledge(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = ledge_cli::npy::read(&std::fs::read(&out).unwrap()).unwrap();
+    t.as_f32().unwrap().to_vec()
+}
+
+#[test]
+fn dynamic_height_and_width_take_input_shape_or_the_tensors_shape() {
+    let model = demo("fixtures/field/dynamic_hw.onnx");
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo("fixtures/field/expected.json")).unwrap())
+            .unwrap();
+    let close = |got: &[f32], key: &str| {
+        let want: Vec<f32> = expected[key][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-4, "{key}: {got:?} vs {want:?}");
+        }
+    };
+    let x48 = demo("fixtures/field/x_48x64.npy");
+    // run: the shape of the tensor given; or the one --input-shape says (by name or alone).
+    close(&run_output(&[&model, "--input", &x48]), "dynamic_hw_48x64");
+    close(
+        &run_output(&[&model, "--input", &x48, "--input-shape", "input=1,3,48,64"]),
+        "dynamic_hw_48x64",
+    );
+    close(
+        &run_output(&[
+            &model,
+            "--input",
+            &demo("fixtures/field/x8.npy"),
+            "--input-shape",
+            "1,3,8,8",
+        ]),
+        "dynamic_hw_8x8",
+    );
+    // inspect has no tensors: it needs the size, and says how to give it.
+    assert_clean_error(&ledge(&["inspect", &model]), "--input-shape input=1,3,N,N");
+    let o = ledge(&["inspect", &model, "--input-shape", "input=1,3,96,128"]);
+    assert!(
+        stdout(&o).contains("input f32 [1, 3, 96, 128]"),
+        "{}",
+        stderr(&o)
+    );
+    for (flag, needle) in [
+        ("pixels=1,3,8,8", "no input 'pixels'; its inputs are input"),
+        (
+            "input=1,3,8",
+            "is [?, 3, ?, ?] (? = dynamic); give 4 dimensions",
+        ),
+        ("input=1,4,8,8", "keep the fixed ones"),
+        ("input=1,3,eight,8", "positive whole numbers"),
+    ] {
+        assert_clean_error(&ledge(&["inspect", &model, "--input-shape", flag]), needle);
+    }
+}
+
 #[test]
 fn inspect_reports_everything_in_model_info() {
     let o = ledge(&["inspect", &demo("efficientnet-lite0/model.onnx"), "--json"]);

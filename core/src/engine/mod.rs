@@ -34,12 +34,63 @@ use crate::tensor::{Tensor, TensorData};
 pub(crate) struct Engine {
     plan: Arc<TypedRunnableModel>,
     inputs: Vec<TensorSpec>,
+    /// Per input, which dimensions the graph leaves dynamic (pinned at load).
+    dynamic: Vec<Vec<bool>>,
     max_tensor_elements: u64,
 }
 
 fn onnx_front() -> &'static tract_onnx::Onnx {
     static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
-    ONNX.get_or_init(tract_onnx::onnx)
+    ONNX.get_or_init(|| {
+        let mut onnx = tract_onnx::onnx();
+        onnx.op_register.insert("Upsample", upsample);
+        onnx
+    })
+}
+
+/// ONNX `Upsample` (opsets 7–9, deprecated since 10) is `Resize` of opset 10 in all but name:
+/// scales as input 1 (an attribute before opset 9 becomes an input in
+/// [`onnx::upsample_scales_as_inputs`]), asymmetric coordinates, and for `nearest` the source
+/// pixel `floor(x / scale)` as onnxruntime computes it. tract reads it with its own Resize.
+fn upsample(
+    ctx: &tract_onnx::model::ParsingContext,
+    node: &tract_onnx::pb::NodeProto,
+) -> TractResult<(
+    Box<dyn tract_onnx::tract_hir::infer::InferenceOp>,
+    Vec<String>,
+)> {
+    use tract_onnx::pb::{attribute_proto::AttributeType, AttributeProto};
+    let resize = ctx
+        .framework
+        .op_register
+        .0
+        .get("Resize")
+        .ok_or_else(|| TractError::msg("tract has no Resize"))?;
+    let mut node = node.clone();
+    let mode = node
+        .attribute
+        .iter()
+        .find(|a| a.name == "mode")
+        .map(|a| a.s.clone());
+    let linear = matches!(mode.as_deref(), Some(b"linear" | b"bilinear"));
+    node.attribute.retain(|a| a.name != "mode");
+    let string_attr = |name: &str, value: &str| AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::String as i32,
+        s: value.as_bytes().to_vec(),
+        ..AttributeProto::default()
+    };
+    node.attribute.push(string_attr(
+        "mode",
+        if linear { "linear" } else { "nearest" },
+    ));
+    node.attribute.push(string_attr("nearest_mode", "floor"));
+    node.input.truncate(2);
+    let ctx = tract_onnx::model::ParsingContext {
+        onnx_operator_set_version: 10,
+        ..ctx.clone()
+    };
+    resize(&ctx, &node)
 }
 
 /// Reads `dir/model.toml` for `dir/model.onnx`, when it exists.
@@ -57,19 +108,44 @@ impl Engine {
     /// Loads and plans a model from ONNX bytes; `sidecar` is a manifest found beside the file.
     /// A panic inside tract (an assertion a malformed graph trips) becomes
     /// [`Error::ModelFormat`].
+    /// `dir` is the model file's folder (`None` for bytes), where external data is read.
     pub(crate) fn load(
         bytes: &[u8],
+        dir: Option<&Path>,
         options: &LoadOptions,
         sidecar: Option<Manifest>,
     ) -> Result<(Engine, ModelInfo)> {
         guarded(Error::ModelFormat, || {
-            load_unguarded(bytes, options, sidecar)
+            load_unguarded(bytes, dir, options, sidecar)
         })
     }
 
     /// The pinned input specs.
     pub(crate) fn inputs(&self) -> &[TensorSpec] {
         &self.inputs
+    }
+
+    /// Whether `shapes` differ from the pinned shapes only in dimensions the graph leaves
+    /// dynamic (and in at least one), so a plan for them can be made.
+    pub(crate) fn replannable(&self, shapes: &[&[usize]]) -> bool {
+        shapes.len() == self.inputs.len()
+            && shapes
+                .iter()
+                .zip(&self.inputs)
+                .zip(&self.dynamic)
+                .all(|((s, spec), dynamic)| {
+                    let pinned = spec.dims();
+                    s.len() == pinned.len()
+                        && dynamic.len() == pinned.len()
+                        && s.iter()
+                            .zip(&pinned)
+                            .zip(dynamic)
+                            .all(|((a, b), d)| a == b || (*d && *a > 0))
+                })
+            && shapes
+                .iter()
+                .zip(&self.inputs)
+                .any(|(s, spec)| *s != spec.dims().as_slice())
     }
 
     /// Runs the plan on `inputs` (checked against the pinned specs first).
@@ -125,6 +201,7 @@ impl Engine {
 
 fn load_unguarded(
     bytes: &[u8],
+    dir: Option<&Path>,
     options: &LoadOptions,
     sidecar: Option<Manifest>,
 ) -> Result<(Engine, ModelInfo)> {
@@ -133,6 +210,12 @@ fn load_unguarded(
     let limits = &options.limits;
     limits.check(Limit::MaxModelBytes, bytes.len() as u64)?;
     let mut proto = onnx::decode(bytes)?;
+    let external =
+        onnx::inline_external_data(&mut proto, dir, bytes.len() as u64, limits.max_model_bytes)?;
+    if external > 0 {
+        log::debug!("read {external} bytes of external data");
+    }
+    onnx::upsample_scales_as_inputs(&mut proto);
     if options
         .input_shapes
         .as_ref()
@@ -192,18 +275,8 @@ fn load_unguarded(
             return Err(Error::Integrity { expected, actual });
         }
     }
-    let classifier = manifest.as_ref().filter(|m| m.task == Task::Classify);
-    if let Some(m) = classifier {
-        let producer = onnx::scores_producer(&proto, m.output.scores.as_deref());
-        if let (Some(("Softmax", output)), OutputKind::Logits) = (producer, m.output.kind) {
-            return Err(Error::Manifest(format!(
-                "the manifest declares output.kind = \"logits\" but output '{output}' comes from a \
-                 Softmax in the graph: its scores are probabilities already (a second softmax \
-                 would flatten them); declare kind = \"probabilities\""
-            )));
-        }
-    }
     onnx::check_operators(&proto, |op| onnx_front().op_register.0.contains_key(op))?;
+    onnx::check_quantized_types(&proto)?;
     onnx::check_attributes(&proto)?;
     if let Some((node, elements)) = onnx::largest_constant_request(&proto)? {
         log::debug!("largest constant-sized tensor: {elements} elements at '{node}'");
@@ -216,7 +289,10 @@ fn load_unguarded(
         .model_for_proto_model(dequantized.as_ref().unwrap_or(&proto))
         .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
     drop(dequantized);
-    let inputs = pin_inputs(&mut model, &proto, options)?;
+    let image_size = manifest
+        .as_ref()
+        .and_then(|m| Some((m.input.layout, m.input.size.as_deref()?)));
+    let (inputs, dynamic) = pin_inputs(&mut model, &proto, options, image_size)?;
     let mut typed = model
         .into_typed()
         .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
@@ -240,6 +316,18 @@ fn load_unguarded(
         int8::vectorized_quantize(&mut optimized).map_err(|e| optimization("int8 pass", e))?;
     }
     let outputs = output_specs(&optimized, &proto)?;
+    let mut manifest = manifest;
+    if let Some(m) = manifest.as_mut().filter(|m| m.task == Task::Classify) {
+        resolve_scores_output(m, &outputs);
+        let producer = onnx::scores_producer(&proto, m.output.scores.as_deref());
+        if let (Some(("Softmax", output)), OutputKind::Logits) = (producer, m.output.kind) {
+            return Err(Error::Manifest(format!(
+                "the manifest declares output.kind = \"logits\" but output '{output}' comes from a \
+                 Softmax in the graph: its scores are probabilities already (a second softmax \
+                 would flatten them); declare kind = \"probabilities\""
+            )));
+        }
+    }
     let plan = optimized
         .into_runnable()
         .map_err(|e| optimization("planning", e))?;
@@ -271,9 +359,34 @@ fn load_unguarded(
     let engine = Engine {
         plan,
         inputs,
+        dynamic,
         max_tensor_elements: limits.max_tensor_elements,
     };
     Ok((engine, info))
+}
+
+/// A classifier manifest that names no scores output reads the first one; when that one does
+/// not have one class per label but exactly one other f32 output does (a model that returns
+/// `(features, logits)`), that output holds the scores, and the manifest now names it.
+fn resolve_scores_output(m: &mut Manifest, outputs: &[TensorSpec]) {
+    let labels = m.output.labels.len() as i64;
+    if m.output.scores.is_some() || labels == 0 {
+        return;
+    }
+    let fits = |o: &TensorSpec| {
+        o.dtype == DType::F32 && o.shape.len() <= 2 && o.shape.last() == Some(&labels)
+    };
+    if outputs.first().is_none_or(fits) {
+        return;
+    }
+    if let [only] = outputs.iter().filter(|o| fits(o)).collect::<Vec<_>>()[..] {
+        log::info!(
+            "the manifest names no scores output and the first output does not have {labels} \
+             classes; output '{}' has: classifying with it (name it with output.scores)",
+            only.name
+        );
+        m.output.scores = Some(only.name.clone());
+    }
 }
 
 /// Verifies the package's signature against [`LoadOptions::trusted_keys`]: the embedded
@@ -296,7 +409,8 @@ fn check_signature(
     };
     if replaced {
         return Err(unsigned(
-            "trusted keys were given, and the manifest in use comes from the load options or a              sidecar file, which no signature covers: load the signed package as it is",
+            "trusted keys were given, and the manifest in use comes from the load options or a \
+             sidecar file, which no signature covers: load the signed package as it is",
         ));
     }
     let manifest = proto
@@ -306,7 +420,8 @@ fn check_signature(
         .map(|p| p.value.as_str());
     let (Some(manifest), Some(base)) = (manifest, packed_base) else {
         return Err(unsigned(
-            "the model has no embedded manifest and no signature, and trusted keys were given:              sign it with `ledge pack MODEL --manifest M.toml --sign ledge.key`",
+            "the model has no embedded manifest and no signature, and trusted keys were given: \
+             sign it with `ledge pack MODEL --manifest M.toml --sign ledge.key`",
         ));
     };
     let base = match base {
@@ -315,6 +430,68 @@ fn check_signature(
         Err(_) => "re-serialized",
     };
     crate::signing::verify(onnx::embedded_signature(proto), &keys, base, manifest)
+}
+
+/// The inputs an ONNX model declares, as its file says (before any pinning): name, shape with
+/// −1 for every dimension left dynamic (a symbolic batch, height or width), and element type.
+/// Cheap: the protobuf is decoded, no graph is built. For tools that must give shapes before
+/// loading (the CLI's `--input-shape NAME=…`, `run` taking the shapes of its tensors).
+///
+/// # Errors
+/// [`Error::ModelFormat`] for bytes that are no ONNX model or an input of an element type
+/// Ledge does not support.
+pub fn declared_inputs(bytes: &[u8]) -> Result<Vec<TensorSpec>> {
+    use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+    use tract_onnx::pb::type_proto::Value;
+    let proto = onnx::decode(bytes)?;
+    let Some(graph) = proto.graph.as_ref() else {
+        return Ok(vec![]);
+    };
+    let constant: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    graph
+        .input
+        .iter()
+        .filter(|i| !constant.contains(i.name.as_str()))
+        .map(|i| {
+            let Some(Value::TensorType(tt)) = i.r#type.as_ref().and_then(|t| t.value.as_ref())
+            else {
+                return Err(Error::ModelFormat(format!(
+                    "input '{}' declares no tensor type",
+                    i.name
+                )));
+            };
+            let dtype = tract_onnx::pb::tensor_proto::DataType::try_from(tt.elem_type)
+                .ok()
+                .and_then(|dt| DatumType::try_from(dt).ok())
+                .and_then(dtype_from_tract)
+                .ok_or_else(|| {
+                    Error::ModelFormat(format!(
+                        "input '{}' has element type #{} which Ledge does not support (f32, \
+                         i8, u8, i32, i64)",
+                        i.name, tt.elem_type
+                    ))
+                })?;
+            let shape = tt
+                .shape
+                .as_ref()
+                .map(|s| {
+                    s.dim
+                        .iter()
+                        .map(|d| match d.value {
+                            Some(Dim::DimValue(v)) if v > 0 => v,
+                            _ => -1,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(TensorSpec {
+                name: i.name.clone(),
+                shape,
+                dtype,
+            })
+        })
+        .collect()
 }
 
 /// The environment variable that forces an instruction set when [`LoadOptions::isa`] is unset.
@@ -439,11 +616,16 @@ pub(crate) fn from_tract(t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
 }
 
 /// Pins every input to a concrete shape and type before optimization.
+/// Sets every input's shape: [`LoadOptions::input_shapes`], else the ONNX shape with the batch
+/// dimension at [`LoadOptions::batch`] and, for the image input, a dynamic height and width at
+/// `image_size` (the manifest's `[input] size`). Returns the pinned specs and, per input, which
+/// dimensions the graph leaves dynamic.
 fn pin_inputs(
     model: &mut InferenceModel,
     proto: &ModelProto,
     options: &LoadOptions,
-) -> Result<Vec<TensorSpec>> {
+    image_size: Option<(crate::manifest::Layout, &[u32])>,
+) -> Result<(Vec<TensorSpec>, Vec<Vec<bool>>)> {
     use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
     let graph = proto
         .graph
@@ -469,6 +651,7 @@ fn pin_inputs(
         ));
     }
     let mut specs = vec![];
+    let mut dynamic = vec![];
     for (ix, name) in names.iter().enumerate() {
         let value_info = graph.input.iter().find(|i| &i.name == name);
         let tensor_type = value_info
@@ -507,25 +690,69 @@ fn pin_inputs(
                     .as_ref()
                     .map(|s| s.dim.as_slice())
                     .unwrap_or_default();
+                // The manifest's [height, width] for the image input, at its layout's axes.
+                let from_manifest = |axis: usize| -> Option<usize> {
+                    let (layout, size) = image_size.filter(|_| ix == 0)?;
+                    let (h, w) = match layout {
+                        crate::manifest::Layout::NCHW => (2, 3),
+                        crate::manifest::Layout::NHWC => (1, 2),
+                    };
+                    match (dims.len(), axis) {
+                        (4, a) if a == h => Some(size[0] as usize),
+                        (4, a) if a == w => Some(size[1] as usize),
+                        _ => None,
+                    }
+                };
                 dims.iter()
                     .enumerate()
                     .map(|(axis, d)| match &d.value {
                         Some(Dim::DimValue(v)) if *v > 0 => Ok(*v as usize),
                         _ if axis == 0 => Ok(options.batch as usize),
                         other => {
+                            if let Some(n) = from_manifest(axis) {
+                                return Ok(n);
+                            }
                             let what = match other {
-                                Some(Dim::DimParam(p)) => format!("the symbol '{p}'"),
-                                _ => "unknown".to_string(),
+                                Some(Dim::DimParam(p)) if !p.is_empty() => {
+                                    format!(" (named '{p}')")
+                                }
+                                _ => String::new(),
                             };
-                            Err(Error::ModelFormat(format!(
-                                "input '{name}' has a dynamic dimension {axis} ({what}): give \
-                                 the input shapes at load (LoadOptions::input_shapes)"
+                            let example: Vec<String> = dims
+                                .iter()
+                                .enumerate()
+                                .map(|(a, d)| match &d.value {
+                                    Some(Dim::DimValue(v)) if *v > 0 => v.to_string(),
+                                    _ if a == 0 => "1".into(),
+                                    _ => "N".into(),
+                                })
+                                .collect();
+                            Err(Error::InvalidArgument(format!(
+                                "input '{name}' has a dynamic dimension {axis}{what}, and Ledge \
+                                 plans a model for fixed sizes: give the input's shape when \
+                                 loading (CLI: --input-shape {name}={}; load option \
+                                 input_shapes; for an image model, the manifest's [input] \
+                                 size = [height, width]), or pass tensors to run (the CLI's \
+                                 run takes the shapes of the tensors it is given)",
+                                example.join(",")
                             )))
                         }
                     })
                     .collect::<Result<_>>()?
             }
         };
+        dynamic.push(
+            tensor_type
+                .shape
+                .as_ref()
+                .map(|s| {
+                    s.dim
+                        .iter()
+                        .map(|d| !matches!(&d.value, Some(Dim::DimValue(v)) if *v > 0))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
         let fact = InferenceFact::dt_shape(datum, shape.clone());
         model
             .set_input_fact(ix, fact)
@@ -536,7 +763,7 @@ fn pin_inputs(
             dtype,
         });
     }
-    Ok(specs)
+    Ok((specs, dynamic))
 }
 
 fn output_specs(model: &TypedModel, proto: &ModelProto) -> Result<Vec<TensorSpec>> {

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::manifest::{Manifest, METADATA_KEY};
 use crate::signing::{self, SIGNATURE_KEY};
 
@@ -37,6 +37,227 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<ModelProto> {
             bytes.len()
         ))),
     }
+}
+
+/// ONNX's `DataLocation::EXTERNAL`: the tensor's bytes are in another file.
+const EXTERNAL: i32 = 1;
+
+/// Reads every tensor stored as ONNX external data (`model.onnx.data` beside the model, as
+/// PyTorch 2's exporter and every model over 2 GB write it) into the graph, so everything after
+/// this sees one self-contained model. Files are resolved relative to `dir`, the model file's
+/// folder; a location that is absolute or leaves that folder (`..`, a symlink out of it) is
+/// refused. The data counts with the model file's `model_bytes` against `max_model_bytes`.
+/// Returns the number of bytes read.
+///
+/// # Errors
+/// [`Error::ModelFormat`] for external data when the model was given as bytes (`dir` is
+/// `None`), a location outside the folder or a range outside the file; [`Error::Io`] for a
+/// data file that cannot be read; [`Error::LimitExceeded`] (`max_model_bytes`) when the model
+/// and its data together are larger than the limit.
+pub(crate) fn inline_external_data(
+    proto: &mut ModelProto,
+    dir: Option<&std::path::Path>,
+    model_bytes: u64,
+    max_model_bytes: u64,
+) -> Result<u64> {
+    let Some(graph) = proto.graph.as_mut() else {
+        return Ok(0);
+    };
+    let mut read = 0u64;
+    let constants = graph
+        .node
+        .iter_mut()
+        .filter(|n| n.op_type == "Constant")
+        .flat_map(|n| n.attribute.iter_mut().filter_map(|a| a.t.as_mut()));
+    for t in graph.initializer.iter_mut().chain(constants) {
+        if t.data_location != Some(EXTERNAL) {
+            continue;
+        }
+        let field = |key: &str| {
+            t.external_data
+                .iter()
+                .find(|e| e.key == key)
+                .map(|e| e.value.as_str())
+        };
+        let location = field("location").ok_or_else(|| {
+            Error::ModelFormat(format!(
+                "tensor '{}' is stored as external data but names no file (no 'location' key)",
+                t.name
+            ))
+        })?;
+        let Some(dir) = dir else {
+            return Err(Error::ModelFormat(format!(
+                "the model keeps tensor '{}' in an external data file '{location}' (ONNX \
+                 external data), which Ledge can only find when it loads the model from a file \
+                 path: load it from its path with the data file beside it, or save the model \
+                 with its weights inside (onnx.save_model(model, path, \
+                 save_as_external_data=False))",
+                t.name
+            )));
+        };
+        let number = |key: &str| -> Result<Option<u64>> {
+            field(key)
+                .map(|v| {
+                    v.parse::<u64>().map_err(|_| {
+                        Error::ModelFormat(format!(
+                            "tensor '{}': external data {key} '{v}' is not a byte count",
+                            t.name
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let offset = number("offset")?.unwrap_or(0);
+        let length = number("length")?;
+        let path = external_data_path(dir, location)?;
+        let size = std::fs::metadata(&path)
+            .map_err(|e| Error::io(&path, e))?
+            .len();
+        let length = length.unwrap_or(size.saturating_sub(offset));
+        if offset.checked_add(length).is_none_or(|end| end > size) {
+            return Err(Error::ModelFormat(format!(
+                "tensor '{}' is at bytes {offset}..{} of '{location}', which has {size} bytes: \
+                 the data file does not belong to this model or was cut short",
+                t.name,
+                offset.saturating_add(length)
+            )));
+        }
+        read += length;
+        Limit::MaxModelBytes.check(model_bytes.saturating_add(read), max_model_bytes)?;
+        t.raw_data = read_range(&path, offset, length)?;
+        t.data_location = None;
+        t.external_data.clear();
+    }
+    Ok(read)
+}
+
+/// `dir/location`, refused unless it stays inside `dir` (after following symlinks).
+fn external_data_path(dir: &std::path::Path, location: &str) -> Result<std::path::PathBuf> {
+    use std::path::Component;
+    let outside = |why: &str| {
+        Error::ModelFormat(format!(
+            "the model's external data location '{location}' {why}: Ledge reads external data \
+             only from the model's own folder; keep the data file beside the model and save \
+             it with a relative location"
+        ))
+    };
+    let relative = std::path::Path::new(location);
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(outside("is absolute or leaves the folder"));
+    }
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let dir = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    let joined = dir.join(relative);
+    let path = joined.canonicalize().map_err(|e| Error::io(&joined, e))?;
+    if !path.starts_with(&dir) {
+        return Err(outside("resolves outside the model's folder (a symlink)"));
+    }
+    Ok(path)
+}
+
+/// `length` bytes of the file at `path` from `offset`.
+fn read_range(path: &std::path::Path, offset: u64, length: u64) -> Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(length)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
+}
+
+/// Moves the `scales` attribute of `Upsample` nodes (opsets 7 and 8) to an initializer read as
+/// input 1, where opset 9 and `Resize` take it, so one reader serves every opset. Returns how
+/// many nodes changed.
+pub(crate) fn upsample_scales_as_inputs(proto: &mut ModelProto) -> usize {
+    let Some(graph) = proto.graph.as_mut() else {
+        return 0;
+    };
+    let mut added = Vec::new();
+    for (i, n) in graph.node.iter_mut().enumerate() {
+        if n.op_type != "Upsample" || n.input.len() > 1 {
+            continue;
+        }
+        let Some(at) = n.attribute.iter().position(|a| a.name == "scales") else {
+            continue;
+        };
+        let scales = n.attribute.remove(at).floats;
+        let name = format!("ledge_upsample_scales_{i}");
+        added.push(TensorProto {
+            name: name.clone(),
+            dims: vec![scales.len() as i64],
+            data_type: DataType::Float as i32,
+            float_data: scales,
+            ..TensorProto::default()
+        });
+        n.input.push(name);
+    }
+    let changed = added.len();
+    graph.initializer.extend(added);
+    changed
+}
+
+/// Refuses quantization to types other than 8 bits, and int32 biases (16-bit QDQ that onnxruntime's quantizer
+/// writes on request, 4-bit from opset 21): tract reads every QDQ tensor as 8-bit and fails deep
+/// inside ("tensor is U16, accessed as I8").
+///
+/// # Errors
+/// [`Error::UnsupportedOperator`] naming the operator with its type, e.g.
+/// `QuantizeLinear(uint16)`, the first node and how many others.
+pub(crate) fn check_quantized_types(proto: &ModelProto) -> Result<()> {
+    let Some(graph) = proto.graph.as_ref() else {
+        return Ok(());
+    };
+    let initializer_types: BTreeMap<&str, i32> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.as_str(), t.data_type))
+        .collect();
+    // int32 is the bias of a quantized convolution, dequantized as QDQ models store it.
+    let wide = |t: i32, op: &str| match DataType::try_from(t) {
+        Ok(DataType::Uint8 | DataType::Int8) => None,
+        Ok(DataType::Int32) if op == "DequantizeLinear" => None,
+        Ok(other) => Some(other.as_str_name().to_ascii_lowercase()),
+        Err(_) => Some(format!("type #{t}")),
+    };
+    let mut found = graph.node.iter().filter_map(|n| {
+        if !matches!(n.op_type.as_str(), "QuantizeLinear" | "DequantizeLinear") {
+            return None;
+        }
+        let declared = n
+            .attribute
+            .iter()
+            .find(|a| a.name == "output_dtype" && a.i != 0)
+            .map(|a| a.i as i32);
+        let zero_point = n
+            .input
+            .get(2)
+            .and_then(|z| initializer_types.get(z.as_str()).copied());
+        let ty = wide(declared.or(zero_point)?, &n.op_type)?;
+        let node = if n.name.is_empty() {
+            n.output.first().cloned().unwrap_or_default()
+        } else {
+            n.name.clone()
+        };
+        Some((format!("{}({ty})", n.op_type), node))
+    });
+    if let Some((op, node)) = found.next() {
+        return Err(Error::UnsupportedOperator {
+            op,
+            node,
+            others: found.count(),
+        });
+    }
+    Ok(())
 }
 
 /// The manifest embedded by `ledge pack`, if any.

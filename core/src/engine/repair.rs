@@ -125,6 +125,7 @@ mod tests {
             &crate::vision::Upright::plain(img.clone()),
             &manifest.input,
             &[1, 3, 48, 192],
+            crate::DType::F32,
         )
         .unwrap();
         let input = to_tract(&tensor).unwrap();

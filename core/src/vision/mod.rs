@@ -14,36 +14,58 @@ pub use frame::{ColorMatrix, ColorRange, Frame, FrameLayout, PixelFormat, PlaneL
 pub(crate) use geometry::iou;
 pub use geometry::{BoundingBox, Transform};
 
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::manifest::{ColorOrder, InputSpec, Layout, Resize};
 use crate::tensor::Tensor;
 use frame::{stored_pixel, to_stored_rect};
 use geometry::{resize, Placement};
 
-/// Builds the input tensor (batch 1) of `shape` for an image, per `spec`, and the transform
-/// from input pixels back to the upright image's pixels. The image is turned upright (rotation,
-/// mirror) and cut to its region while it is resampled: the stored pixels that the region
-/// covers are resized, and written to the tensor turned.
+/// Builds the input tensor (batch 1) of `shape` and `dtype` for an image, per `spec`, and the
+/// transform from input pixels back to the upright image's pixels. The image is turned upright
+/// (rotation, mirror) and cut to its region while it is resampled: the stored pixels that the
+/// region covers are resized, and written to the tensor turned.
+///
+/// A one-channel input gets the luma of each pixel (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B).
+/// A `u8` or `i8` input (TFLite-converted models) gets `round(x · scale + offset)` clamped to the
+/// type's range: the pixels as they are with the identity normalization (`scale = [1.0]`,
+/// `offset = [0.0]`), or a declared zero point (`offset = [-128.0]` for `i8`).
 ///
 /// # Errors
-/// [`Error::TaskMismatch`] when `shape` is not a batch-1, 3-channel image input in the
-/// manifest's layout; [`Error::Manifest`] for normalization values that do not fit 3 channels;
-/// [`Error::Preprocess`] when resizing fails.
-pub fn to_tensor(src: &Upright, spec: &InputSpec, shape: &[usize]) -> Result<(Tensor, Transform)> {
-    let (th, tw) = match (spec.layout, shape) {
-        (Layout::NCHW, [1, 3, h, w]) | (Layout::NHWC, [1, h, w, 3]) => (*h, *w),
+/// [`Error::TaskMismatch`] when `shape` is not a batch-1 image input with 1 or 3 channels in the
+/// manifest's layout, or `dtype` is not f32, u8 or i8; [`Error::Manifest`] for normalization
+/// values that do not fit the channels; [`Error::Preprocess`] when resizing fails.
+pub fn to_tensor(
+    src: &Upright,
+    spec: &InputSpec,
+    shape: &[usize],
+    dtype: DType,
+) -> Result<(Tensor, Transform)> {
+    let (th, tw, channels) = match (spec.layout, shape) {
+        (Layout::NCHW, [1, c @ (1 | 3), h, w]) | (Layout::NHWC, [1, h, w, c @ (1 | 3)]) => {
+            (*h, *w, *c)
+        }
         _ => {
             return Err(Error::TaskMismatch {
                 task: "take an image",
                 reason: format!(
-                    "the manifest's layout {:?} wants a [1, 3, H, W] (NCHW) or [1, H, W, 3] \
-                     (NHWC) input, the model's input is {shape:?}: fix input.layout in the \
-                     manifest, or pass tensors to run",
+                    "the manifest's layout {:?} wants a [1, C, H, W] (NCHW) or [1, H, W, C] \
+                     (NHWC) input with C = 3 (colour) or 1 (grey), the model's input is \
+                     {shape:?}: fix input.layout in the manifest, or pass tensors to run",
                     spec.layout
                 ),
             })
         }
     };
+    if !matches!(dtype, DType::F32 | DType::U8 | DType::I8) {
+        return Err(Error::TaskMismatch {
+            task: "take an image",
+            reason: format!(
+                "the model's image input is {dtype}; Ledge makes f32, u8 or i8 image inputs: \
+                 pass tensors to run"
+            ),
+        });
+    }
     let (uw, uh) = src.size();
     let (uw, uh) = (f64::from(uw), f64::from(uh));
     let (left, top, w, h) = src.region.unwrap_or((0.0, 0.0, uw, uh));
@@ -70,28 +92,53 @@ pub fn to_tensor(src: &Upright, spec: &InputSpec, shape: &[usize]) -> Result<(Te
         Resize::KeepAspectPad { pad_value, .. } | Resize::Letterbox { pad_value, .. } => pad_value,
         _ => 0.0,
     };
-    let affine = spec.normalize.affine(3)?;
+    let affine = spec.normalize.affine(channels)?;
     let channel_of = |c: usize| match spec.color {
         ColorOrder::RGB => c,
         ColorOrder::BGR => 2 - c,
     };
-    let mut data = vec![pad; th * tw * 3];
+    let mut data = vec![pad; th * tw * channels];
     for y in 0..rh {
         for x in 0..rw {
             let (sx, sy) = stored_pixel(rotation, mirror, (rw, rh), (x, y));
             let px = &resized[(sy * sw + sx) * 3..][..3];
             let (ty, tx) = (y0 + y, x0 + x);
             for (c, (scale, offset)) in affine.iter().enumerate() {
-                let v = f32::from(px[channel_of(c)]) * scale + offset;
+                let value = if channels == 1 {
+                    luma(px)
+                } else {
+                    f32::from(px[channel_of(c)])
+                };
                 let at = match spec.layout {
                     Layout::NCHW => (c * th + ty) * tw + tx,
-                    Layout::NHWC => (ty * tw + tx) * 3 + c,
+                    Layout::NHWC => (ty * tw + tx) * channels + c,
                 };
-                data[at] = v;
+                data[at] = value * scale + offset;
             }
         }
     }
-    Ok((Tensor::f32(shape.to_vec(), data)?, placement.transform()))
+    let shape = shape.to_vec();
+    let tensor = match dtype {
+        DType::U8 => Tensor::u8(
+            shape,
+            data.iter()
+                .map(|&v| v.round().clamp(0.0, 255.0) as u8)
+                .collect(),
+        ),
+        DType::I8 => Tensor::i8(
+            shape,
+            data.iter()
+                .map(|&v| v.round().clamp(-128.0, 127.0) as i8)
+                .collect(),
+        ),
+        _ => Tensor::f32(shape, data),
+    }?;
+    Ok((tensor, placement.transform()))
+}
+
+/// The luma of an RGB pixel, ITU-R BT.601 weights (as Pillow's `convert("L")`, unrounded).
+fn luma(px: &[u8]) -> f32 {
+    0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2])
 }
 
 #[cfg(test)]
@@ -110,6 +157,7 @@ mod tests {
                 scale: vec![1.0],
                 offset: vec![0.0],
             },
+            size: None,
         }
     }
 
@@ -125,6 +173,7 @@ mod tests {
             &Upright::plain(img.clone()),
             &spec(resize, ColorOrder::BGR),
             &[1, 3, 48, 192],
+            DType::F32,
         )
         .unwrap();
         // 10×5 resized to 96×48: 10/96 image pixels per input pixel, no offset.
@@ -159,6 +208,7 @@ mod tests {
             &Upright::plain(img.clone()),
             &spec(resize, ColorOrder::RGB),
             &[1, 3, 8, 8],
+            DType::F32,
         )
         .unwrap();
         // The 90×90 centre crop of 300×100 starts at (105, 5).
@@ -185,6 +235,7 @@ mod tests {
             &Upright::plain(img.clone()),
             &spec(resize, ColorOrder::RGB),
             &[1, 3, 64, 64],
+            DType::F32,
         )
         .unwrap();
         let v = t.as_f32().unwrap();
@@ -207,8 +258,51 @@ mod tests {
             ColorOrder::RGB,
         );
         s.layout = Layout::NHWC;
-        let (t, _) = to_tensor(&Upright::plain(img.clone()), &s, &[1, 2, 2, 3]).unwrap();
+        let (t, _) =
+            to_tensor(&Upright::plain(img.clone()), &s, &[1, 2, 2, 3], DType::F32).unwrap();
         assert_eq!(t.as_f32().unwrap(), &[1.0, 2.0, 3.0].repeat(4)[..]);
+    }
+
+    #[test]
+    fn grey_inputs_get_luma_and_integer_inputs_get_rounded_clamped_pixels() {
+        // One pixel of (200, 100, 50): luma 0.299·200 + 0.587·100 + 0.114·50 = 124.2.
+        let img = RgbImage::from_pixel(2, 2, image::Rgb([200, 100, 50]));
+        let identity = spec(
+            Resize::Stretch {
+                filter: Filter::Nearest,
+            },
+            ColorOrder::RGB,
+        );
+        let src = Upright::plain(img);
+        let (t, _) = to_tensor(&src, &identity, &[1, 1, 2, 2], DType::F32).unwrap();
+        for v in t.as_f32().unwrap() {
+            assert!((v - 124.2).abs() < 1e-3, "{v}");
+        }
+        // An NCHW manifest for an NHWC-shaped input is still refused.
+        let err = to_tensor(&src, &identity, &[1, 2, 2, 1], DType::U8).unwrap_err();
+        assert_eq!(err.kind(), "TaskMismatch");
+        let nhwc = InputSpec {
+            layout: Layout::NHWC,
+            ..identity.clone()
+        };
+        let (t, _) = to_tensor(&src, &nhwc, &[1, 2, 2, 3], DType::U8).unwrap();
+        assert_eq!(t.data(), &crate::TensorData::U8([200, 100, 50].repeat(4)));
+        let (t, _) = to_tensor(&src, &nhwc, &[1, 2, 2, 1], DType::U8).unwrap();
+        assert_eq!(t.data(), &crate::TensorData::U8(vec![124; 4]));
+        // A zero point of −128 for i8; values past the range clamp.
+        let zero_point = InputSpec {
+            normalize: Normalize::ScaleOffset {
+                scale: vec![1.0],
+                offset: vec![-128.0],
+            },
+            ..nhwc.clone()
+        };
+        let (t, _) = to_tensor(&src, &zero_point, &[1, 2, 2, 3], DType::I8).unwrap();
+        assert_eq!(t.data(), &crate::TensorData::I8([72, -28, -78].repeat(4)));
+        let (t, _) = to_tensor(&src, &zero_point, &[1, 2, 2, 3], DType::U8).unwrap();
+        assert_eq!(t.data(), &crate::TensorData::U8([72, 0, 0].repeat(4)));
+        let e = to_tensor(&src, &nhwc, &[1, 2, 2, 3], DType::I64).unwrap_err();
+        assert!(e.to_string().contains("f32, u8 or i8"), "{e}");
     }
 
     #[test]
@@ -286,8 +380,8 @@ mod tests {
                     region: src.region,
                 };
                 let s = spec(Resize::Stretch { filter }, ColorOrder::RGB);
-                let (a, ta) = to_tensor(&src, &s, &[1, 3, 9, 13]).unwrap();
-                let (b, tb) = to_tensor(&plain, &s, &[1, 3, 9, 13]).unwrap();
+                let (a, ta) = to_tensor(&src, &s, &[1, 3, 9, 13], DType::F32).unwrap();
+                let (b, tb) = to_tensor(&plain, &s, &[1, 3, 9, 13], DType::F32).unwrap();
                 let worst = a
                     .as_f32()
                     .unwrap()
