@@ -118,7 +118,7 @@ pub enum Error {
     },
 
     /// An input is larger than a configured limit; refused before any large allocation.
-    #[error("limit exceeded: {limit} is {value}, the maximum is {max} (raise Limits::{limit} if the input is trusted)")]
+    #[error("{}", limit_message(*limit, *value, *max))]
     LimitExceeded {
         /// Which limit of [`crate::Limits`].
         limit: Limit,
@@ -136,6 +136,23 @@ pub enum Error {
     /// The engine failed while running a loaded model on inputs that passed every check.
     #[error("inference failed: {0}")]
     Inference(String),
+}
+
+/// The message of [`Error::LimitExceeded`]: the plan limit's value is an estimate of the
+/// model's peak memory, said so in MiB.
+fn limit_message(limit: Limit, value: u64, max: u64) -> String {
+    match limit {
+        Limit::MaxPlanBytes => format!(
+            "limit exceeded: {limit}: the model needs about {} MiB at its peak ({value} bytes of \
+             weights and of tensors alive at once, estimated), the maximum is {max} (raise \
+             Limits::{limit} if the model is trusted)",
+            value.div_ceil(1 << 20)
+        ),
+        _ => format!(
+            "limit exceeded: {limit} is {value}, the maximum is {max} (raise Limits::{limit} if \
+             the input is trusted)"
+        ),
+    }
 }
 
 /// Why a model's signature was refused.

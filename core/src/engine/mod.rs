@@ -9,6 +9,7 @@ mod info;
 mod int8;
 mod onnx;
 mod ops;
+mod plan;
 mod profile;
 mod repair;
 
@@ -27,7 +28,7 @@ use crate::dtype::DType;
 use crate::error::{panic_message, Error, Limit, Result};
 use crate::kernels::int8::Isa;
 use crate::manifest::{Manifest, OutputKind, Task};
-use crate::options::{Limits, LoadOptions};
+use crate::options::LoadOptions;
 use crate::tensor::{Tensor, TensorData};
 
 /// A planned model: tract's runnable plan and what was learned about the model while loading.
@@ -296,7 +297,7 @@ fn load_unguarded(
     let mut typed = model
         .into_typed()
         .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
-    check_plan(&typed, limits)?;
+    plan::check(&typed, limits)?;
     let optimization =
         |what: &str, e: TractError| Error::Optimization(format!("{what}: {}", tract_chain(&e)));
     let repairs = repair::quantized_non_elementwise_chains(&mut typed)
@@ -795,29 +796,6 @@ fn output_specs(model: &TypedModel, proto: &ModelProto) -> Result<Vec<TensorSpec
             })
         })
         .collect()
-}
-
-/// Refuses a graph whose tensors, summed, exceed `max_plan_bytes`, before tract's optimizer
-/// folds constants or allocates anything.
-fn check_plan(model: &TypedModel, limits: &Limits) -> Result<()> {
-    let mut total = 0u64;
-    for node in model.nodes() {
-        for output in &node.outputs {
-            let fact = &output.fact;
-            let Some(shape) = fact.shape.as_concrete() else {
-                continue;
-            };
-            let elements = shape
-                .iter()
-                .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
-                .unwrap_or(u64::MAX);
-            let bytes = elements.saturating_mul(fact.datum_type.size_of() as u64);
-            total = total.saturating_add(bytes);
-            limits.check(Limit::MaxPlanBytes, total)?;
-        }
-    }
-    log::debug!("the graph plans {total} bytes of tensors");
-    Ok(())
 }
 
 /// Total MACs per run from tract's cost model, and the MACs of the named quantized nodes.
