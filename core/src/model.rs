@@ -23,6 +23,9 @@ use crate::vision::{self, Frame, Upright};
 /// Batch sizes whose plans a model keeps at once (built on demand, least recently used first out).
 pub const MAX_BATCH_PLANS: usize = 4;
 
+/// One shape per model input.
+type Shapes = Vec<Vec<usize>>;
+
 /// A loaded and optimized model. `Send + Sync`: load once, share across threads; every method
 /// takes `&self`.
 pub struct Model {
@@ -36,7 +39,7 @@ pub struct Model {
     batch_engines: Mutex<Vec<(usize, Option<Arc<Engine>>)>>,
     /// Plans for other input shapes of a model with dynamic dimensions, made by `run` on
     /// demand (least recently used first out).
-    shape_engines: Mutex<Vec<(Vec<Vec<usize>>, Arc<Engine>)>>,
+    shape_engines: Mutex<Vec<(Shapes, Arc<Engine>)>>,
     /// Why the manifest does not fit the model (e.g. 3 labels for 4 classes): every task call
     /// returns it as [`Error::Manifest`], while `run` and `info` work as for a model without one.
     manifest_problem: Option<String>,
@@ -176,7 +179,7 @@ impl Model {
         if !self.engine.replannable(&shapes) {
             return Ok(self.engine.clone());
         }
-        let key: Vec<Vec<usize>> = shapes.iter().map(|s| s.to_vec()).collect();
+        let key: Shapes = shapes.iter().map(|s| s.to_vec()).collect();
         let mut engines = lock(&self.shape_engines);
         if let Some(i) = engines.iter().position(|(k, _)| *k == key) {
             let entry = engines.remove(i);
@@ -207,7 +210,7 @@ impl Model {
         Ok(engine)
     }
 
-    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says, runs the
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says, runs the
     /// model and returns the best classes as `options` says. With a cache
     /// ([`LoadOptions::cache`]), the same bytes and options return the cached result.
     ///
@@ -365,7 +368,7 @@ impl Model {
         Ok(self.image_input(&self.frame(frame)?, task)?.0)
     }
 
-    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says, runs the
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says, runs the
     /// detector and returns what it finds, best first, with boxes and keypoints in pixels of the
     /// image (after its EXIF orientation). Unset `options` take the manifest's `[detect]` values.
     ///

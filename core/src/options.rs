@@ -24,9 +24,10 @@ pub struct Limits {
     /// Largest tensor accepted by [`crate::Model::run`], in elements (default 2²⁶).
     #[cfg_attr(feature = "uniffi", uniffi(default = 67108864))]
     pub max_tensor_elements: u64,
-    /// Largest total a model may plan to allocate, in bytes: every tensor its graph produces,
-    /// weights and intermediate results, summed before optimization (default 1 GiB; the demo
-    /// EfficientNet-Lite0 plans 98 MB, the PP-OCR classifier 20 MB).
+    /// Largest memory a model may need at its peak, in bytes: its weights plus the most tensors
+    /// alive at once along the execution order (each from the node that makes it to its last
+    /// consumer), estimated on the graph before optimization (default 1 GiB; the demo
+    /// EfficientNet-Lite0 needs about 25 MB, the PP-OCR classifier 1 MB).
     #[cfg_attr(feature = "uniffi", uniffi(default = 1073741824))]
     pub max_plan_bytes: u64,
 }

@@ -402,19 +402,19 @@ export class Model {
   static fromBytes(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: LoadOptions): Model;
   /** Fetches (browser) or reads (Node) a model, then `fromBytes`; calls `init()` if needed. */
   static load(url: string | URL, options?: LoadOptions): Promise<Model>;
-  /** Classifies encoded image bytes (JPEG, PNG): the `topK` (default 5) best classes, best first. */
+  /** Classifies encoded image bytes (JPEG, PNG, WebP, BMP, GIF): the `topK` (default 5) best classes, best first. */
   classify(encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: number | ClassifyOptions): Prediction[];
   /** Classifies several encoded images in one run of the model: one array of predictions per
    * image, in order, equal to `classify` of each. */
   classifyBatch(images: ReadonlyArray<Uint8Array | ArrayBuffer | ArrayBufferView>, options?: number | ClassifyOptions): Prediction[][];
   /** Classifies an RGBA frame (canvas `ImageData`, video frame). */
   classifyImageData(image: RgbaImage, options?: number | ClassifyOptions): Prediction[];
-  /** Detects objects in encoded image bytes (JPEG, PNG), best first, boxes in image pixels; for a
+  /** Detects objects in encoded image bytes (JPEG, PNG, WebP, BMP, GIF), best first, boxes in image pixels; for a
    * model whose manifest says `task = "detect"` (else LedgeError "TaskMismatch"). */
   detect(encoded: Uint8Array | ArrayBuffer | ArrayBufferView, options?: DetectOptions): Detection[];
   /** Detects objects in an RGBA frame (canvas `ImageData`, video frame); boxes in its pixels. */
   detectImageData(image: RgbaImage, options?: DetectOptions): Detection[];
-  /** The embedding of encoded image bytes (JPEG, PNG); for a model whose manifest says
+  /** The embedding of encoded image bytes (JPEG, PNG, WebP, BMP, GIF); for a model whose manifest says
    * `task = "embed"` (else LedgeError "TaskMismatch"). */
   embed(encoded: Uint8Array | ArrayBuffer | ArrayBufferView): Embedding;
   /** The embedding of an RGBA frame (canvas `ImageData`, video frame). */

@@ -234,7 +234,7 @@ export class Model {
   }
 
   /**
-   * Classifies several encoded images (an array of JPEG/PNG bytes) in one run of the model: one
+   * Classifies several encoded images (an array of JPEG/PNG/WebP/BMP/GIF bytes) in one run of the model: one
    * array of predictions per image, in order, equal to `classify` of each. `options` as
    * `classify`. Fails as a single call would, for the first image that fails.
    */

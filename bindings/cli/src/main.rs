@@ -61,7 +61,7 @@ enum Command {
     Classify {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG or PNG files, already preprocessed input tensors (`.npy`), or raw frames
+        /// JPEG, PNG, WebP, BMP or GIF files, already preprocessed input tensors (`.npy`), or raw frames
         /// (--frame).
         #[arg(required = true)]
         images: Vec<PathBuf>,
@@ -86,7 +86,7 @@ enum Command {
     Detect {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG or PNG files, or raw frames (--frame).
+        /// JPEG, PNG, WebP, BMP or GIF files, or raw frames (--frame).
         #[arg(required = true)]
         images: Vec<PathBuf>,
         #[command(flatten)]
@@ -103,7 +103,7 @@ enum Command {
     Embed {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG or PNG files, or raw frames (--frame).
+        /// JPEG, PNG, WebP, BMP or GIF files, or raw frames (--frame).
         #[arg(required = true)]
         images: Vec<PathBuf>,
         #[command(flatten)]
@@ -146,7 +146,7 @@ enum Command {
     Preprocess {
         /// The ONNX model (its manifest says how to preprocess).
         model: PathBuf,
-        /// A JPEG or PNG file.
+        /// A JPEG, PNG, WebP, BMP or GIF file.
         image: PathBuf,
         /// The .npy file to write.
         #[arg(short = 'o', long = "output")]

@@ -78,7 +78,7 @@ impl Model {
         ffi(|| Ok(self.0.stats()))
     }
 
-    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
     /// the best classes as `options` says, best first.
     pub fn classify_encoded(
         &self,
@@ -140,7 +140,7 @@ impl Model {
         })
     }
 
-    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
     /// the objects a detection model (manifest `task = "detect"`) finds, best first, after
     /// non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
     /// orientation). Unset `options` fields take the manifest's `[detect]` values.
@@ -173,7 +173,7 @@ impl Model {
         ffi(|| self.0.detect_path(&path, &options))
     }
 
-    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
     /// the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
     /// unit length unless the manifest says `l2_normalize = false`. Compare two with
     /// `cosine_similarity`.

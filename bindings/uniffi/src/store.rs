@@ -108,7 +108,7 @@ impl ModelStore {
         ffi(|| self.0.stats(&name, &version))
     }
 
-    /// Classifies an encoded image (JPEG, PNG) with the active version of `name`: its
+    /// Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`: its
     /// predictions and the version that computed them.
     pub fn classify_encoded(
         &self,

@@ -104,7 +104,7 @@ impl Model {
         ))
     }
 
-    /// Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
     /// the `topK` best classes (default 5, capped at the class count) as
     /// `{index, label, score}` objects, best first.
     pub fn classify(&self, encoded: &[u8], options: JsValue) -> Result<Array, JsValue> {
@@ -150,7 +150,7 @@ impl Model {
         predictions(self.0.classify_rgba(rgba, width, height, &k))
     }
 
-    /// Decodes an encoded image (JPEG, PNG), runs the detector as its manifest's `[detect]`
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), runs the detector as its manifest's `[detect]`
     /// section says and returns what it finds, best first: `{index, label, score, boundingBox:
     /// {x, y, width, height}, keypoints: [{x, y}]}` objects (the core's serde types), boxes and
     /// keypoints in image pixels. `options` (all optional, unset = the manifest's values):
@@ -174,7 +174,7 @@ impl Model {
         serialized(self.0.detect_rgba(rgba, width, height, &o))
     }
 
-    /// Decodes an encoded image (JPEG, PNG) and returns its embedding's values (unit length
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF) and returns its embedding's values (unit length
     /// unless the manifest says `l2_normalize = false`).
     pub fn embed(&self, encoded: &[u8]) -> Result<Vec<f32>, JsValue> {
         Ok(self.0.embed_encoded(encoded).map_err(to_js)?.values)

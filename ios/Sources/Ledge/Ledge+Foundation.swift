@@ -20,7 +20,7 @@ extension Model {
         try Model.fromBytes(bytes: data, options: options)
     }
 
-    /// Classifies an encoded image (JPEG or PNG): the `topK` best classes, best first.
+    /// Classifies an encoded image (JPEG, PNG, WebP, BMP or GIF): the `topK` best classes, best first.
     public func classify(_ image: Data, topK: Int = 5) throws -> [Prediction] {
         try classify(image, options: Self.top(topK))
     }
@@ -36,7 +36,7 @@ extension Model {
         try classifyPath(path: url.path, options: Self.top(topK))
     }
 
-    /// Classifies several encoded images (JPEG or PNG) in one run of the model: one list of the
+    /// Classifies several encoded images (JPEG, PNG, WebP, BMP or GIF) in one run of the model: one list of the
     /// `topK` best classes per image, in order, equal to what `classify(_:topK:)` returns for
     /// each. Throws the error of the first image that fails.
     public func classifyBatch(_ images: [Data], topK: Int = 5) throws -> [[Prediction]] {
@@ -67,7 +67,7 @@ extension Model {
     }
     #endif
 
-    /// Detects objects in an encoded image (JPEG or PNG) with a detection model (manifest
+    /// Detects objects in an encoded image (JPEG, PNG, WebP, BMP or GIF) with a detection model (manifest
     /// `task = "detect"`): at most `options.maxResults` detections, best first, scoring at least
     /// `options.scoreThreshold`, after non-maximum suppression of boxes overlapping a better one
     /// by more than `options.iouThreshold` IoU (`allowlist`, `denylist` as in classify). Unset
@@ -100,7 +100,7 @@ extension Model {
     }
     #endif
 
-    /// The embedding of an encoded image (JPEG or PNG) with an embedding model (manifest
+    /// The embedding of an encoded image (JPEG, PNG, WebP, BMP or GIF) with an embedding model (manifest
     /// `task = "embed"`): `values`, the feature vector, of unit length unless the manifest says
     /// `l2_normalize = false`. Compare two with `Embedding.cosineSimilarity(_:)`.
     public func embed(_ image: Data) throws -> Embedding {
@@ -166,7 +166,7 @@ extension ModelStore {
         try ModelStore.inMemory(options: LoadOptions())
     }
 
-    /// Classifies an encoded image (JPEG or PNG) with the active version of the model `name`:
+    /// Classifies an encoded image (JPEG, PNG, WebP, BMP or GIF) with the active version of the model `name`:
     /// the `topK` best classes and the version that computed them.
     public func classify(_ image: Data, model name: String, topK: Int = 5) throws -> Served {
         try classifyEncoded(name: name, bytes: image, options: Model.top(topK))

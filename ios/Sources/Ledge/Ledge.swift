@@ -607,7 +607,7 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func classifyBatch(images: [Data], options: ClassifyOptions) throws  -> [[Prediction]]
     
     /**
-     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
      * the best classes as `options` says, best first.
      */
     func classifyEncoded(bytes: Data, options: ClassifyOptions) throws  -> [Prediction]
@@ -638,7 +638,7 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func classifyTensor(tensor: Tensor, options: ClassifyOptions) throws  -> [Prediction]
     
     /**
-     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
      * the objects a detection model (manifest `task = "detect"`) finds, best first, after
      * non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
      * orientation). Unset `options` fields take the manifest's `[detect]` values.
@@ -663,7 +663,7 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func detectRgba(rgba: Data, width: UInt32, height: UInt32, options: DetectOptions) throws  -> [Detection]
     
     /**
-     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
      * the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
      * unit length unless the manifest says `l2_normalize = false`. Compare two with
      * `cosine_similarity`.
@@ -817,7 +817,7 @@ open func classifyBatch(images: [Data], options: ClassifyOptions)throws  -> [[Pr
 }
     
     /**
-     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
      * the best classes as `options` says, best first.
      */
 open func classifyEncoded(bytes: Data, options: ClassifyOptions)throws  -> [Prediction]  {
@@ -896,7 +896,7 @@ open func classifyTensor(tensor: Tensor, options: ClassifyOptions)throws  -> [Pr
 }
     
     /**
-     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
      * the objects a detection model (manifest `task = "detect"`) finds, best first, after
      * non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
      * orientation). Unset `options` fields take the manifest's `[detect]` values.
@@ -960,7 +960,7 @@ open func detectRgba(rgba: Data, width: UInt32, height: UInt32, options: DetectO
 }
     
     /**
-     * Decodes an encoded image (JPEG, PNG), preprocesses it as the manifest says and returns
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
      * the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
      * unit length unless the manifest says `l2_normalize = false`. Compare two with
      * `cosine_similarity`.
@@ -1156,7 +1156,7 @@ public protocol ModelStoreProtocol: AnyObject, Sendable {
     func activeVersion(name: String) throws  -> String
     
     /**
-     * Classifies an encoded image (JPEG, PNG) with the active version of `name`: its
+     * Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`: its
      * predictions and the version that computed them.
      */
     func classifyEncoded(name: String, bytes: Data, options: ClassifyOptions) throws  -> Served
@@ -1315,7 +1315,7 @@ open func activeVersion(name: String)throws  -> String  {
 }
     
     /**
-     * Classifies an encoded image (JPEG, PNG) with the active version of `name`: its
+     * Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`: its
      * predictions and the version that computed them.
      */
 open func classifyEncoded(name: String, bytes: Data, options: ClassifyOptions)throws  -> Served  {
@@ -2731,7 +2731,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_classify_batch() != 61900) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 62157) {
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 52222) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_classify_frame() != 45507) {
@@ -2746,7 +2746,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_classify_tensor() != 55458) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_detect_encoded() != 63133) {
+    if (uniffi_ledge_uniffi_checksum_method_model_detect_encoded() != 40411) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_detect_frame() != 5931) {
@@ -2758,7 +2758,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_detect_rgba() != 53256) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_embed_encoded() != 61465) {
+    if (uniffi_ledge_uniffi_checksum_method_model_embed_encoded() != 41027) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_embed_frame() != 22854) {
@@ -2791,7 +2791,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_modelstore_active_version() != 46567) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_modelstore_classify_encoded() != 6204) {
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_classify_encoded() != 45122) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_modelstore_install() != 57350) {

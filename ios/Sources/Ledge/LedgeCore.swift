@@ -1802,6 +1802,12 @@ public struct InputSpec: Equatable, Hashable {
      * Pixel value mapping.
      */
     public var normalize: Normalize
+    /**
+     * `[height, width]` in pixels for a model exported with a dynamic height and width (e.g.
+     * `torch.onnx.export` with `dynamic_axes`): the image input is planned at this size.
+     * Ignored when the load options give the input shapes; unused for a fixed-size model.
+     */
+    public var size: [UInt32]?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1817,11 +1823,17 @@ public struct InputSpec: Equatable, Hashable {
          */resize: Resize, 
         /**
          * Pixel value mapping.
-         */normalize: Normalize) {
+         */normalize: Normalize, 
+        /**
+         * `[height, width]` in pixels for a model exported with a dynamic height and width (e.g.
+         * `torch.onnx.export` with `dynamic_axes`): the image input is planned at this size.
+         * Ignored when the load options give the input shapes; unused for a fixed-size model.
+         */size: [UInt32]? = nil) {
         self.layout = layout
         self.color = color
         self.resize = resize
         self.normalize = normalize
+        self.size = size
     }
 
     
@@ -1843,7 +1855,8 @@ public struct FfiConverterTypeInputSpec: FfiConverterRustBuffer {
                 layout: FfiConverterTypeLayout.read(from: &buf), 
                 color: FfiConverterTypeColorOrder.read(from: &buf), 
                 resize: FfiConverterTypeResize.read(from: &buf), 
-                normalize: FfiConverterTypeNormalize.read(from: &buf)
+                normalize: FfiConverterTypeNormalize.read(from: &buf), 
+                size: FfiConverterOptionSequenceUInt32.read(from: &buf)
         )
     }
 
@@ -1852,6 +1865,7 @@ public struct FfiConverterTypeInputSpec: FfiConverterRustBuffer {
         FfiConverterTypeColorOrder.write(value.color, into: &buf)
         FfiConverterTypeResize.write(value.resize, into: &buf)
         FfiConverterTypeNormalize.write(value.normalize, into: &buf)
+        FfiConverterOptionSequenceUInt32.write(value.size, into: &buf)
     }
 }
 
@@ -1890,9 +1904,10 @@ public struct Limits: Equatable, Hashable {
      */
     public var maxTensorElements: UInt64
     /**
-     * Largest total a model may plan to allocate, in bytes: every tensor its graph produces,
-     * weights and intermediate results, summed before optimization (default 1 GiB; the demo
-     * EfficientNet-Lite0 plans 98 MB, the PP-OCR classifier 20 MB).
+     * Largest memory a model may need at its peak, in bytes: its weights plus the most tensors
+     * alive at once along the execution order (each from the node that makes it to its last
+     * consumer), estimated on the graph before optimization (default 1 GiB; the demo
+     * EfficientNet-Lite0 needs about 25 MB, the PP-OCR classifier 1 MB).
      */
     public var maxPlanBytes: UInt64
 
@@ -1910,9 +1925,10 @@ public struct Limits: Equatable, Hashable {
          * Largest tensor accepted by [`crate::Model::run`], in elements (default 2²⁶).
          */maxTensorElements: UInt64 = UInt64(67108864), 
         /**
-         * Largest total a model may plan to allocate, in bytes: every tensor its graph produces,
-         * weights and intermediate results, summed before optimization (default 1 GiB; the demo
-         * EfficientNet-Lite0 plans 98 MB, the PP-OCR classifier 20 MB).
+         * Largest memory a model may need at its peak, in bytes: its weights plus the most tensors
+         * alive at once along the execution order (each from the node that makes it to its last
+         * consumer), estimated on the graph before optimization (default 1 GiB; the demo
+         * EfficientNet-Lite0 needs about 25 MB, the PP-OCR classifier 1 MB).
          */maxPlanBytes: UInt64 = UInt64(1073741824)) {
         self.maxModelBytes = maxModelBytes
         self.maxImagePixels = maxImagePixels
@@ -4910,6 +4926,30 @@ fileprivate struct FfiConverterOptionTypeManifest: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeManifest.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt32]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceUInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -671,7 +671,7 @@ class Model:
         allowlist: Sequence[str] = (),
         denylist: Sequence[str] = (),
     ) -> list[Prediction]:
-        """Classifies an encoded image (JPEG/PNG bytes, or a file path): the ``top_k`` best
+        """Classifies an encoded image (JPEG/PNG/WebP/BMP/GIF bytes, or a file path): the ``top_k`` best
         classes, best first (``None`` for all), scoring at least ``score_threshold``, only those
         of ``allowlist`` (labels or indices) when given, none of ``denylist``."""
         o = _classify_options(top_k, score_threshold, allowlist, denylist)
@@ -688,7 +688,7 @@ class Model:
         allowlist: Sequence[str] = (),
         denylist: Sequence[str] = (),
     ) -> list[list[Prediction]]:
-        """Classifies several encoded images (JPEG/PNG bytes, or file paths) in one run of the
+        """Classifies several encoded images (JPEG/PNG/WebP/BMP/GIF bytes, or file paths) in one run of the
         model: one list of predictions per image, in order, equal to what :meth:`classify`
         returns for each (options as :meth:`classify`; the cache is not consulted). Raises the
         error of the first image that fails."""
@@ -736,7 +736,7 @@ class Model:
         allowlist: Sequence[str] = (),
         denylist: Sequence[str] = (),
     ) -> list[Detection]:
-        """Detects objects in an encoded image (JPEG/PNG bytes, or a file path) with a detection
+        """Detects objects in an encoded image (JPEG/PNG/WebP/BMP/GIF bytes, or a file path) with a detection
         model (manifest ``task = "detect"``): at most ``max_results`` :class:`Detection`, best
         first, scoring at least ``score_threshold`` (in [0, 1]), after non-maximum suppression
         of boxes overlapping a better one by more than ``iou_threshold`` IoU (in [0, 1]); only
@@ -769,7 +769,7 @@ class Model:
         return self._native.detect_rgba(rgba, width, height, o)
 
     def embed(self, image: ImageInput) -> Embedding:
-        """The :class:`Embedding` of an encoded image (JPEG/PNG bytes, or a file path) with an
+        """The :class:`Embedding` of an encoded image (JPEG/PNG/WebP/BMP/GIF bytes, or a file path) with an
         embedding model (manifest ``task = "embed"``): ``values``, the feature vector (floats;
         of unit length unless the manifest says ``l2_normalize = false``). Compare two with
         :func:`cosine_similarity` or ``a.cosine_similarity(b)``; ``numpy.asarray(e)`` gives a
@@ -1074,7 +1074,7 @@ class ModelStore:
         allowlist: Sequence[str] = (),
         denylist: Sequence[str] = (),
     ) -> Served:
-        """Classifies an encoded image (JPEG/PNG bytes, or a file path) with the active version
+        """Classifies an encoded image (JPEG/PNG/WebP/BMP/GIF bytes, or a file path) with the active version
         of ``name`` (options as :meth:`Model.classify`): a :class:`Served` with the
         ``predictions`` and the ``version`` that computed them."""
         o = _classify_options(top_k, score_threshold, allowlist, denylist)

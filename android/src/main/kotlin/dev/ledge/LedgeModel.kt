@@ -43,7 +43,7 @@ class LedgeModel private constructor(private var handle: Long, private val cache
     val isClosed: Boolean get() = lock.read { handle == 0L }
 
     /**
-     * Decodes an encoded image (JPEG or PNG), preprocesses it as the model's manifest says, runs the
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP or GIF), preprocesses it as the model's manifest says, runs the
      * model and returns the [topK] best classes, best first (capped at the class count).
      */
     fun classify(encoded: ByteArray, topK: Int = 5): List<Prediction> =
@@ -87,7 +87,7 @@ class LedgeModel private constructor(private var handle: Long, private val cache
     fun run(vararg inputs: Tensor): List<Tensor> = run(inputs.toList())
 
     /**
-     * Decodes an encoded image (JPEG or PNG), preprocesses it as the model's manifest says, runs the
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP or GIF), preprocesses it as the model's manifest says, runs the
      * detector (a model whose manifest says `task = "detect"`) and returns what it finds, best first:
      * boxes and keypoints in pixels of the image (after its EXIF orientation), boxes clipped to it, at
      * most `maxResults`, after non-maximum suppression. Unset [options] take the manifest's values.
@@ -110,7 +110,7 @@ class LedgeModel private constructor(private var handle: Long, private val cache
     }
 
     /**
-     * Decodes an encoded image (JPEG or PNG), preprocesses it as the model's manifest says and returns
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP or GIF), preprocesses it as the model's manifest says and returns
      * its embedding (a model whose manifest says `task = "embed"`); compare two with
      * [Embedding.cosineSimilarity]. [LedgeException.TaskMismatch] for a model of another task.
      */

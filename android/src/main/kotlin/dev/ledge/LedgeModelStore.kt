@@ -91,7 +91,7 @@ class LedgeModelStore private constructor(private var handle: Long, private val 
     fun stats(name: String, version: String): Stats = withHandle { Codec.stats(Native.storeStats(it, name, version)) }
 
     /**
-     * Classifies an encoded image (JPEG or PNG) with the active version of [name], as [LedgeModel.classify]
+     * Classifies an encoded image (JPEG, PNG, WebP, BMP or GIF) with the active version of [name], as [LedgeModel.classify]
      * does, and says which version computed the [topK] best classes.
      */
     fun classify(name: String, encoded: ByteArray, topK: Int = 5): Served =
