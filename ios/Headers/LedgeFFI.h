@@ -338,6 +338,11 @@ RustBuffer uniffi_ledge_uniffi_fn_method_model_embed_rgba(uint64_t ptr, RustBuff
 RustBuffer uniffi_ledge_uniffi_fn_method_model_info(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_MANIFEST_PROBLEM
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_MANIFEST_PROBLEM
+RustBuffer uniffi_ledge_uniffi_fn_method_model_manifest_problem(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_PREPROCESS_ENCODED
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_FN_METHOD_MODEL_PREPROCESS_ENCODED
 RustBuffer uniffi_ledge_uniffi_fn_method_model_preprocess_encoded(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
@@ -849,6 +854,12 @@ uint16_t uniffi_ledge_uniffi_checksum_method_model_embed_rgba(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_INFO
 #define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_INFO
 uint16_t uniffi_ledge_uniffi_checksum_method_model_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_MANIFEST_PROBLEM
+#define UNIFFI_FFIDEF_UNIFFI_LEDGE_UNIFFI_CHECKSUM_METHOD_MODEL_MANIFEST_PROBLEM
+uint16_t uniffi_ledge_uniffi_checksum_method_model_manifest_problem(void
     
 );
 #endif

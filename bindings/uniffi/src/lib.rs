@@ -71,6 +71,13 @@ impl Model {
         ffi(|| Ok(self.0.info().into()))
     }
 
+    /// Why the manifest does not fit the model (3 labels for 4 classes, an output it names that
+    /// is not there), if it does not: the model still loads and runs, and every task call fails
+    /// with this as `LedgeError.Manifest`.
+    pub fn manifest_problem(&self) -> Result<Option<String>, LedgeError> {
+        ffi(|| Ok(self.0.manifest_problem().map(str::to_string)))
+    }
+
     /// Usage statistics since load: runs, classifications, latency percentiles, mean top-1,
     /// errors by kind, cache hits and misses, confidence and class histograms, mean entropy and
     /// drift against the manifest's baseline.

@@ -691,6 +691,13 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func info() throws  -> ModelInfo
     
     /**
+     * Why the manifest does not fit the model (3 labels for 4 classes, an output it names that
+     * is not there), if it does not: the model still loads and runs, and every task call fails
+     * with this as `LedgeError.Manifest`.
+     */
+    func manifestProblem() throws  -> String?
+    
+    /**
      * The exact input tensor Ledge feeds the model for an encoded image, without running it.
      */
     func preprocessEncoded(bytes: Data) throws  -> Tensor
@@ -1024,6 +1031,20 @@ open func info()throws  -> ModelInfo  {
     return try  FfiConverterTypeModelInfo_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
         uniffiCallStatus in
     uniffi_ledge_uniffi_fn_method_model_info(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Why the manifest does not fit the model (3 labels for 4 classes, an output it names that
+     * is not there), if it does not: the model still loads and runs, and every task call fails
+     * with this as `LedgeError.Manifest`.
+     */
+open func manifestProblem()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
+        uniffiCallStatus in
+    uniffi_ledge_uniffi_fn_method_model_manifest_problem(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2771,6 +2792,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_info() != 32314) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ledge_uniffi_checksum_method_model_manifest_problem() != 7849) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_preprocess_encoded() != 15805) {

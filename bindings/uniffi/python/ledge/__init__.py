@@ -653,6 +653,13 @@ class Model:
             self._info = self._native.info()
         return self._info
 
+    @property
+    def manifest_problem(self) -> Optional[str]:
+        """Why the manifest does not fit the model (e.g. 3 labels for 4 classes), or ``None``.
+        Such a model loads and :meth:`run` works; every task call raises
+        ``LedgeError.Manifest`` with this message."""
+        return self._native.manifest_problem()
+
     def stats(self) -> Stats:
         """Usage since load: ``runs``, ``classifications``, latency ``p50_ms``/``p95_ms``/
         ``p99_ms``, ``mean_top1_score``, ``errors`` (failed calls by kind, e.g.
