@@ -38,6 +38,48 @@ step() {
   printf '== %s: %d s\n' "${name}" "${secs[-1]}" >&2
 }
 
+# bg_step NAME COMMAND...: starts a timed step in the background, its output kept in a log that
+# is printed when it is awaited (wait_bg_steps). For single-threaded steps (qemu) that would leave
+# the second core idle: they overlap the steps that follow.
+bg_names=()
+bg_pids=()
+bg_logs=()
+bg_step() {
+  local name="$1" log="${target_dir}/test-step-${#bg_names[@]}.log"
+  shift
+  printf '\n== %s (started in the background; output at the end)\n' "${name}" >&2
+  (
+    started=${SECONDS}
+    rc=0
+    "$@" >"${log}" 2>&1 || rc=$?
+    echo "${rc} $((SECONDS - started))" >"${log}.rc"
+  ) &
+  bg_pids+=($!)
+  bg_names+=("${name}")
+  bg_logs+=("${log}")
+}
+
+# Waits for every background step, prints its output and records its time; fails if one failed.
+wait_bg_steps() {
+  local i rc took failed=0
+  for i in "${!bg_pids[@]}"; do
+    wait "${bg_pids[i]}" || true
+    read -r rc took <"${bg_logs[i]}.rc"
+    printf '\n== %s (background output)\n' "${bg_names[i]}" >&2
+    cat "${bg_logs[i]}" >&2
+    printf '== %s: %d s (exit %d)\n' "${bg_names[i]}" "${took}" "${rc}" >&2
+    if [[ "${rc}" == 0 ]]; then
+      names+=("${bg_names[i]} (in the background)")
+    else
+      names+=("${bg_names[i]} (in the background, FAILED)")
+      failed=1
+    fi
+    secs+=("${took}")
+  done
+  bg_pids=()
+  return "${failed}"
+}
+
 summary() {
   local status=$?
   if [[ -n "${current}" ]]; then
@@ -79,7 +121,8 @@ step "uniffi bindings (committed Swift sources are current)" "${repo}/scripts/ge
 step "Raspberry Pi cross builds (aarch64, armv7: CLI, library, Python wheel)" "${repo}/scripts/build-pi.sh"
 step "WebAssembly build (wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)" "${repo}/scripts/build-wasm.sh"
 step "size budget (dist build + ledge budget check)" "${repo}/scripts/size-budget.sh"
-step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh"
+# qemu runs one thread: the suites below use the other core meanwhile.
+bg_step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh"
 step "valgrind memcheck (CLI, PP-OCR vectors and every bad input)" "${repo}/scripts/memcheck.sh"
 step "Python binding (wheel, fresh venv, pytest)" "${repo}/scripts/test-python.sh"
 step "Kotlin library (ledge-jni + mvn test in android/)" "${repo}/scripts/test-kotlin.sh"
@@ -87,4 +130,5 @@ step "JavaScript (node --test over web/dist, headless Chromium)" "${repo}/script
 if [[ "${LEDGE_FUZZ_SMOKE:-0}" == 1 ]]; then
   step "fuzz smoke run (30 s per target)" "${repo}/scripts/fuzz.sh" --seconds 30
 fi
+step "waiting for the background steps" wait_bg_steps
 step "Rust tests (cargo test)" rust_tests
