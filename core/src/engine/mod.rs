@@ -731,10 +731,11 @@ fn pin_inputs(
                             Err(Error::InvalidArgument(format!(
                                 "input '{name}' has a dynamic dimension {axis}{what}, and Ledge \
                                  plans a model for fixed sizes: give the input's shape when \
-                                 loading (CLI: --input-shape {name}={}; load option \
-                                 input_shapes; for an image model, the manifest's [input] \
-                                 size = [height, width]), or pass tensors to run (the CLI's \
-                                 run takes the shapes of the tensors it is given)",
+                                 loading (CLI: --input-shape {name}={}; the load option \
+                                 input_shapes, inputShapes in Kotlin and JavaScript; for an \
+                                 image model, the manifest's [input] size = [height, width]), \
+                                 or pass tensors to run (the CLI's run takes the shapes of the \
+                                 tensors it is given)",
                                 example.join(",")
                             )))
                         }

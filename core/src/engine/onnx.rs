@@ -89,9 +89,9 @@ pub(crate) fn inline_external_data(
             return Err(Error::ModelFormat(format!(
                 "the model keeps tensor '{}' in an external data file '{location}' (ONNX \
                  external data), which Ledge can only find when it loads the model from a file \
-                 path: load it from its path with the data file beside it, or save the model \
-                 with its weights inside (onnx.save_model(model, path, \
-                 save_as_external_data=False))",
+                 path: load it from its path with the data file beside it (a browser has no \
+                 paths: there, and for loading from bytes anywhere, save the model with its \
+                 weights inside: onnx.save_model(model, path, save_as_external_data=False))",
                 t.name
             )));
         };

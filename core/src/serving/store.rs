@@ -308,16 +308,25 @@ impl ModelStore {
     }
 
     /// Installs `bytes` (a model the app downloaded) as `version` of `name`, without activating
-    /// it. The bytes are loaded first (so a model that does not load, or whose signature is not
-    /// trusted, is refused before anything is written), then written atomically.
+    /// it. The bytes are loaded first (so a model that does not load, whose signature is not
+    /// trusted, or whose manifest does not fit it, is refused before anything is written), then
+    /// written atomically.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a bad name or version, or a version that exists; every
-    /// load error of [`Model::from_bytes`]; [`Error::Io`] when writing fails.
+    /// load error of [`Model::from_bytes`]; [`Error::Manifest`] for a manifest that does not fit
+    /// the model ([`Model::manifest_problem`]: it could not serve its task); [`Error::Io`] when
+    /// writing fails.
     pub fn install(&self, name: &str, version: &str, bytes: &[u8]) -> Result<()> {
         check_name("name", name)?;
         check_name("version", version)?;
-        Model::from_bytes(bytes, &self.options)?;
+        let model = Model::from_bytes(bytes, &self.options)?;
+        if let Some(problem) = model.manifest_problem() {
+            return Err(Error::Manifest(format!(
+                "{problem} (a version is installed only if it can serve its task)"
+            )));
+        }
+        drop(model);
         let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
         let entry = index.models.entry(name.to_string()).or_default();
         if entry.versions.iter().any(|v| v == version) {
@@ -728,6 +737,23 @@ mod tests {
             );
         }
         assert!(check_name("version", "1.2.0-rc_1").is_ok());
+    }
+
+    #[test]
+    fn a_version_whose_manifest_does_not_fit_is_not_installed() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../demo-models/ppocr-cls/model.onnx"
+        ))
+        .unwrap();
+        let store = ModelStore::in_memory(&LoadOptions {
+            labels: Some(vec!["0°".into(), "180°".into(), "90°".into()]),
+            ..LoadOptions::default()
+        });
+        let e = store.install("ocr", "1", &bytes).unwrap_err();
+        assert_eq!(e.kind(), "Manifest", "{e}");
+        assert!(e.to_string().contains("3 labels"), "{e}");
+        assert_eq!(store.versions("ocr").0, Vec::<String>::new());
     }
 
     #[test]

@@ -53,7 +53,7 @@ sealed class LedgeException(message: String) : Exception(message) {
         }
     }
 
-    /** Empty, truncated or non-ONNX bytes; a dynamic dimension that needs `inputShapes`. */
+    /** Empty, truncated or non-ONNX bytes; weights in an external data file when loading from bytes. */
     class ModelFormat(message: String) : LedgeException(message)
 
     /** The engine lacks an operator the model uses (e.g. onnxruntime's QOperator `QLinearAdd`). */
@@ -118,7 +118,8 @@ sealed class LedgeException(message: String) : Exception(message) {
 
     /**
      * An argument out of range: `topK < 1`, [DetectOptions] out of range, an RGBA buffer of the wrong length,
-     * a tensor whose data does not fit its shape, embeddings of different sizes compared.
+     * a tensor whose data does not fit its shape, embeddings of different sizes compared; a dynamic input
+     * dimension loaded without `inputShapes`.
      */
     class InvalidArgument(message: String) : LedgeException(message)
 
