@@ -141,18 +141,40 @@ pub enum Error {
 /// The message of [`Error::LimitExceeded`]: the plan limit's value is an estimate of the
 /// model's peak memory, said so in MiB.
 fn limit_message(limit: Limit, value: u64, max: u64) -> String {
+    let name = limit.name();
+    let raise = format!(
+        "raise the limit if the {} is trusted: Limits.{name} (Rust, Python, Swift), \
+         limits.{} (Kotlin, JavaScript), --{} (CLI)",
+        if limit == Limit::MaxPlanBytes {
+            "model"
+        } else {
+            "input"
+        },
+        camel_case(name),
+        name.replace('_', "-")
+    );
     match limit {
         Limit::MaxPlanBytes => format!(
             "limit exceeded: {limit}: the model needs about {} MiB at its peak ({value} bytes of \
-             weights and of tensors alive at once, estimated), the maximum is {max} (raise \
-             Limits::{limit} if the model is trusted)",
+             weights and of tensors alive at once, estimated), the maximum is {max}; {raise}",
             value.div_ceil(1 << 20)
         ),
-        _ => format!(
-            "limit exceeded: {limit} is {value}, the maximum is {max} (raise Limits::{limit} if \
-             the input is trusted)"
-        ),
+        _ => format!("limit exceeded: {limit} is {value}, the maximum is {max}; {raise}"),
     }
+}
+
+/// `max_plan_bytes` → `maxPlanBytes`, as the Kotlin and JavaScript faces name options.
+fn camel_case(snake: &str) -> String {
+    let mut parts = snake.split('_');
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for p in parts {
+        let mut chars = p.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    out
 }
 
 /// Why a model's signature was refused.
@@ -382,4 +404,30 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic payload".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_names_its_option_in_every_face() {
+        let e = Limit::MaxModelBytes.check(10, 5).unwrap_err().to_string();
+        assert!(e.contains("max_model_bytes is 10, the maximum is 5"), "{e}");
+        for name in [
+            "Limits.max_model_bytes",
+            "limits.maxModelBytes",
+            "--max-model-bytes",
+        ] {
+            assert!(e.contains(name), "{e} should name {name}");
+        }
+        let e = Limit::MaxPlanBytes
+            .check(3 << 20, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("about 3 MiB at its peak") && e.contains("limits.maxPlanBytes"),
+            "{e}"
+        );
+    }
 }
