@@ -187,20 +187,11 @@ impl Model {
             engines.push(entry);
             return Ok(engine);
         }
-        let options = LoadOptions {
-            input_shapes: Some(
-                key.iter()
-                    .map(|s| s.iter().map(|&d| d as u64).collect())
-                    .collect(),
-            ),
-            manifest: self.info.manifest.clone(),
-            manifest_path: None,
-            labels: None,
-            verify_integrity: false,
-            trusted_keys: vec![],
-            cache: None,
-            ..self.options.clone()
-        };
+        let options = self.replan_options(
+            key.iter()
+                .map(|s| s.iter().map(|&d| d as u64).collect())
+                .collect(),
+        );
         let (engine, _) = Engine::load(&self.bytes, self.dir.as_deref(), &options, None)?;
         let engine = Arc::new(engine);
         if engines.len() == MAX_BATCH_PLANS {
@@ -545,6 +536,22 @@ impl Model {
             .map(|_| cache::key(task, options, parts))
     }
 
+    /// The load options that plan this model again at `input_shapes`: its own options, with
+    /// the manifest it was loaded with; integrity and signatures were checked at load, from
+    /// these bytes.
+    fn replan_options(&self, input_shapes: Vec<Vec<u64>>) -> LoadOptions {
+        LoadOptions {
+            input_shapes: Some(input_shapes),
+            manifest: self.info.manifest.clone(),
+            manifest_path: None,
+            labels: None,
+            verify_integrity: false,
+            trusted_keys: vec![],
+            cache: None,
+            ..self.options.clone()
+        }
+    }
+
     /// The engine planned for `n` rows: the model's own, or one built on demand and kept;
     /// `None` when the graph cannot take `n` rows (e.g. a Reshape to a constant batch of 1), so
     /// the images run one by one.
@@ -562,17 +569,7 @@ impl Model {
         }
         let mut shape: Vec<u64> = pinned.iter().map(|&d| d as u64).collect();
         shape[0] = n as u64;
-        let options = LoadOptions {
-            input_shapes: Some(vec![shape]),
-            manifest: self.info.manifest.clone(),
-            manifest_path: None,
-            labels: None,
-            // Checked when the model was loaded, from these bytes.
-            verify_integrity: false,
-            trusted_keys: vec![],
-            cache: None,
-            ..self.options.clone()
-        };
+        let options = self.replan_options(vec![shape]);
         let engine = match Engine::load(&self.bytes, self.dir.as_deref(), &options, None) {
             // The plan must give n rows of the single plan's row size, or it is no batch plan.
             Ok((engine, info)) if rows_fit(&info.outputs, &self.info.outputs, n) => {

@@ -128,15 +128,22 @@ fn run_works_whatever_the_manifest_says_and_the_scores_output_is_found() {
     );
 }
 
-#[test]
-fn a_manifest_that_does_not_fit_fails_the_tasks_not_the_load() {
+/// `logits_then_aux.onnx` with its manifest changed by `edit`.
+fn aux_with(edit: impl FnOnce(&mut Manifest)) -> Model {
     let mut manifest = Manifest::from_path(fixture("multi-output/logits_then_aux.toml")).unwrap();
-    manifest.output.labels.pop(); // 3 labels for 4 classes
+    edit(&mut manifest);
     let options = LoadOptions {
         manifest: Some(manifest),
         ..LoadOptions::default()
     };
-    let model = Model::from_path(fixture("multi-output/logits_then_aux.onnx"), &options).unwrap();
+    Model::from_path(fixture("multi-output/logits_then_aux.onnx"), &options).unwrap()
+}
+
+#[test]
+fn a_manifest_that_does_not_fit_fails_the_tasks_not_the_load() {
+    let model = aux_with(|m| {
+        m.output.labels.pop(); // 3 labels for 4 classes
+    });
     let problem = model.manifest_problem().unwrap();
     assert!(
         problem.contains("3 labels") && problem.contains("4 classes"),
@@ -156,13 +163,7 @@ fn a_manifest_that_does_not_fit_fails_the_tasks_not_the_load() {
     assert!(e.to_string().contains("give one label per class"), "{e}");
 
     // A scores output that does not exist is named with the ones that do.
-    let mut manifest = Manifest::from_path(fixture("multi-output/logits_then_aux.toml")).unwrap();
-    manifest.output.scores = Some("probs".into());
-    let options = LoadOptions {
-        manifest: Some(manifest),
-        ..LoadOptions::default()
-    };
-    let model = Model::from_path(fixture("multi-output/logits_then_aux.onnx"), &options).unwrap();
+    let model = aux_with(|m| m.output.scores = Some("probs".into()));
     let problem = model.manifest_problem().unwrap();
     assert!(
         problem.contains("'probs'") && problem.contains("aux_logits"),
