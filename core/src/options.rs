@@ -274,6 +274,6 @@ mod tests {
                 ..
             }
         ));
-        assert!(e.to_string().contains("Limits::max_image_pixels"), "{e}");
+        assert!(e.to_string().contains("Limits.max_image_pixels"), "{e}");
     }
 }
