@@ -129,24 +129,19 @@ impl Engine {
     /// Whether `shapes` differ from the pinned shapes only in dimensions the graph leaves
     /// dynamic (and in at least one), so a plan for them can be made.
     pub(crate) fn replannable(&self, shapes: &[&[usize]]) -> bool {
-        shapes.len() == self.inputs.len()
-            && shapes
-                .iter()
-                .zip(&self.inputs)
-                .zip(&self.dynamic)
-                .all(|((s, spec), dynamic)| {
+        let mut differs = false;
+        let fits = shapes.len() == self.inputs.len()
+            && shapes.iter().zip(&self.inputs).zip(&self.dynamic).all(
+                |((given, spec), dynamic)| {
                     let pinned = spec.dims();
-                    s.len() == pinned.len()
-                        && dynamic.len() == pinned.len()
-                        && s.iter()
-                            .zip(&pinned)
-                            .zip(dynamic)
-                            .all(|((a, b), d)| a == b || (*d && *a > 0))
-                })
-            && shapes
-                .iter()
-                .zip(&self.inputs)
-                .any(|(s, spec)| *s != spec.dims().as_slice())
+                    given.len() == pinned.len()
+                        && given.iter().zip(&pinned).zip(dynamic).all(|((g, p), d)| {
+                            differs |= g != p;
+                            g == p || (*d && *g > 0)
+                        })
+                },
+            );
+        fits && differs
     }
 
     /// Runs the plan on `inputs` (checked against the pinned specs first).
@@ -442,8 +437,6 @@ fn check_signature(
 /// [`Error::ModelFormat`] for bytes that are no ONNX model or an input of an element type
 /// Ledge does not support.
 pub fn declared_inputs(bytes: &[u8]) -> Result<Vec<TensorSpec>> {
-    use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
-    use tract_onnx::pb::type_proto::Value;
     let proto = onnx::decode(bytes)?;
     let Some(graph) = proto.graph.as_ref() else {
         return Ok(vec![]);
@@ -454,44 +447,7 @@ pub fn declared_inputs(bytes: &[u8]) -> Result<Vec<TensorSpec>> {
         .input
         .iter()
         .filter(|i| !constant.contains(i.name.as_str()))
-        .map(|i| {
-            let Some(Value::TensorType(tt)) = i.r#type.as_ref().and_then(|t| t.value.as_ref())
-            else {
-                return Err(Error::ModelFormat(format!(
-                    "input '{}' declares no tensor type",
-                    i.name
-                )));
-            };
-            let dtype = tract_onnx::pb::tensor_proto::DataType::try_from(tt.elem_type)
-                .ok()
-                .and_then(|dt| DatumType::try_from(dt).ok())
-                .and_then(dtype_from_tract)
-                .ok_or_else(|| {
-                    Error::ModelFormat(format!(
-                        "input '{}' has element type #{} which Ledge does not support (f32, \
-                         i8, u8, i32, i64)",
-                        i.name, tt.elem_type
-                    ))
-                })?;
-            let shape = tt
-                .shape
-                .as_ref()
-                .map(|s| {
-                    s.dim
-                        .iter()
-                        .map(|d| match d.value {
-                            Some(Dim::DimValue(v)) if v > 0 => v,
-                            _ => -1,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok(TensorSpec {
-                name: i.name.clone(),
-                shape,
-                dtype,
-            })
-        })
+        .map(|i| declared_input(graph, &i.name).map(|(_, spec, _)| spec))
         .collect()
 }
 
@@ -616,7 +572,62 @@ pub(crate) fn from_tract(t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
     Tensor::new(t.shape().to_vec(), data)
 }
 
-/// Pins every input to a concrete shape and type before optimization.
+/// An input as its ONNX file declares it: tract's type, the spec with −1 for every dimension
+/// left dynamic, and each dimension's symbol (empty when it has none or is fixed).
+fn declared_input(
+    graph: &tract_onnx::pb::GraphProto,
+    name: &str,
+) -> Result<(DatumType, TensorSpec, Vec<String>)> {
+    use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+    use tract_onnx::pb::type_proto::Value;
+    let tensor_type = graph
+        .input
+        .iter()
+        .find(|i| i.name == name)
+        .and_then(|v| v.r#type.as_ref())
+        .and_then(|t| match &t.value {
+            Some(Value::TensorType(tt)) => Some(tt),
+            _ => None,
+        })
+        .ok_or_else(|| Error::ModelFormat(format!("input '{name}' declares no tensor type")))?;
+    let (datum, dtype) = tract_onnx::pb::tensor_proto::DataType::try_from(tensor_type.elem_type)
+        .ok()
+        .and_then(|dt| DatumType::try_from(dt).ok())
+        .and_then(|d| Some((d, dtype_from_tract(d)?)))
+        .ok_or_else(|| {
+            Error::ModelFormat(format!(
+                "input '{name}' has element type #{} which Ledge does not support (f32, i8, u8, \
+                 i32, i64)",
+                tensor_type.elem_type
+            ))
+        })?;
+    let dims = tensor_type
+        .shape
+        .as_ref()
+        .map(|s| s.dim.as_slice())
+        .unwrap_or_default();
+    let shape = dims
+        .iter()
+        .map(|d| match d.value {
+            Some(Dim::DimValue(v)) if v > 0 => v,
+            _ => -1,
+        })
+        .collect();
+    let symbols = dims
+        .iter()
+        .map(|d| match &d.value {
+            Some(Dim::DimParam(p)) => p.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    let spec = TensorSpec {
+        name: name.to_string(),
+        shape,
+        dtype,
+    };
+    Ok((datum, spec, symbols))
+}
+
 /// Sets every input's shape: [`LoadOptions::input_shapes`], else the ONNX shape with the batch
 /// dimension at [`LoadOptions::batch`] and, for the image input, a dynamic height and width at
 /// `image_size` (the manifest's `[input] size`). Returns the pinned specs and, per input, which
@@ -627,7 +638,6 @@ fn pin_inputs(
     options: &LoadOptions,
     image_size: Option<(crate::manifest::Layout, &[u32])>,
 ) -> Result<(Vec<TensorSpec>, Vec<Vec<bool>>)> {
-    use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
     let graph = proto
         .graph
         .as_ref()
@@ -654,28 +664,7 @@ fn pin_inputs(
     let mut specs = vec![];
     let mut dynamic = vec![];
     for (ix, name) in names.iter().enumerate() {
-        let value_info = graph.input.iter().find(|i| &i.name == name);
-        let tensor_type = value_info
-            .and_then(|v| v.r#type.as_ref())
-            .and_then(|t| match &t.value {
-                Some(tract_onnx::pb::type_proto::Value::TensorType(tt)) => Some(tt),
-                _ => None,
-            });
-        let tensor_type = tensor_type
-            .ok_or_else(|| Error::ModelFormat(format!("input '{name}' declares no tensor type")))?;
-        let datum = tract_onnx::pb::tensor_proto::DataType::try_from(tensor_type.elem_type)
-            .ok()
-            .and_then(|dt| DatumType::try_from(dt).ok());
-        let (datum, dtype) = match datum.and_then(|d| Some((d, dtype_from_tract(d)?))) {
-            Some(pair) => pair,
-            None => {
-                return Err(Error::ModelFormat(format!(
-                    "input '{name}' has element type #{} which Ledge does not support (f32, i8, \
-                     u8, i32, i64)",
-                    tensor_type.elem_type
-                )))
-            }
-        };
+        let (datum, declared, symbols) = declared_input(graph, name)?;
         let shape: Vec<usize> = match &options.input_shapes {
             Some(shapes) => shapes[ix]
                 .iter()
@@ -686,86 +675,71 @@ fn pin_inputs(
                 })
                 .collect::<Result<_>>()?,
             None => {
-                let dims = tensor_type
-                    .shape
-                    .as_ref()
-                    .map(|s| s.dim.as_slice())
-                    .unwrap_or_default();
                 // The manifest's [height, width] for the image input, at its layout's axes.
+                let (h, w) = match image_size.map(|(layout, _)| layout) {
+                    Some(crate::manifest::Layout::NHWC) => (1, 2),
+                    _ => (2, 3),
+                };
                 let from_manifest = |axis: usize| -> Option<usize> {
-                    let (layout, size) = image_size.filter(|_| ix == 0)?;
-                    let (h, w) = match layout {
-                        crate::manifest::Layout::NCHW => (2, 3),
-                        crate::manifest::Layout::NHWC => (1, 2),
-                    };
-                    match (dims.len(), axis) {
-                        (4, a) if a == h => Some(size[0] as usize),
-                        (4, a) if a == w => Some(size[1] as usize),
+                    let (_, size) = image_size.filter(|_| ix == 0 && declared.shape.len() == 4)?;
+                    match axis {
+                        a if a == h => Some(size[0] as usize),
+                        a if a == w => Some(size[1] as usize),
                         _ => None,
                     }
                 };
-                dims.iter()
+                declared
+                    .shape
+                    .iter()
                     .enumerate()
-                    .map(|(axis, d)| match &d.value {
-                        Some(Dim::DimValue(v)) if *v > 0 => Ok(*v as usize),
+                    .map(|(axis, &d)| match d {
+                        d if d > 0 => Ok(d as usize),
                         _ if axis == 0 => Ok(options.batch as usize),
-                        other => {
-                            if let Some(n) = from_manifest(axis) {
-                                return Ok(n);
-                            }
-                            let what = match other {
-                                Some(Dim::DimParam(p)) if !p.is_empty() => {
-                                    format!(" (named '{p}')")
-                                }
-                                _ => String::new(),
-                            };
-                            let example: Vec<String> = dims
-                                .iter()
-                                .enumerate()
-                                .map(|(a, d)| match &d.value {
-                                    Some(Dim::DimValue(v)) if *v > 0 => v.to_string(),
-                                    _ if a == 0 => "1".into(),
-                                    _ => "N".into(),
-                                })
-                                .collect();
-                            Err(Error::InvalidArgument(format!(
-                                "input '{name}' has a dynamic dimension {axis}{what}, and Ledge \
-                                 plans a model for fixed sizes: give the input's shape when \
-                                 loading (CLI: --input-shape {name}={}; the load option \
-                                 input_shapes, inputShapes in Kotlin and JavaScript; for an \
-                                 image model, the manifest's [input] size = [height, width]), \
-                                 or pass tensors to run (the CLI's run takes the shapes of the \
-                                 tensors it is given)",
-                                example.join(",")
-                            )))
-                        }
+                        _ => from_manifest(axis)
+                            .ok_or_else(|| unpinned(&declared, &symbols[axis], axis)),
                     })
                     .collect::<Result<_>>()?
             }
         };
-        dynamic.push(
-            tensor_type
-                .shape
-                .as_ref()
-                .map(|s| {
-                    s.dim
-                        .iter()
-                        .map(|d| !matches!(&d.value, Some(Dim::DimValue(v)) if *v > 0))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        );
+        dynamic.push(declared.shape.iter().map(|&d| d < 0).collect());
         let fact = InferenceFact::dt_shape(datum, shape.clone());
         model
             .set_input_fact(ix, fact)
             .map_err(|e| Error::ModelFormat(tract_chain(&e)))?;
         specs.push(TensorSpec {
-            name: name.clone(),
             shape: shape.iter().map(|d| *d as i64).collect(),
-            dtype,
+            ..declared
         });
     }
     Ok((specs, dynamic))
+}
+
+/// The error for a dynamic dimension no shape was given for: which, and every way to give one.
+fn unpinned(declared: &TensorSpec, symbol: &str, axis: usize) -> Error {
+    let name = &declared.name;
+    let what = if symbol.is_empty() {
+        String::new()
+    } else {
+        format!(" (named '{symbol}')")
+    };
+    let example: Vec<String> = declared
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(a, &d)| match d {
+            d if d > 0 => d.to_string(),
+            _ if a == 0 => "1".into(),
+            _ => "N".into(),
+        })
+        .collect();
+    Error::InvalidArgument(format!(
+        "input '{name}' has a dynamic dimension {axis}{what}, and Ledge plans a model for fixed \
+         sizes: give the input's shape when loading (CLI: --input-shape {name}={}; the load \
+         option input_shapes, inputShapes in Kotlin and JavaScript; for an image model, the \
+         manifest's [input] size = [height, width]), or pass tensors to run (the CLI's run takes \
+         the shapes of the tensors it is given)",
+        example.join(",")
+    ))
 }
 
 fn output_specs(model: &TypedModel, proto: &ModelProto) -> Result<Vec<TensorSpec>> {
