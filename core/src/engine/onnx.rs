@@ -64,6 +64,7 @@ pub(crate) fn inline_external_data(
         return Ok(0);
     };
     let mut read = 0u64;
+    let mut files: BTreeMap<String, (std::fs::File, u64)> = BTreeMap::new();
     let constants = graph
         .node
         .iter_mut()
@@ -109,10 +110,17 @@ pub(crate) fn inline_external_data(
         };
         let offset = number("offset")?.unwrap_or(0);
         let length = number("length")?;
-        let path = external_data_path(dir, location)?;
-        let size = std::fs::metadata(&path)
-            .map_err(|e| Error::io(&path, e))?
-            .len();
+        // Every tensor usually lives in the same file: resolve and open each file once.
+        let (file, size) = match files.entry(location.to_string()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let path = external_data_path(dir, location)?;
+                let file = std::fs::File::open(&path).map_err(|err| Error::io(&path, err))?;
+                let size = file.metadata().map_err(|err| Error::io(&path, err))?.len();
+                e.insert((file, size))
+            }
+        };
+        let size = *size;
         let length = length.unwrap_or(size.saturating_sub(offset));
         if offset.checked_add(length).is_none_or(|end| end > size) {
             return Err(Error::ModelFormat(format!(
@@ -124,7 +132,8 @@ pub(crate) fn inline_external_data(
         }
         read += length;
         Limit::MaxModelBytes.check(model_bytes.saturating_add(read), max_model_bytes)?;
-        t.raw_data = read_range(&path, offset, length)?;
+        t.raw_data =
+            read_range(file, offset, length).map_err(|e| Error::io(dir.join(location), e))?;
         t.data_location = None;
         t.external_data.clear();
     }
@@ -162,16 +171,12 @@ fn external_data_path(dir: &std::path::Path, location: &str) -> Result<std::path
     Ok(path)
 }
 
-/// `length` bytes of the file at `path` from `offset`.
-fn read_range(path: &std::path::Path, offset: u64, length: u64) -> Result<Vec<u8>> {
+/// `length` bytes of `file` from `offset`.
+fn read_range(file: &mut std::fs::File, offset: u64, length: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(offset))?;
     let mut bytes = Vec::new();
-    file.take(length)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
+    file.take(length).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -206,9 +211,9 @@ pub(crate) fn upsample_scales_as_inputs(proto: &mut ModelProto) -> usize {
     changed
 }
 
-/// Refuses quantization to types other than 8 bits, and int32 biases (16-bit QDQ that onnxruntime's quantizer
-/// writes on request, 4-bit from opset 21): tract reads every QDQ tensor as 8-bit and fails deep
-/// inside ("tensor is U16, accessed as I8").
+/// Refuses quantization to types other than 8 bits, and int32 biases (16-bit QDQ that onnxruntime's
+/// quantizer writes on request, 4-bit from opset 21): tract reads every QDQ tensor as 8-bit and
+/// fails deep inside ("tensor is U16, accessed as I8").
 ///
 /// # Errors
 /// [`Error::UnsupportedOperator`] naming the operator with its type, e.g.
