@@ -20,7 +20,8 @@ use crate::tasks::embed::{self, Embedding};
 use crate::tensor::{Tensor, TensorData};
 use crate::vision::{self, Frame, Upright};
 
-/// Batch sizes whose plans a model keeps at once (built on demand, least recently used first out).
+/// Plans for other input shapes (batch sizes, values of dynamic dimensions) a model keeps at
+/// once (built on demand, least recently used first out).
 pub const MAX_BATCH_PLANS: usize = 4;
 
 /// One shape per model input.
@@ -36,10 +37,9 @@ pub struct Model {
     bytes: Arc<[u8]>,
     /// The model file's folder, where its external data is (`None` when loaded from bytes).
     dir: Option<std::path::PathBuf>,
-    batch_engines: Mutex<Vec<(usize, Option<Arc<Engine>>)>>,
-    /// Plans for other input shapes of a model with dynamic dimensions, made by `run` on
-    /// demand (least recently used first out).
-    shape_engines: Mutex<Vec<(Shapes, Arc<Engine>)>>,
+    /// Plans for other input shapes, made on demand: other batch sizes (`None` when the graph
+    /// cannot take them) and other values of dynamic dimensions; least recently used first out.
+    plans: Mutex<Vec<(Shapes, Option<Arc<Engine>>)>>,
     /// Why the manifest does not fit the model (e.g. 3 labels for 4 classes): every task call
     /// returns it as [`Error::Manifest`], while `run` and `info` work as for a model without one.
     manifest_problem: Option<String>,
@@ -117,8 +117,7 @@ impl Model {
             options: options.clone(),
             bytes: bytes.into(),
             dir: dir.map(Path::to_path_buf),
-            batch_engines: Mutex::default(),
-            shape_engines: Mutex::default(),
+            plans: Mutex::default(),
             stats: Mutex::default(),
             cache: options
                 .cache
@@ -180,29 +179,38 @@ impl Model {
             return Ok(self.engine.clone());
         }
         let key: Shapes = shapes.iter().map(|s| s.to_vec()).collect();
-        let mut engines = lock(&self.shape_engines);
-        if let Some(i) = engines.iter().position(|(k, _)| *k == key) {
-            let entry = engines.remove(i);
-            let engine = entry.1.clone();
-            engines.push(entry);
-            return Ok(engine);
-        }
-        let options = self.replan_options(
-            key.iter()
-                .map(|s| s.iter().map(|&d| d as u64).collect())
-                .collect(),
-        );
-        let (engine, _) = Engine::load(&self.bytes, self.dir.as_deref(), &options, None)?;
-        let engine = Arc::new(engine);
-        if engines.len() == MAX_BATCH_PLANS {
-            engines.remove(0);
-        }
-        engines.push((key, engine.clone()));
-        Ok(engine)
+        let plan = self.plan(key, |options| {
+            let (engine, _) = Engine::load(&self.bytes, self.dir.as_deref(), &options, None)?;
+            Ok(Some(Arc::new(engine)))
+        })?;
+        Ok(plan.unwrap_or_else(|| self.engine.clone()))
     }
 
-    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says, runs the
-    /// model and returns the best classes as `options` says. With a cache
+    /// The plan for `shapes`: a kept one, or the one `make` makes from the load options for
+    /// them (kept, [`MAX_BATCH_PLANS`] at most, least recently used first out; an error is not
+    /// kept).
+    fn plan(
+        &self,
+        shapes: Shapes,
+        make: impl FnOnce(LoadOptions) -> Result<Option<Arc<Engine>>>,
+    ) -> Result<Option<Arc<Engine>>> {
+        let mut plans = lock(&self.plans);
+        if let Some(i) = plans.iter().position(|(k, _)| *k == shapes) {
+            let entry = plans.remove(i);
+            let plan = entry.1.clone();
+            plans.push(entry);
+            return Ok(plan);
+        }
+        let plan = make(self.replan_options(&shapes))?;
+        if plans.len() == MAX_BATCH_PLANS {
+            plans.remove(0);
+        }
+        plans.push((shapes, plan.clone()));
+        Ok(plan)
+    }
+
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest
+    /// says, runs the model and returns the best classes as `options` says. With a cache
     /// ([`LoadOptions::cache`]), the same bytes and options return the cached result.
     ///
     /// # Errors
@@ -359,9 +367,10 @@ impl Model {
         Ok(self.image_input(&self.frame(frame)?, task)?.0)
     }
 
-    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says, runs the
-    /// detector and returns what it finds, best first, with boxes and keypoints in pixels of the
-    /// image (after its EXIF orientation). Unset `options` take the manifest's `[detect]` values.
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says,
+    /// runs the detector and returns what it finds, best first, with boxes and keypoints in pixels
+    /// of the image (after its EXIF orientation). Unset `options` take the manifest's `[detect]`
+    /// values.
     ///
     /// # Errors
     /// [`Error::ImageDecode`] / [`Error::LimitExceeded`] for the image; [`Error::Manifest`]
@@ -539,9 +548,14 @@ impl Model {
     /// The load options that plan this model again at `input_shapes`: its own options, with
     /// the manifest it was loaded with; integrity and signatures were checked at load, from
     /// these bytes.
-    fn replan_options(&self, input_shapes: Vec<Vec<u64>>) -> LoadOptions {
+    fn replan_options(&self, input_shapes: &Shapes) -> LoadOptions {
         LoadOptions {
-            input_shapes: Some(input_shapes),
+            input_shapes: Some(
+                input_shapes
+                    .iter()
+                    .map(|s| s.iter().map(|&d| d as u64).collect())
+                    .collect(),
+            ),
             manifest: self.info.manifest.clone(),
             manifest_path: None,
             labels: None,
@@ -560,32 +574,26 @@ impl Model {
         if pinned.first() == Some(&n) {
             return Some(self.engine.clone());
         }
-        let mut engines = lock(&self.batch_engines);
-        if let Some(i) = engines.iter().position(|(size, _)| *size == n) {
-            let entry = engines.remove(i);
-            let engine = entry.1.clone();
-            engines.push(entry);
-            return engine;
-        }
-        let mut shape: Vec<u64> = pinned.iter().map(|&d| d as u64).collect();
-        shape[0] = n as u64;
-        let options = self.replan_options(vec![shape]);
-        let engine = match Engine::load(&self.bytes, self.dir.as_deref(), &options, None) {
-            // The plan must give n rows of the single plan's row size, or it is no batch plan.
-            Ok((engine, info)) if rows_fit(&info.outputs, &self.info.outputs, n) => {
-                Some(Arc::new(engine))
-            }
-            Ok(_) => None,
-            Err(e) => {
-                log::info!("no plan for a batch of {n} ({e}): its images run one by one");
-                None
-            }
-        };
-        if engines.len() == MAX_BATCH_PLANS {
-            engines.remove(0);
-        }
-        engines.push((n, engine.clone()));
-        engine
+        let mut shape = pinned;
+        shape[0] = n;
+        self.plan(vec![shape], |options| {
+            Ok(
+                match Engine::load(&self.bytes, self.dir.as_deref(), &options, None) {
+                    // The plan must give n rows of the single plan's row size, or it is no
+                    // batch plan.
+                    Ok((engine, info)) if rows_fit(&info.outputs, &self.info.outputs, n) => {
+                        Some(Arc::new(engine))
+                    }
+                    Ok(_) => None,
+                    Err(e) => {
+                        log::info!("no plan for a batch of {n} ({e}): its images run one by one");
+                        None
+                    }
+                },
+            )
+        })
+        .ok()
+        .flatten()
     }
 
     /// Runs the classifier on one preprocessed input and ranks its scores.
