@@ -9,7 +9,7 @@ onnxruntime's outputs as the expected values. Writes demo-models/fixtures/field/
   uint8_nhwc.onnx/.toml  a classifier taking uint8 NHWC pixels (as TFLite-converted models do)
   grey.onnx/.toml        a classifier of one-channel (luma) images, [1, 1, 32, 32]
   pattern.png            a 32×32 colour picture for the last two (its size is theirs: no resampling)
-and, beside the external-data field case (demo-models/fixtures/external-data/, from ../shared), its
+and, beside the external-data field case (demo-models/fixtures/external-data/, a copy of the field case), its
 model with the data location changed: escape.onnx (`../external-data/model.onnx.data`: leaves the
 folder), absolute.onnx (`/etc/hostname`), short.onnx (an offset past the end of the data file).
 

@@ -69,8 +69,8 @@ pub enum Error {
     #[error("cannot preprocess image: {0}")]
     Preprocess(String),
 
-    /// An argument is out of its documented range (e.g. `k = 0`, a pixel buffer of the wrong length,
-    /// a malformed `.npy` file).
+    /// An argument is out of its documented range (e.g. `k = 0`, a pixel buffer of the wrong
+    /// length, a malformed `.npy` file).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 

@@ -61,8 +61,8 @@ enum Command {
     Classify {
         /// The ONNX model.
         model: PathBuf,
-        /// JPEG, PNG, WebP, BMP or GIF files, already preprocessed input tensors (`.npy`), or raw frames
-        /// (--frame).
+        /// JPEG, PNG, WebP, BMP or GIF files, already preprocessed input tensors (`.npy`), or raw
+        /// frames (--frame).
         #[arg(required = true)]
         images: Vec<PathBuf>,
         #[command(flatten)]

@@ -108,8 +108,8 @@ impl ModelStore {
         ffi(|| self.0.stats(&name, &version))
     }
 
-    /// Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`: its
-    /// predictions and the version that computed them.
+    /// Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`:
+    /// its predictions and the version that computed them.
     pub fn classify_encoded(
         &self,
         name: String,

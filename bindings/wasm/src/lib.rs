@@ -104,9 +104,9 @@ impl Model {
         ))
     }
 
-    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
-    /// the `topK` best classes (default 5, capped at the class count) as
-    /// `{index, label, score}` objects, best first.
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says
+    /// and returns the `topK` best classes (default 5, capped at the class count) as `{index,
+    /// label, score}` objects, best first.
     pub fn classify(&self, encoded: &[u8], options: JsValue) -> Result<Array, JsValue> {
         let k = classify_options(&options)?;
         predictions(self.0.classify_encoded(encoded, &k))
@@ -150,11 +150,11 @@ impl Model {
         predictions(self.0.classify_rgba(rgba, width, height, &k))
     }
 
-    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), runs the detector as its manifest's `[detect]`
-    /// section says and returns what it finds, best first: `{index, label, score, boundingBox:
-    /// {x, y, width, height}, keypoints: [{x, y}]}` objects (the core's serde types), boxes and
-    /// keypoints in image pixels. `options` (all optional, unset = the manifest's values):
-    /// `{maxResults, scoreThreshold, iouThreshold, allowlist, denylist}`.
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), runs the detector as its manifest's
+    /// `[detect]` section says and returns what it finds, best first: `{index, label, score,
+    /// boundingBox: {x, y, width, height}, keypoints: [{x, y}]}` objects (the core's serde types),
+    /// boxes and keypoints in image pixels. `options` (all optional, unset = the manifest's
+    /// values): `{maxResults, scoreThreshold, iouThreshold, allowlist, denylist}`.
     pub fn detect(&self, encoded: &[u8], options: JsValue) -> Result<JsValue, JsValue> {
         let o = detect_options(&options)?;
         serialized(self.0.detect_encoded(encoded, &o))
@@ -174,8 +174,8 @@ impl Model {
         serialized(self.0.detect_rgba(rgba, width, height, &o))
     }
 
-    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF) and returns its embedding's values (unit length
-    /// unless the manifest says `l2_normalize = false`).
+    /// Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF) and returns its embedding's values
+    /// (unit length unless the manifest says `l2_normalize = false`).
     pub fn embed(&self, encoded: &[u8]) -> Result<Vec<f32>, JsValue> {
         Ok(self.0.embed_encoded(encoded).map_err(to_js)?.values)
     }
