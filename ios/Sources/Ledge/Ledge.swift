@@ -607,8 +607,8 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func classifyBatch(images: [Data], options: ClassifyOptions) throws  -> [[Prediction]]
     
     /**
-     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
-     * the best classes as `options` says, best first.
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says
+     * and returns the best classes as `options` says, best first.
      */
     func classifyEncoded(bytes: Data, options: ClassifyOptions) throws  -> [Prediction]
     
@@ -638,9 +638,9 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func classifyTensor(tensor: Tensor, options: ClassifyOptions) throws  -> [Prediction]
     
     /**
-     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
-     * the objects a detection model (manifest `task = "detect"`) finds, best first, after
-     * non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says
+     * and returns the objects a detection model (manifest `task = "detect"`) finds, best first,
+     * after non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
      * orientation). Unset `options` fields take the manifest's `[detect]` values.
      */
     func detectEncoded(bytes: Data, options: DetectOptions) throws  -> [Detection]
@@ -663,9 +663,9 @@ public protocol ModelProtocol: AnyObject, Sendable {
     func detectRgba(rgba: Data, width: UInt32, height: UInt32, options: DetectOptions) throws  -> [Detection]
     
     /**
-     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
-     * the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
-     * unit length unless the manifest says `l2_normalize = false`. Compare two with
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says
+     * and returns the embedding of an embedding model (manifest `task = "embed"`): the feature
+     * vector, of unit length unless the manifest says `l2_normalize = false`. Compare two with
      * `cosine_similarity`.
      */
     func embedEncoded(bytes: Data) throws  -> Embedding
@@ -824,8 +824,8 @@ open func classifyBatch(images: [Data], options: ClassifyOptions)throws  -> [[Pr
 }
     
     /**
-     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
-     * the best classes as `options` says, best first.
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says
+     * and returns the best classes as `options` says, best first.
      */
 open func classifyEncoded(bytes: Data, options: ClassifyOptions)throws  -> [Prediction]  {
     return try  FfiConverterSequenceTypePrediction.lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
@@ -903,9 +903,9 @@ open func classifyTensor(tensor: Tensor, options: ClassifyOptions)throws  -> [Pr
 }
     
     /**
-     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
-     * the objects a detection model (manifest `task = "detect"`) finds, best first, after
-     * non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says
+     * and returns the objects a detection model (manifest `task = "detect"`) finds, best first,
+     * after non-maximum suppression: boxes and keypoints in pixels of the image (after EXIF
      * orientation). Unset `options` fields take the manifest's `[detect]` values.
      */
 open func detectEncoded(bytes: Data, options: DetectOptions)throws  -> [Detection]  {
@@ -967,9 +967,9 @@ open func detectRgba(rgba: Data, width: UInt32, height: UInt32, options: DetectO
 }
     
     /**
-     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says and returns
-     * the embedding of an embedding model (manifest `task = "embed"`): the feature vector, of
-     * unit length unless the manifest says `l2_normalize = false`. Compare two with
+     * Decodes an encoded image (JPEG, PNG, WebP, BMP, GIF), preprocesses it as the manifest says
+     * and returns the embedding of an embedding model (manifest `task = "embed"`): the feature
+     * vector, of unit length unless the manifest says `l2_normalize = false`. Compare two with
      * `cosine_similarity`.
      */
 open func embedEncoded(bytes: Data)throws  -> Embedding  {
@@ -1177,8 +1177,8 @@ public protocol ModelStoreProtocol: AnyObject, Sendable {
     func activeVersion(name: String) throws  -> String
     
     /**
-     * Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`: its
-     * predictions and the version that computed them.
+     * Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`:
+     * its predictions and the version that computed them.
      */
     func classifyEncoded(name: String, bytes: Data, options: ClassifyOptions) throws  -> Served
     
@@ -1336,8 +1336,8 @@ open func activeVersion(name: String)throws  -> String  {
 }
     
     /**
-     * Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`: its
-     * predictions and the version that computed them.
+     * Classifies an encoded image (JPEG, PNG, WebP, BMP, GIF) with the active version of `name`:
+     * its predictions and the version that computed them.
      */
 open func classifyEncoded(name: String, bytes: Data, options: ClassifyOptions)throws  -> Served  {
     return try  FfiConverterTypeServed_lift(try rustCallWithError(FfiConverterTypeLedgeError_lift) {
@@ -2752,7 +2752,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_classify_batch() != 61900) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 52222) {
+    if (uniffi_ledge_uniffi_checksum_method_model_classify_encoded() != 23605) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_classify_frame() != 45507) {
@@ -2767,7 +2767,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_classify_tensor() != 55458) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_detect_encoded() != 40411) {
+    if (uniffi_ledge_uniffi_checksum_method_model_detect_encoded() != 57299) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_detect_frame() != 5931) {
@@ -2779,7 +2779,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_model_detect_rgba() != 53256) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_model_embed_encoded() != 41027) {
+    if (uniffi_ledge_uniffi_checksum_method_model_embed_encoded() != 43941) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_model_embed_frame() != 22854) {
@@ -2815,7 +2815,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ledge_uniffi_checksum_method_modelstore_active_version() != 46567) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ledge_uniffi_checksum_method_modelstore_classify_encoded() != 45122) {
+    if (uniffi_ledge_uniffi_checksum_method_modelstore_classify_encoded() != 35642) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ledge_uniffi_checksum_method_modelstore_install() != 57350) {
