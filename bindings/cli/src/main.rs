@@ -392,42 +392,32 @@ impl LoadArgs {
     }
 
     fn load(&self, model: &Path) -> ledge::Result<Model> {
+        self.load_for(model, &[])
+    }
+
+    /// The model, planned at `--input-shape`'s shapes; without them, where its inputs leave
+    /// dimensions other than the batch dynamic, at the shapes of `tensors` (`run`'s inputs).
+    fn load_for(&self, model: &Path, tensors: &[ledge::Tensor]) -> ledge::Result<Model> {
         let mut options = self.options()?;
-        if !self.input_shapes.is_empty() {
+        if !self.input_shapes.is_empty() || !tensors.is_empty() {
             let bytes = std::fs::read(model).map_err(|e| ledge::Error::Io {
                 path: model.to_path_buf(),
                 source: e,
             })?;
-            options.input_shapes = Some(input_shapes(
-                &self.input_shapes,
-                &ledge::declared_inputs(&bytes)?,
-            )?);
-        }
-        Model::from_path(model, &options)
-    }
-
-    /// For `run`: the model loaded at the shapes of `tensors` where its inputs leave dimensions
-    /// dynamic (other than the batch), unless `--input-shape` says otherwise.
-    fn load_for(&self, model: &Path, tensors: &[ledge::Tensor]) -> ledge::Result<Model> {
-        if !self.input_shapes.is_empty() {
-            return self.load(model);
-        }
-        let bytes = std::fs::read(model).map_err(|e| ledge::Error::Io {
-            path: model.to_path_buf(),
-            source: e,
-        })?;
-        let declared = ledge::declared_inputs(&bytes)?;
-        let dynamic = declared
-            .iter()
-            .any(|i| i.shape.iter().skip(1).any(|&d| d < 0));
-        let mut options = self.options()?;
-        if dynamic && declared.len() == tensors.len() {
-            options.input_shapes = Some(
-                tensors
-                    .iter()
-                    .map(|t| t.shape().iter().map(|&d| d as u64).collect())
-                    .collect(),
-            );
+            let declared = ledge::declared_inputs(&bytes)?;
+            let dynamic = declared
+                .iter()
+                .any(|i| i.shape.iter().skip(1).any(|&d| d < 0));
+            if !self.input_shapes.is_empty() {
+                options.input_shapes = Some(input_shapes(&self.input_shapes, &declared)?);
+            } else if dynamic && declared.len() == tensors.len() {
+                options.input_shapes = Some(
+                    tensors
+                        .iter()
+                        .map(|t| t.shape().iter().map(|&d| d as u64).collect())
+                        .collect(),
+                );
+            }
         }
         Model::from_path(model, &options)
     }
