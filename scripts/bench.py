@@ -62,9 +62,9 @@ def cpu() -> str:
 
 
 def ledge_bench(ledge: Path, model: Path, manifest: Path | None, image: Path, iters: int,
-                tract_kernels: bool = False, isa: str | None = None) -> dict:
+                tract_kernels: bool = False, isa: str | None = None, threads: int = 1) -> dict:
     cmd = [str(ledge), "bench", str(model), "--image", str(image), "--iters", str(iters),
-           "--warmup", "5", "--json"]
+           "--warmup", "5", "--json", "--threads", str(threads)]
     if isa is not None:
         cmd += ["--isa", isa]
     if manifest is not None:
@@ -76,10 +76,10 @@ def ledge_bench(ledge: Path, model: Path, manifest: Path | None, image: Path, it
     return out
 
 
-def ort_bench(model: Path, tensor: np.ndarray, iters: int) -> dict:
+def ort_bench(model: Path, tensor: np.ndarray, iters: int, threads: int = 1) -> dict:
     started = time.perf_counter()
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
+    opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
@@ -147,6 +147,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=REPO / "docs")
     ap.add_argument("--isa", default="",
                     help="also Ledge with each forced int8 instruction set, e.g. portable,avx2,avx512vnni")
+    ap.add_argument("--threads", default="1",
+                    help="thread counts, e.g. 1,2: Ledge (--threads N) and onnxruntime (N intra-op "
+                         "threads) at each count besides 1, same rounds")
     args = ap.parse_args()
 
     models = [(label, path, manifest, DEMO / img, DEMO / t) for label, path, manifest, img, t in MODELS]
@@ -154,8 +157,11 @@ def main() -> int:
         models += [(label, args.fp32_dir / f, DEMO / m, DEMO / img, DEMO / t) for label, f, m, img, t in FP32]
 
     isas = [i for i in args.isa.split(",") if i]
+    counts = [int(n) for n in args.threads.split(",") if n and int(n) != 1]
     raw: dict[str, dict[str, list]] = {
-        m[0]: {"ledge": [], "tract": [], "ort": [], **{f"isa:{i}": [] for i in isas}} for m in models
+        m[0]: {"ledge": [], "tract": [], "ort": [], **{f"isa:{i}": [] for i in isas},
+               **{f"threads:{n}": [] for n in counts}, **{f"ort-threads:{n}": [] for n in counts}}
+        for m in models
     }
     print(f"CPU: {cpu()}", file=sys.stderr)
     for r in range(args.rounds):
@@ -167,6 +173,11 @@ def main() -> int:
             raw[label]["tract"].append(
                 ledge_bench(args.ledge, path, manifest, image, args.iters, tract_kernels=True))
             raw[label]["ort"].append(ort_bench(path, np.load(tensor), args.iters))
+            for n in counts:
+                raw[label][f"threads:{n}"].append(
+                    ledge_bench(args.ledge, path, manifest, image, args.iters, threads=n))
+                raw[label][f"ort-threads:{n}"].append(
+                    ort_bench(path, np.load(tensor), args.iters, threads=n))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
     def med(runs: list, key: str) -> float | None:
@@ -200,6 +211,18 @@ def main() -> int:
             ps = [med(runs[f"isa:{i}"], "p50_ms") for i in isas]
             lines.append(f"| {label} | " + " | ".join(f"{p:.2f}" for p in ps) + f" | {op:.2f} | "
                          + " | ".join(f"{p / op:.2f}" for p in ps) + " |")
+    if counts:
+        lines += ["", "Threads (`--threads`; onnxruntime with as many intra-op threads), same rounds:", "",
+                  "| model | 1 thread p50 (ms) | " + " | ".join(
+                      f"{n} threads p50 (ms) | speed-up | ORT {n} threads (ms) | Ledge / ORT" for n in counts)
+                  + " |", "|---|---:|" + "---:|---:|---:|---:|" * len(counts)]
+        for label, runs in raw.items():
+            one = med(runs["ledge"], "p50_ms")
+            cells = []
+            for n in counts:
+                many, ort_many = med(runs[f"threads:{n}"], "p50_ms"), med(runs[f"ort-threads:{n}"], "p50_ms")
+                cells.append(f"{many:.2f} | {one / many:.2f}× | {ort_many:.2f} | {many / ort_many:.2f}")
+            lines.append(f"| {label} | {one:.2f} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(f"CPU: {cpu()}")
     print(table)
@@ -226,6 +249,7 @@ next to onnxruntime-web (npm, wasm backend, 1 thread) on EfficientNet-Lite0 int8
         "rounds": args.rounds, "iters": args.iters, "onnxruntime": ort.__version__,
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "cpus": len(__import__("os").sched_getaffinity(0)), "cpu": cpu(), "isas": isas,
+        "threads": [1, *counts],
     }
     (args.out / "benchmarks.json").write_text(json.dumps({"meta": meta, "raw": raw, "web": web}, indent=1) + "\n")
     (args.out / "benchmarks.svg").write_text(svg_plot(plot))
@@ -244,7 +268,7 @@ numbers: `benchmarks.json`.
 ![Latency relative to onnxruntime](benchmarks.svg)
 
 Load is `Model::from_path` (parse, pin shapes, repair, optimize, plan) against `InferenceSession(...)`.
-Reproduce: `LEDGE_SHARED_MODELS=DIR scripts/bench --rounds {args.rounds} --iters {args.iters}{" --isa " + args.isa if isas else ""}{" --web" if args.web else ""}`
+Reproduce: `LEDGE_SHARED_MODELS=DIR scripts/bench --rounds {args.rounds} --iters {args.iters}{" --isa " + args.isa if isas else ""}{" --threads " + args.threads if counts else ""}{" --web" if args.web else ""}`
 (DIR holds the fp32 sources named in demo-models/README.md; without it, the int8 rows only).
 {web_section}"""
     (args.out / "benchmarks.md").write_text(doc)

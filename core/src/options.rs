@@ -114,6 +114,12 @@ pub struct LoadOptions {
     /// `LEDGE_ISA` environment variable is read.
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub isa: Option<String>,
+    /// Threads one run uses for its convolutions and matrix products (default 1; 0 = one per
+    /// CPU core). The outputs are identical whatever the count. Models loaded with the same
+    /// count share one pool of threads. Builds without the `threads` feature (the WebAssembly
+    /// module) run on one thread and refuse any other count.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1))]
+    pub threads: u32,
     /// Ed25519 public keys (64 hex digits each, as `ledge keygen` writes `ledge.pub`). When
     /// not empty, only a package signed by one of them loads (`ledge pack --sign`): unsigned,
     /// tampered or foreign-signed models fail with [`crate::Error::Signature`].
@@ -161,6 +167,7 @@ impl Default for LoadOptions {
             ledge_kernels: true,
             apply_exif_orientation: true,
             isa: None,
+            threads: 1,
             trusted_keys: vec![],
             cache: None,
         }

@@ -27,6 +27,15 @@ fn every_vector_matches_the_reference_with_tract_kernels() {
     });
 }
 
+/// Two threads (output channels split between them) give the vectors too.
+#[test]
+fn every_vector_matches_the_reference_on_two_threads() {
+    check_every_vector(&LoadOptions {
+        threads: 2,
+        ..LoadOptions::default()
+    });
+}
+
 /// Every int8 instruction set this CPU runs, forced, gives the vectors (and `portable` runs
 /// everywhere), so each kernel path is tested on any host.
 #[test]

@@ -122,6 +122,11 @@ export interface LoadOptions {
   applyExifOrientation?: boolean;
   /** Force the int8 kernels' instruction set by name (`portable`, `simd128`); default: the best available. */
   isa?: string;
+  /**
+   * Threads per run: this WebAssembly module runs on one thread, so only 1 (the default) or 0 (one
+   * per core, i.e. 1 here) is accepted; any other count is an `InvalidArgument` error.
+   */
+  threads?: number;
   /** Resource limits; each is checked before the allocation it protects. */
   limits?: {
     /** Largest model accepted, bytes (default 512 MiB). */

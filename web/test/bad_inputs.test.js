@@ -167,6 +167,9 @@ test('bad options', () => {
   throwsKind(() => unfit.classify(read('images/line0_0.png')), 'Manifest', '3 labels', '2 classes');
   unfit.free();
   throwsKind(() => Model.fromBytes(bytes, { isa: 'sse9' }), 'InvalidArgument', 'isa = "sse9"');
+  // The WebAssembly module has no threads: 1 (the default) and 0 (one per core) load, 2 says why not.
+  throwsKind(() => Model.fromBytes(bytes, { threads: 2 }), 'InvalidArgument', 'threads', 'one thread', 'set threads to 1');
+  for (const threads of [0, 1]) Model.fromBytes(bytes, { threads }).free();
   const m = Model.fromBytes(bytes);
   throwsKind(() => m.classify(read('images/line0_0.png'), { maxResult: 1 }), 'InvalidArgument', 'unknown field', 'maxResult');
   throwsKind(() => m.classify(read('images/line0_0.png'), { scoreThreshold: 2 }), 'InvalidArgument', 'score_threshold');

@@ -325,6 +325,10 @@ struct LoadArgs {
     /// `ledge inspect` lists (portable, avx2, avx512vnni, ...). Also LEDGE_ISA.
     #[arg(long, value_name = "auto|NAME")]
     isa: Option<String>,
+    /// Threads one run uses for its convolutions and matrix products (0 = one per CPU core);
+    /// outputs are identical whatever the count.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    threads: u32,
     /// Classify encoded images as stored, ignoring their EXIF Orientation tag (by default they are
     /// turned as viewers show them).
     #[arg(long)]
@@ -381,6 +385,7 @@ impl LoadArgs {
             batch: self.batch,
             limits,
             isa: self.isa.clone(),
+            threads: self.threads,
             apply_exif_orientation: !self.ignore_exif_orientation,
             trusted_keys: self
                 .trusted_keys

@@ -12,6 +12,7 @@
 //! ([`crate::int8_matmul_kernel`]), since tract's float kernels beat the portable one.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
@@ -23,7 +24,7 @@ use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
 use tract_onnx::prelude::*;
 
 use super::onnx;
-use super::ops::{self as op, Geometry, Method, QConv};
+use super::ops::{self as op, Block, Geometry, Method, QConv};
 use crate::kernels::int8::{self as kernels, GemmWeights, Isa, Requant};
 
 /// What the ONNX file says about one quantized convolution.
@@ -144,6 +145,19 @@ fn dequantize(
     })
 }
 
+/// Fewest multiply-adds (per image) a convolution needs before its output channels are split
+/// across threads: below it, waking the threads costs more than they save.
+const MIN_PARALLEL_MACS: usize = 1 << 20;
+
+/// How many blocks of output channels a convolution of `macs` multiply-adds is split into.
+fn blocks_for(threads: usize, macs: usize) -> usize {
+    if macs < MIN_PARALLEL_MACS {
+        1
+    } else {
+        threads
+    }
+}
+
 /// Largest per-run scratch buffer (im2col) a Ledge kernel may allocate.
 const MAX_SCRATCH_BYTES: usize = 64 << 20;
 
@@ -152,6 +166,7 @@ pub(crate) fn quantized_convs(
     model: &mut TypedModel,
     proto: &ModelProto,
     isa: Isa,
+    threads: usize,
 ) -> TractResult<usize> {
     let params = conv_quant_params(proto);
     let mut rewritten = 0;
@@ -160,7 +175,7 @@ pub(crate) fn quantized_convs(
         let (Some(conv), Some(q)) = (node.op_as::<Conv>(), params.get(node.name.as_str())) else {
             continue;
         };
-        let Some(replacement) = qconv_for(model, node, conv, q, isa)? else {
+        let Some(replacement) = qconv_for(model, node, conv, q, isa, threads)? else {
             log::debug!("conv '{}' stays in float", node.name);
             continue;
         };
@@ -289,10 +304,10 @@ fn geometry(conv: &Conv) -> Option<Geometry> {
 
 /// Replaces every remaining float depthwise convolution (constant weights and bias) with
 /// [`op::DepthwiseF32`]. Returns how many.
-pub(crate) fn float_depthwise(model: &mut TypedModel) -> TractResult<usize> {
+pub(crate) fn float_depthwise(model: &mut TypedModel, threads: usize) -> TractResult<usize> {
     let mut replaced = 0;
     for id in model.eval_order()? {
-        let Some(op) = float_depthwise_op(model, model.node(id))? else {
+        let Some(op) = float_depthwise_op(model, model.node(id), threads)? else {
             continue;
         };
         let node = model.node(id);
@@ -306,6 +321,7 @@ pub(crate) fn float_depthwise(model: &mut TypedModel) -> TractResult<usize> {
 fn float_depthwise_op(
     model: &TypedModel,
     node: &TypedNode,
+    threads: usize,
 ) -> TractResult<Option<op::DepthwiseF32>> {
     let Some(geo) = node.op_as::<Conv>().and_then(|conv| {
         let geo = geometry(conv)?;
@@ -337,10 +353,19 @@ fn float_depthwise_op(
     if w.len() != c * geo.kh * geo.kw {
         return Ok(None);
     }
+    let pixels = match x.shape.as_concrete() {
+        Some(&[_, _, h, wd]) => match geo.output_shape("LedgeDepthwiseF32", &[1, c, h, wd]) {
+            Ok([_, _, oh, ow]) => oh * ow,
+            Err(_) => return Ok(None),
+        },
+        _ => 0,
+    };
+    let blocks = op::split(c, blocks_for(threads, c * geo.kh * geo.kw * pixels), 4);
     Ok(Some(op::DepthwiseF32 {
         geo,
         weights: Arc::new(w.to_vec()),
         bias: Arc::new(bias),
+        blocks,
     }))
 }
 
@@ -352,6 +377,7 @@ fn qconv_for(
     conv: &Conv,
     q: &ConvQuant,
     isa: Isa,
+    threads: usize,
 ) -> TractResult<Option<Replacement>> {
     let Some(geo) = geometry(conv) else {
         return Ok(None);
@@ -388,27 +414,24 @@ fn qconv_for(
     if q.weights.len() != cout * per_filter || q.w_scale.len() != cout {
         return Ok(None);
     }
-    let method = if group == 1 && kernels::int8_gemm_worthwhile(isa) {
-        let weights = GemmWeights::new(cout, per_filter, q.weights.clone());
-        let im2col = (kh, kw, stride, pad) != (1, 1, (1, 1), [0; 4]);
-        // The im2col scratch is per run and outside tract's plan: bound it like a tensor.
-        let Some(&[_, _, h, w]) = model.outlet_fact(x)?.shape.as_concrete() else {
-            return Ok(None);
-        };
-        let Ok([_, _, oh, ow]) = geo.output_shape("LedgeQConv", &[1, cin, h, w]) else {
-            return Ok(None);
-        };
-        if im2col && per_filter.saturating_mul(oh * ow) > MAX_SCRATCH_BYTES {
-            return Ok(None);
-        }
-        Method::Gemm { weights, im2col }
-    } else if group == cin && cin == cout && kh * kw <= kernels::DW_MAX_TAPS {
-        Method::Depthwise {
-            weights: q.weights.iter().map(|&v| f32::from(v)).collect(),
-        }
-    } else {
-        return Ok(None);
+    // Output pixels per image (0 when the shape is not known).
+    let pixels = match model.outlet_fact(x)?.shape.as_concrete() {
+        Some(&[_, _, h, w]) => match geo.output_shape("LedgeQConv", &[1, cin, h, w]) {
+            Ok([_, _, oh, ow]) => oh * ow,
+            Err(_) => return Ok(None),
+        },
+        _ => 0,
     };
+    let gemm = group == 1 && kernels::int8_gemm_worthwhile(isa);
+    let im2col = (kh, kw, stride, pad) != (1, 1, (1, 1), [0; 4]);
+    if gemm {
+        // The im2col scratch is per run and outside tract's plan: bound it like a tensor.
+        if pixels == 0 || im2col && per_filter.saturating_mul(pixels) > MAX_SCRATCH_BYTES {
+            return Ok(None);
+        }
+    } else if !(group == cin && cin == cout && kh * kw <= kernels::DW_MAX_TAPS) {
+        return Ok(None);
+    }
     let x_scale = dq.scale;
     let mut bias = vec![0i32; cout];
     if let Some((values, scales)) = &q.bias {
@@ -423,23 +446,54 @@ fn qconv_for(
         }
         bias.clone_from(values);
     }
-    if let Method::Gemm { weights, .. } = &method {
-        // Σ (x − zx)·w = Σ x·w − zx·Σ w; the padding im2col writes is zx, i.e. zero.
-        for (b, sum) in bias.iter_mut().zip(weights.row_sums()) {
-            *b -= i32::from(x_zero) * sum;
+    let scale: Vec<f32> = q.w_scale.iter().map(|&w| x_scale * w / q.y_scale).collect();
+    let macs = cout * per_filter * pixels;
+    // Output channels in blocks of whole weight panels (4 rows), one per thread.
+    let ranges = op::split(cout, blocks_for(threads, macs), 4);
+    let requant = |r: &Range<usize>, bias: Vec<i32>| Requant {
+        bias,
+        scale: scale[r.clone()].to_vec(),
+        zero: q.y_zero,
+    };
+    let method = if gemm {
+        let blocks = ranges.iter().map(|r| {
+            let weights = GemmWeights::new(
+                r.len(),
+                per_filter,
+                q.weights[r.start * per_filter..r.end * per_filter].to_vec(),
+            );
+            // Σ (x − zx)·w = Σ x·w − zx·Σ w; the padding im2col writes is zx, i.e. zero.
+            let bias = bias[r.clone()].iter().zip(weights.row_sums());
+            let bias = bias.map(|(b, sum)| b - i32::from(x_zero) * sum).collect();
+            Block {
+                first: r.start,
+                requant: requant(r, bias),
+                weights,
+            }
+        });
+        Method::Gemm {
+            blocks: blocks.collect(),
+            im2col,
         }
-    }
-    let scale = q.w_scale.iter().map(|&w| x_scale * w / q.y_scale).collect();
+    } else {
+        let taps = kh * kw;
+        let blocks = ranges.iter().map(|r| Block {
+            first: r.start,
+            weights: q.weights[r.start * taps..r.end * taps]
+                .iter()
+                .map(|&v| f32::from(v))
+                .collect(),
+            requant: requant(r, bias[r.clone()].to_vec()),
+        });
+        Method::Depthwise {
+            blocks: blocks.collect(),
+        }
+    };
     let op = QConv {
         isa,
         geo,
         x_zero,
         method: Arc::new(method),
-        requant: Arc::new(Requant {
-            bias,
-            scale,
-            zero: q.y_zero,
-        }),
     };
     Ok(Some(Replacement {
         op,

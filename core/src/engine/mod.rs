@@ -12,10 +12,12 @@ mod ops;
 mod plan;
 mod profile;
 mod repair;
+mod threads;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use tract_core::tract_linalg::multithread::Executor;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
@@ -34,6 +36,8 @@ use crate::tensor::{Tensor, TensorData};
 /// A planned model: tract's runnable plan and what was learned about the model while loading.
 pub(crate) struct Engine {
     plan: Arc<TypedRunnableModel>,
+    /// The threads a run uses (installed around each run).
+    executor: Executor,
     inputs: Vec<TensorSpec>,
     /// Per input, which dimensions the graph leaves dynamic (pinned at load).
     dynamic: Vec<Vec<bool>>,
@@ -148,8 +152,7 @@ impl Engine {
     pub(crate) fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let values = self.tract_inputs(inputs)?;
         let outputs = guarded(Error::Inference, || {
-            self.plan
-                .run(values)
+            threads::scope(&self.executor, || self.plan.run(values))
                 .map_err(|e| Error::Inference(tract_chain(&e)))
         })?;
         outputs.iter().map(|v| from_tract(v)).collect()
@@ -159,7 +162,9 @@ impl Engine {
     pub(crate) fn profile(&self, inputs: &[Tensor], runs: usize) -> Result<Profile> {
         let values = self.tract_inputs(inputs)?;
         guarded(Error::Inference, || {
-            profile::profile(&self.plan, values, runs)
+            threads::scope(&self.executor, || {
+                profile::profile(&self.plan, values, runs)
+            })
         })
     }
 
@@ -203,6 +208,7 @@ fn load_unguarded(
 ) -> Result<(Engine, ModelInfo)> {
     let started = Instant::now();
     let isa = chosen_isa(options)?;
+    let (threads, executor) = threads::executor(options.threads)?;
     let limits = &options.limits;
     limits.check(Limit::MaxModelBytes, bytes.len() as u64)?;
     let mut proto = onnx::decode(bytes)?;
@@ -300,9 +306,9 @@ fn load_unguarded(
     let (quantized, compute) = onnx::quantized_compute_nodes(&proto);
     let (macs, quantized_macs) = mac_estimate(&typed, &quantized)?;
     if options.ledge_kernels {
-        int8::quantized_convs(&mut typed, &proto, isa)
+        int8::quantized_convs(&mut typed, &proto, isa, threads)
             .and_then(|_| int8::fold_constants(&mut typed))
-            .and_then(|_| int8::float_depthwise(&mut typed))
+            .and_then(|_| int8::float_depthwise(&mut typed, threads))
             .map_err(|e| optimization("int8 pass", e))?;
     }
     let mut optimized = typed
@@ -354,6 +360,7 @@ fn load_unguarded(
     );
     let engine = Engine {
         plan,
+        executor,
         inputs,
         dynamic,
         max_tensor_elements: limits.max_tensor_elements,

@@ -1,7 +1,11 @@
 //! Ledge's tract operators: `LedgeQConv` (a quantized convolution in integers, u8 NCHW in and
 //! out), `LedgeDepthwiseF32` (a float depthwise convolution) and `LedgeQuantizeU8`.
 
+use std::ops::Range;
+
 use tract_core::internal::*;
+
+use super::threads;
 
 use crate::kernels::int8::{
     self as kernels, FloatEnds, GemmWeights, Isa, QuantEnds, Requant, Window,
@@ -76,13 +80,43 @@ impl Geometry {
     }
 }
 
+/// Consecutive output channels of a convolution with their own weights and requantization:
+/// what one thread computes (see [`threads::for_each_block`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Block<W> {
+    /// The first output channel.
+    pub first: usize,
+    pub weights: W,
+    /// One bias and scale per channel of the block.
+    pub requant: Requant,
+}
+
+impl<W> Block<W> {
+    fn channels(&self) -> usize {
+        self.requant.bias.len()
+    }
+}
+
+/// `0..n` split into `blocks` consecutive ranges of nearly equal length, each (but the last) a
+/// multiple of `align`, none empty; fewer when `n` is too small for that many.
+pub(crate) fn split(n: usize, blocks: usize, align: usize) -> Vec<Range<usize>> {
+    let step = n
+        .div_ceil(blocks.max(1))
+        .next_multiple_of(align.max(1))
+        .max(1);
+    (0..n).step_by(step).map(|a| a..(a + step).min(n)).collect()
+}
+
 /// How the convolution is computed.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Method {
     /// Group 1: a matrix product over the input (1×1, stride 1, no padding) or its im2col.
-    Gemm { weights: GemmWeights, im2col: bool },
+    Gemm {
+        blocks: Vec<Block<GemmWeights>>,
+        im2col: bool,
+    },
     /// One filter per channel: weights `[c][kh][kw]` (the int8 values, as f32).
-    Depthwise { weights: Vec<f32> },
+    Depthwise { blocks: Vec<Block<Vec<f32>>> },
 }
 
 /// A quantized 2-D convolution (`DequantizeLinear → Conv → QuantizeLinear` of a QDQ model) with
@@ -94,7 +128,6 @@ pub(crate) struct QConv {
     pub geo: Geometry,
     pub x_zero: u8,
     pub method: Arc<Method>,
-    pub requant: Arc<Requant>,
 }
 
 impl Eq for QConv {}
@@ -147,23 +180,31 @@ impl QConv {
             .zip(out.chunks_exact_mut(cout * oh * ow))
         {
             match &*self.method {
-                Method::Gemm {
-                    weights,
-                    im2col: false,
-                } => kernels::gemm(self.isa, weights, x, win.h * win.w, &self.requant, out),
-                Method::Gemm {
-                    weights,
-                    im2col: true,
-                } => {
-                    kernels::im2col(x, cin, win, self.x_zero, &mut col);
-                    kernels::gemm(self.isa, weights, &col, oh * ow, &self.requant, out)
-                }
-                Method::Depthwise { weights } => {
-                    let ends = QuantEnds {
-                        x_zero: self.x_zero,
-                        rq: &self.requant,
+                Method::Gemm { blocks, im2col } => {
+                    let (x, p) = if *im2col {
+                        kernels::im2col(x, cin, win, self.x_zero, &mut col);
+                        (col.as_slice(), oh * ow)
+                    } else {
+                        (x, win.h * win.w)
                     };
-                    kernels::depthwise(x, cin, win, weights, &ends, out)
+                    threads::for_each_block(
+                        blocks,
+                        |b| b.channels() * p,
+                        out,
+                        |b, out| kernels::gemm(self.isa, &b.weights, x, p, &b.requant, out),
+                    );
+                }
+                Method::Depthwise { blocks } => {
+                    let plane = win.h * win.w;
+                    let outs = |b: &Block<_>| b.channels() * oh * ow;
+                    threads::for_each_block(blocks, outs, out, |b, out| {
+                        let x = &x[b.first * plane..][..b.channels() * plane];
+                        let ends = QuantEnds {
+                            x_zero: self.x_zero,
+                            rq: &b.requant,
+                        };
+                        kernels::depthwise(x, b.channels(), win, &b.weights, &ends, out)
+                    });
                 }
             }
         }
@@ -184,7 +225,8 @@ impl TypedOp for QConv {
             .concrete("LedgeQConv", inputs[0], u8::datum_type())?;
         let outputs: usize = self.geo.output_shape("LedgeQConv", shape)?.iter().product();
         let per_output = match &*self.method {
-            Method::Gemm { weights, .. } => weights.k,
+            Method::Gemm { im2col: true, .. } => self.geo.cin * self.geo.kh * self.geo.kw,
+            Method::Gemm { im2col: false, .. } => self.geo.cin,
             Method::Depthwise { .. } => self.geo.kh * self.geo.kw,
         };
         Ok(tvec!((
@@ -205,6 +247,8 @@ pub(crate) struct DepthwiseF32 {
     pub weights: Arc<Vec<f32>>,
     /// One per channel.
     pub bias: Arc<Vec<f32>>,
+    /// Channel blocks that threads compute side by side (one for one thread).
+    pub blocks: Vec<Range<usize>>,
 }
 
 impl Eq for DepthwiseF32 {}
@@ -235,13 +279,32 @@ impl EvalOp for DepthwiseF32 {
         let x = input.try_as_plain_ram()?;
         let mut output = Tensor::zero::<f32>(&shape)?;
         let mut view = output.try_as_plain_ram_mut()?;
-        let ends = FloatEnds { bias: &self.bias };
-        let c = self.geo.cin;
-        for (x, out) in x.as_slice::<f32>()?.chunks_exact(c * win.h * win.w).zip(
-            view.as_slice_mut::<f32>()?
-                .chunks_exact_mut(c * win.out_h() * win.out_w()),
-        ) {
-            kernels::depthwise(x, c, &win, &self.weights, &ends, out);
+        let (c, plane, taps) = (self.geo.cin, win.h * win.w, win.kh * win.kw);
+        let outs = win.out_h() * win.out_w();
+        for (x, out) in x
+            .as_slice::<f32>()?
+            .chunks_exact(c * plane)
+            .zip(view.as_slice_mut::<f32>()?.chunks_exact_mut(c * outs))
+        {
+            threads::for_each_block(
+                &self.blocks,
+                |r| r.len() * outs,
+                out,
+                |r, out| {
+                    let ends = FloatEnds {
+                        bias: &self.bias[r.clone()],
+                    };
+                    let (x, w) = (&x[r.start * plane..r.end * plane], &self.weights);
+                    kernels::depthwise(
+                        x,
+                        r.len(),
+                        &win,
+                        &w[r.start * taps..r.end * taps],
+                        &ends,
+                        out,
+                    )
+                },
+            );
         }
         Ok(tvec!(output.into_tvalue()))
     }
@@ -330,4 +393,29 @@ impl TypedOp for QuantizeU8 {
     }
 
     as_op!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn split_covers_every_channel_in_aligned_blocks() {
+        assert_eq!(split(10, 1, 4), vec![0..10]);
+        assert_eq!(split(10, 2, 4), vec![0..8, 8..10]);
+        assert_eq!(split(16, 2, 4), vec![0..8, 8..16]);
+        assert_eq!(split(1152, 3, 4), vec![0..384, 384..768, 768..1152]);
+        assert_eq!(split(3, 2, 4), vec![0..3]);
+        assert_eq!(split(0, 2, 4), vec![]);
+        for (n, blocks) in [(24, 2), (40, 3), (1000, 7), (5, 4)] {
+            let ranges = split(n, blocks, 4);
+            assert!(ranges.len() <= blocks && !ranges.is_empty());
+            assert_eq!(ranges.first().unwrap().start, 0);
+            assert_eq!(ranges.last().unwrap().end, n);
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start);
+                assert_eq!(pair[0].len() % 4, 0);
+            }
+        }
+    }
 }

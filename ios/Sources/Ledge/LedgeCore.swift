@@ -2043,6 +2043,13 @@ public struct LoadOptions: Equatable, Hashable {
      */
     public var isa: String?
     /**
+     * Threads one run uses for its convolutions and matrix products (default 1; 0 = one per
+     * CPU core). The outputs are identical whatever the count. Models loaded with the same
+     * count share one pool of threads. Builds without the `threads` feature (the WebAssembly
+     * module) run on one thread and refuse any other count.
+     */
+    public var threads: UInt32
+    /**
      * Ed25519 public keys (64 hex digits each, as `ledge keygen` writes `ledge.pub`). When
      * not empty, only a package signed by one of them loads (`ledge pack --sign`): unsigned,
      * tampered or foreign-signed models fail with [`crate::Error::Signature`].
@@ -2101,6 +2108,12 @@ public struct LoadOptions: Equatable, Hashable {
          * `LEDGE_ISA` environment variable is read.
          */isa: String? = nil, 
         /**
+         * Threads one run uses for its convolutions and matrix products (default 1; 0 = one per
+         * CPU core). The outputs are identical whatever the count. Models loaded with the same
+         * count share one pool of threads. Builds without the `threads` feature (the WebAssembly
+         * module) run on one thread and refuse any other count.
+         */threads: UInt32 = UInt32(1), 
+        /**
          * Ed25519 public keys (64 hex digits each, as `ledge keygen` writes `ledge.pub`). When
          * not empty, only a package signed by one of them loads (`ledge pack --sign`): unsigned,
          * tampered or foreign-signed models fail with [`crate::Error::Signature`].
@@ -2119,6 +2132,7 @@ public struct LoadOptions: Equatable, Hashable {
         self.ledgeKernels = ledgeKernels
         self.applyExifOrientation = applyExifOrientation
         self.isa = isa
+        self.threads = threads
         self.trustedKeys = trustedKeys
         self.cache = cache
     }
@@ -2149,6 +2163,7 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
                 ledgeKernels: FfiConverterBool.read(from: &buf), 
                 applyExifOrientation: FfiConverterBool.read(from: &buf), 
                 isa: FfiConverterOptionString.read(from: &buf), 
+                threads: FfiConverterUInt32.read(from: &buf), 
                 trustedKeys: FfiConverterSequenceString.read(from: &buf), 
                 cache: FfiConverterOptionTypeCacheOptions.read(from: &buf)
         )
@@ -2165,6 +2180,7 @@ public struct FfiConverterTypeLoadOptions: FfiConverterRustBuffer {
         FfiConverterBool.write(value.ledgeKernels, into: &buf)
         FfiConverterBool.write(value.applyExifOrientation, into: &buf)
         FfiConverterOptionString.write(value.isa, into: &buf)
+        FfiConverterUInt32.write(value.threads, into: &buf)
         FfiConverterSequenceString.write(value.trustedKeys, into: &buf)
         FfiConverterOptionTypeCacheOptions.write(value.cache, into: &buf)
     }

@@ -393,7 +393,7 @@ Embedding.__str__ = _embedding_repr  # type: ignore[method-assign]
 def _options(options: Optional[LoadOptions], fields: dict) -> LoadOptions:
     """``options`` as given, or a :class:`LoadOptions` of the keyword arguments (every field of
     the core's ``LoadOptions`` is one: ``batch``, ``manifest``, ``limits``, ``isa``,
-    ``trusted_keys``, ``cache``, ...)."""
+    ``threads``, ``trusted_keys``, ``cache``, ...)."""
     if options is not None:
         if fields:
             raise TypeError(f"pass options= or keyword options, not both ({', '.join(fields)})")
@@ -623,9 +623,11 @@ class Model:
     ) -> "Model":
         """Loads an ONNX file. Options are a :class:`LoadOptions` or its fields as keywords
         (``manifest=``, ``batch=``, ``input_shapes=``, ``labels=``, ``verify_integrity=``,
-        ``limits=``, ``ledge_kernels=``, ``isa=``, ``trusted_keys=``, ``cache=``). The manifest
-        comes from ``manifest``, else a sidecar beside the file (``model.onnx`` →
-        ``model.toml``), else the one ``ledge pack`` embedded.
+        ``limits=``, ``ledge_kernels=``, ``isa=``, ``threads=``, ``trusted_keys=``, ``cache=``).
+        The manifest comes from ``manifest``, else a sidecar beside the file (``model.onnx`` →
+        ``model.toml``), else the one ``ledge pack`` embedded. ``threads=2`` runs the
+        convolutions and matrix products on two threads (0: one per core), with identical
+        outputs.
 
         ``trusted_keys=[hex, ...]`` (Ed25519 public keys, as ``ledge keygen`` writes
         ``ledge.pub``) loads only a package signed by one of them (``ledge pack --sign``);

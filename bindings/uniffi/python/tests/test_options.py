@@ -12,6 +12,7 @@ PPOCR = DEMO / "ppocr-cls/model.onnx"
 def test_load_options_are_the_cores_with_its_defaults():
     o = ledge.LoadOptions()
     assert (o.batch, o.verify_integrity, o.ledge_kernels, o.isa, o.labels) == (1, True, True, None, None)
+    assert o.threads == 1
     assert o.limits == ledge.Limits()
     assert o.limits.max_plan_bytes == 1 << 30
 
@@ -26,6 +27,15 @@ def test_every_load_option_reaches_the_core():
     with pytest.raises(ledge.LedgeError.InvalidArgument, match="not both"):
         ledge.Model.from_path(PPOCR, manifest_path=str(DEMO / "ppocr-cls/manifest.toml"),
                               manifest=ledge.Manifest.from_path(DEMO / "ppocr-cls/manifest.toml"))
+
+
+def test_threads_give_identical_scores():
+    png = read("images/coffee.png")
+    model = DEMO / "efficientnet-lite0/model.onnx"
+    one = ledge.Model.from_path(model).classify(png, top_k=5)
+    for threads in (2, 0):
+        many = ledge.Model.from_path(model, threads=threads).classify(png, top_k=5)
+        assert [(p.index, p.score) for p in many] == [(p.index, p.score) for p in one], threads
 
 
 def test_classify_options_filter_as_the_core_does():

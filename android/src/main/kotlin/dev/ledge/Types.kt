@@ -239,6 +239,11 @@ data class LoadOptions(
     /** Force the int8 kernels' instruction set by name (`portable`, `neon`, `neon-dot`, `avx2`, …); null or `auto`: the best this CPU runs. */
     val isa: String? = null,
     /**
+     * Threads one run uses for its convolutions and matrix products (default 1; 0 = one per CPU core).
+     * Outputs are identical whatever the count; models loaded with the same count share one pool.
+     */
+    val threads: Int = 1,
+    /**
      * Ed25519 public keys, 64 hex digits each (as `ledge keygen` writes `ledge.pub`). When not empty, only a
      * model signed by one of them loads (`ledge pack --sign`): an unsigned, changed or foreign-signed one is
      * [LedgeException.Signature], and a manifest from these options or a sidecar is refused (the signature

@@ -71,6 +71,17 @@ class BridgeTest {
         }
     }
 
+    /** Two threads split the convolutions' output channels; the scores are the same bits as one thread's. */
+    @Test
+    fun threadsGiveIdenticalScores() {
+        val coffee = read("images/coffee.png")
+        val one = load("efficientnet-lite0/model.onnx").use { it.classify(coffee, 5) }
+        for (threads in listOf(2, 0)) {
+            val many = load("efficientnet-lite0/model.onnx", LoadOptions(threads = threads)).use { it.classify(coffee, 5) }
+            assertEquals(one.map { it.index to it.score }, many.map { it.index to it.score }, "threads = $threads")
+        }
+    }
+
     @Test
     fun aPanicBecomesAnExceptionAndTheJvmCarriesOn() {
         repeat(3) {
