@@ -163,7 +163,7 @@ impl QConv {
                         x_zero: self.x_zero,
                         rq: &self.requant,
                     };
-                    kernels::depthwise(x, cin, win, weights, &ends, out)
+                    kernels::depthwise(self.isa, x, cin, win, weights, &ends, out)
                 }
             }
         }
@@ -241,7 +241,9 @@ impl EvalOp for DepthwiseF32 {
             view.as_slice_mut::<f32>()?
                 .chunks_exact_mut(c * win.out_h() * win.out_w()),
         ) {
-            kernels::depthwise(x, c, &win, &self.weights, &ends, out);
+            // The float op is not given the load's instruction set (see int8::float_depthwise):
+            // the best this CPU runs.
+            kernels::depthwise(Isa::detect(), x, c, &win, &self.weights, &ends, out);
         }
         Ok(tvec!(output.into_tvalue()))
     }
