@@ -289,10 +289,10 @@ fn geometry(conv: &Conv) -> Option<Geometry> {
 
 /// Replaces every remaining float depthwise convolution (constant weights and bias) with
 /// [`op::DepthwiseF32`]. Returns how many.
-pub(crate) fn float_depthwise(model: &mut TypedModel) -> TractResult<usize> {
+pub(crate) fn float_depthwise(model: &mut TypedModel, isa: Isa) -> TractResult<usize> {
     let mut replaced = 0;
     for id in model.eval_order()? {
-        let Some(op) = float_depthwise_op(model, model.node(id))? else {
+        let Some(op) = float_depthwise_op(model, model.node(id), isa)? else {
             continue;
         };
         let node = model.node(id);
@@ -306,6 +306,7 @@ pub(crate) fn float_depthwise(model: &mut TypedModel) -> TractResult<usize> {
 fn float_depthwise_op(
     model: &TypedModel,
     node: &TypedNode,
+    isa: Isa,
 ) -> TractResult<Option<op::DepthwiseF32>> {
     let Some(geo) = node.op_as::<Conv>().and_then(|conv| {
         let geo = geometry(conv)?;
@@ -341,6 +342,7 @@ fn float_depthwise_op(
         geo,
         weights: Arc::new(w.to_vec()),
         bias: Arc::new(bias),
+        isa,
     }))
 }
 

@@ -302,7 +302,7 @@ fn load_unguarded(
     if options.ledge_kernels {
         int8::quantized_convs(&mut typed, &proto, isa)
             .and_then(|_| int8::fold_constants(&mut typed))
-            .and_then(|_| int8::float_depthwise(&mut typed))
+            .and_then(|_| int8::float_depthwise(&mut typed, isa))
             .map_err(|e| optimization("int8 pass", e))?;
     }
     let mut optimized = typed

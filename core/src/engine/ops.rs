@@ -205,6 +205,8 @@ pub(crate) struct DepthwiseF32 {
     pub weights: Arc<Vec<f32>>,
     /// One per channel.
     pub bias: Arc<Vec<f32>>,
+    /// The load's instruction set (checked as supported at load).
+    pub isa: Isa,
 }
 
 impl Eq for DepthwiseF32 {}
@@ -241,9 +243,7 @@ impl EvalOp for DepthwiseF32 {
             view.as_slice_mut::<f32>()?
                 .chunks_exact_mut(c * win.out_h() * win.out_w()),
         ) {
-            // The float op is not given the load's instruction set (see int8::float_depthwise):
-            // the best this CPU runs.
-            kernels::depthwise(Isa::detect(), x, c, &win, &self.weights, &ends, out);
+            kernels::depthwise(self.isa, x, c, &win, &self.weights, &ends, out);
         }
         Ok(tvec!(output.into_tvalue()))
     }
