@@ -304,10 +304,14 @@ fn geometry(conv: &Conv) -> Option<Geometry> {
 
 /// Replaces every remaining float depthwise convolution (constant weights and bias) with
 /// [`op::DepthwiseF32`]. Returns how many.
-pub(crate) fn float_depthwise(model: &mut TypedModel, threads: usize) -> TractResult<usize> {
+pub(crate) fn float_depthwise(
+    model: &mut TypedModel,
+    isa: Isa,
+    threads: usize,
+) -> TractResult<usize> {
     let mut replaced = 0;
     for id in model.eval_order()? {
-        let Some(op) = float_depthwise_op(model, model.node(id), threads)? else {
+        let Some(op) = float_depthwise_op(model, model.node(id), isa, threads)? else {
             continue;
         };
         let node = model.node(id);
@@ -321,6 +325,7 @@ pub(crate) fn float_depthwise(model: &mut TypedModel, threads: usize) -> TractRe
 fn float_depthwise_op(
     model: &TypedModel,
     node: &TypedNode,
+    isa: Isa,
     threads: usize,
 ) -> TractResult<Option<op::DepthwiseF32>> {
     let Some(geo) = node.op_as::<Conv>().and_then(|conv| {
@@ -365,6 +370,7 @@ fn float_depthwise_op(
         geo,
         weights: Arc::new(w.to_vec()),
         bias: Arc::new(bias),
+        isa,
         blocks,
     }))
 }

@@ -308,7 +308,7 @@ fn load_unguarded(
     if options.ledge_kernels {
         int8::quantized_convs(&mut typed, &proto, isa, threads)
             .and_then(|_| int8::fold_constants(&mut typed))
-            .and_then(|_| int8::float_depthwise(&mut typed, threads))
+            .and_then(|_| int8::float_depthwise(&mut typed, isa, threads))
             .map_err(|e| optimization("int8 pass", e))?;
     }
     let mut optimized = typed

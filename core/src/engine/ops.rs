@@ -203,7 +203,7 @@ impl QConv {
                             x_zero: self.x_zero,
                             rq: &b.requant,
                         };
-                        kernels::depthwise(x, b.channels(), win, &b.weights, &ends, out)
+                        kernels::depthwise(self.isa, x, b.channels(), win, &b.weights, &ends, out)
                     });
                 }
             }
@@ -242,6 +242,8 @@ impl TypedOp for QConv {
 /// the same kernel as the quantized one: tract's own runs at ~4 GMAC/s.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct DepthwiseF32 {
+    /// The instruction set of the load (checked as supported).
+    pub isa: Isa,
     pub geo: Geometry,
     /// `[c][kh][kw]`.
     pub weights: Arc<Vec<f32>>,
@@ -296,6 +298,7 @@ impl EvalOp for DepthwiseF32 {
                     };
                     let (x, w) = (&x[r.start * plane..r.end * plane], &self.weights);
                     kernels::depthwise(
+                        self.isa,
                         x,
                         r.len(),
                         &win,
