@@ -31,6 +31,14 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
 export CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc
+# NEON for armv7 (the target's default is VFPv3 only): every Pi that runs armv7 (Pi 2 and later)
+# has it, and it enables Ledge's armv7 NEON int8 matrix product (core/src/kernels/int8/arm32.rs).
+# A compile-time choice rather than run-time detection: ARM's `#[target_feature]` and feature
+# detection are unstable, and with NEON fixed at build time the kernel needs only the intrinsics
+# (nightly; `cfg(target_feature = "neon")` is never set by a stable compiler, so stable armv7
+# builds keep the portable product). LLVM does not vectorize floats with ARMv7 NEON (it flushes
+# subnormals), so float results are unchanged. Built into std and every crate (-Zbuild-std).
+export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS="-C target-feature=+neon"
 
 for target in "${targets[@]}"; do
   build_std=()

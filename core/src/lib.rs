@@ -35,6 +35,15 @@
 //! The core has no FFI: the Swift/Python (uniffi), Kotlin (JNI), JavaScript (wasm-bindgen) and
 //! CLI faces in `bindings/` only convert types and map [`Error`].
 
+// The armv7 NEON int8 kernel (kernels/int8/arm32.rs) uses `core::arch::arm`'s intrinsics and
+// `#[target_feature(enable = "neon")]`, both still unstable on 32-bit ARM. `target_feature = "neon"` is only set on 32-bit ARM by a nightly compiler (Debian's
+// with RUSTC_BOOTSTRAP=1, scripts/build-pi.sh) given `-C target-feature=+neon`: stable builds
+// (the host, rustup's armv7 and Android targets) never see this line.
+#![cfg_attr(
+    all(target_arch = "arm", target_endian = "little", target_feature = "neon"),
+    feature(stdarch_arm_neon_intrinsics, arm_target_feature)
+)]
+
 // The one uniffi item the optional derives need: this crate's own scaffolding tag.
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("ledge");

@@ -3,8 +3,9 @@
 //! Every kernel has a portable version, compiled for every target; x86_64 adds versions chosen
 //! at run time by CPU feature (AVX-512 VNNI for the matrix product, AVX2 / AVX-512 code
 //! generation for the rest), aarch64 a NEON matrix product (and one with the dot-product
-//! extension, chosen at run time), and wasm32 built with `simd128` a SIMD128 matrix product. Integer accumulation makes every version give the same bits as
-//! the portable one; requantization is one f32 multiply rounded half-to-even, as onnxruntime's.
+//! extension, chosen at run time), armv7 built with NEON a NEON matrix product (`arm32.rs`),
+//! and wasm32 built with `simd128` a SIMD128 matrix product. Integer accumulation makes every
+//! version give the same bits as the portable one; requantization is one f32 multiply rounded half-to-even, as onnxruntime's.
 
 /// Per output channel: `y = clamp(round_half_even((acc + bias) · scale) + zero, 0, 255)`.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,8 +74,11 @@ pub enum Isa {
     Avx2,
     /// x86_64 AVX-512 VNNI: `vpdpbusd`, four u8 × i8 products summed into i32.
     Avx512Vnni,
-    /// aarch64 NEON (little-endian): u8 inputs widened to i16 and multiplied by an i16 weight
-    /// lane into i32 accumulators (`smlal`), exactly. Every little-endian aarch64 CPU.
+    /// NEON (little-endian): u8 inputs widened to i16 and multiplied by an i16 weight lane into
+    /// i32 accumulators, exactly: `smlal` on aarch64 (every little-endian aarch64 CPU),
+    /// `vmlal.s16` on armv7. On armv7 a compile-time choice: supported when the crate is built
+    /// with `-C target-feature=+neon` by a nightly compiler (scripts/build-pi.sh: Pi 2 and
+    /// later), else the portable product is the only one.
     Neon,
     /// aarch64 NEON with the dot-product extension (`sdot`, four i8 × i8 products summed into
     /// i32): the inputs flipped to signed (`x − 128`), corrected by `128 · Σ_k w` in the bias.
@@ -132,6 +136,9 @@ impl Isa {
             Isa::Avx512Vnni => x86::has_vnni(),
             #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
             Isa::Neon => arm::has_neon(),
+            // Enabled at compile time: the binary already needs NEON to run.
+            #[cfg(all(target_arch = "arm", target_endian = "little", target_feature = "neon"))]
+            Isa::Neon => true,
             #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
             Isa::NeonDot => arm::has_dotprod(),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -167,9 +174,9 @@ impl std::fmt::Display for Isa {
 /// AVX-512 VNNI 97–370 GMAC/s, the portable product 3–8 GMAC/s (a float f32 sgemm of the same
 /// shapes: 57–103 GMAC/s). False for the portable product and for an unsupported `isa`.
 ///
-/// True for the aarch64 and wasm32 products too. `sdot` does 16 multiply-adds an instruction,
-/// four times a float `fmla`. Plain NEON's `smlal` does 4, like `fmla`, at a quarter of the
-/// memory traffic (inputs and weights in bytes). SIMD128's `i32x4.dot_i16x8_s` does 8, where
+/// True for the ARM and wasm32 products too. `sdot` does 16 multiply-adds an instruction,
+/// four times a float `fmla`. Plain NEON's `smlal` (armv7: `vmlal.s16`) does 4, like `fmla`
+/// (`vmla.f32`), at a quarter of the memory traffic (inputs and weights in bytes). SIMD128's `i32x4.dot_i16x8_s` does 8, where
 /// a float product has 4-lane multiplies and adds and no fused multiply-add.
 pub fn int8_gemm_worthwhile(isa: Isa) -> bool {
     matches!(
@@ -346,6 +353,12 @@ pub(crate) fn gemm(isa: Isa, w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, 
         Isa::Neon => {
             // SAFETY: as above.
             unsafe { arm::gemm_neon(w, x, p, rq, out) };
+        }
+        #[cfg(all(target_arch = "arm", target_endian = "little", target_feature = "neon"))]
+        Isa::Neon => {
+            // SAFETY: the whole build has NEON (the cfg), so the CPU running it has too; the
+            // kernel checks its lengths itself.
+            unsafe { arm32::gemm_neon(w, x, p, rq, out) }
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Isa::Simd128 => wasm::gemm_simd128(w, x, p, rq, out),
@@ -1518,6 +1531,9 @@ mod arm {
     }
 }
 
+#[cfg(all(target_arch = "arm", target_endian = "little", target_feature = "neon"))]
+mod arm32;
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm {
     use super::*;
@@ -1793,6 +1809,47 @@ mod tests {
         }
     }
 
+    /// Rounding and clamping agree over every accumulator from −1400 to 1400 (k = 1, w = 1,
+    /// x = 0..=255, eleven biases): ties at scales 0.5, −0.5 and 1.5 (half to even, both signs),
+    /// products past ±1024 and infinite ones, and scales and products below f32's normal range
+    /// (ARMv7 NEON flushes them to zero; the exact result rounds to 0 too), and −0.
+    #[test]
+    fn gemm_requantization_rounds_as_the_definition() {
+        let x: Vec<u8> = (0..=255).collect();
+        let p = x.len();
+        for scale in [
+            0.5,
+            -0.5,
+            1.5,
+            0.25,
+            4.0,
+            1e-40,
+            -1e-40,
+            f32::MIN_POSITIVE,
+            1e-3,
+            1e30,
+            -1e30,
+            -0.0,
+        ] {
+            for zero in [0, 128, 255] {
+                let biases: Vec<i32> = (-1400..=1400).step_by(280).collect();
+                let cout = biases.len();
+                let w = GemmWeights::new(cout, 1, vec![1; cout]);
+                let rq = Requant {
+                    bias: biases,
+                    scale: vec![scale; cout],
+                    zero,
+                };
+                let expected = definition(&w, &x, p, &rq);
+                for isa in supported() {
+                    let mut got = vec![0; cout * p];
+                    gemm(isa, &w, &x, p, &rq, &mut got);
+                    assert_eq!(got, expected, "{isa}: scale {scale} zero {zero}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn isa_names_parse_back_and_detection_is_supported() {
         for &isa in Isa::all() {
@@ -1819,6 +1876,16 @@ mod tests {
             let best = if dot { Isa::NeonDot } else { Isa::Neon };
             assert_eq!(Isa::detect(), best);
         }
+        #[cfg(all(target_arch = "arm", target_endian = "little", target_feature = "neon"))]
+        {
+            assert!(Isa::Neon.supported() && int8_gemm_worthwhile(Isa::Neon));
+            assert_eq!(Isa::detect(), Isa::Neon);
+        }
+        #[cfg(all(
+            target_arch = "arm",
+            not(all(target_endian = "little", target_feature = "neon"))
+        ))]
+        assert_eq!(Isa::detect(), Isa::Portable);
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         assert_eq!(Isa::detect(), Isa::Simd128);
         // Which instruction sets the tests here exercise (shown with `--nocapture`).
