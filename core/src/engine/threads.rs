@@ -84,9 +84,15 @@ pub(crate) fn for_each_block<B: Sync, T: Send>(
             tract_core::tract_linalg::multithread::current_tract_executor()
         {
             let f = &f;
-            pool.scope(|s| {
+            let mut parts = parts.into_iter();
+            // This thread computes the first block itself instead of waiting for a worker.
+            pool.in_place_scope(|s| {
+                let first = parts.next();
                 for (b, part) in parts {
                     s.spawn(move |_| f(b, part));
+                }
+                if let Some((b, part)) = first {
+                    f(b, part);
                 }
             });
             return;
