@@ -1225,6 +1225,70 @@ mod x86 {
     }
 }
 
+/// `dst[..src.len()] = src`, inline (no call) for a whole row of `N` bytes, the usual case
+/// (the NEON products: aarch64, and armv7 built with NEON).
+#[cfg(any(
+    all(target_arch = "aarch64", target_endian = "little"),
+    all(target_arch = "arm", target_endian = "little", target_feature = "neon")
+))]
+#[inline(always)]
+fn copy_row<const N: usize>(dst: &mut [u8], src: &[u8]) {
+    match (
+        <&mut [u8; N]>::try_from(&mut *dst),
+        <&[u8; N]>::try_from(src),
+    ) {
+        (Ok(d), Ok(s)) => *d = *s,
+        _ => dst[..src.len()].copy_from_slice(src),
+    }
+}
+
+/// The outer loops of the NEON products over [`GemmWeights::pairs`] (aarch64 `smlal`, armv7
+/// `vmlal.s16`): the inputs packed one `N`-pixel panel at a time as `[k rounded to even][N]`
+/// bytes (rows past k stay zero, as their weights; lanes past the last pixel keep the
+/// previous panel's values: computed, never stored), then every panel of [`PAIR_ROWS`]
+/// channels computed by `tile` from L1 and each channel's `N` accumulators stored by
+/// `requant`.
+///
+/// # Panics
+/// When the lengths do not fit the geometry ([`gemm`] asserts them first).
+#[cfg(any(
+    all(target_arch = "aarch64", target_endian = "little"),
+    all(target_arch = "arm", target_endian = "little", target_feature = "neon")
+))]
+#[inline(always)]
+fn pair_panels<const N: usize, A>(
+    w: &GemmWeights,
+    x: &[u8],
+    p: usize,
+    rq: &Requant,
+    out: &mut [u8],
+    tile: impl Fn(&[i32], &[u8], usize, [i32; PAIR_ROWS]) -> [A; PAIR_ROWS],
+    requant: impl Fn(&A, f32, u8) -> [u8; N],
+) {
+    let k2n = w.k.div_ceil(2);
+    let panels = w.cout.div_ceil(PAIR_ROWS);
+    let mut xp = vec![0u8; 2 * k2n * N];
+    for p0 in (0..p).step_by(N) {
+        let n = (p - p0).min(N);
+        for (kk, dst) in xp.chunks_exact_mut(N).enumerate().take(w.k) {
+            copy_row::<N>(dst, &x[kk * p + p0..][..n]);
+        }
+        for panel in 0..panels {
+            let co0 = panel * PAIR_ROWS;
+            let rows = (w.cout - co0).min(PAIR_ROWS);
+            let wp = &w.pairs[panel * k2n * PAIR_ROWS..(panel + 1) * k2n * PAIR_ROWS];
+            let mut bias = [0i32; PAIR_ROWS];
+            bias[..rows].copy_from_slice(&rq.bias[co0..co0 + rows]);
+            let acc = tile(wp, &xp, k2n, bias);
+            for (r, acc) in acc.iter().enumerate().take(rows) {
+                let co = co0 + r;
+                let bytes = requant(acc, rq.scale[co], rq.zero);
+                copy_row::<N>(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
+            }
+        }
+    }
+}
+
 #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
 mod arm {
     use super::*;
@@ -1262,32 +1326,11 @@ mod arm {
         rq: &Requant,
         out: &mut [u8],
     ) {
-        let k2n = w.k.div_ceil(2);
-        let panels = w.cout.div_ceil(PAIR_ROWS);
-        // Rows past k stay zero (their weights are zero too); lanes past n keep the previous
-        // panel's values: computed, never stored.
-        let mut xp = vec![0u8; 2 * k2n * NR];
-        for p0 in (0..p).step_by(NR) {
-            let n = (p - p0).min(NR);
-            for (kk, dst) in xp.chunks_exact_mut(NR).enumerate().take(w.k) {
-                copy_row(dst, &x[kk * p + p0..][..n]);
-            }
-            for panel in 0..panels {
-                let co0 = panel * PAIR_ROWS;
-                let rows = (w.cout - co0).min(PAIR_ROWS);
-                let wp = &w.pairs[panel * k2n * PAIR_ROWS..(panel + 1) * k2n * PAIR_ROWS];
-                let mut bias = [0i32; PAIR_ROWS];
-                bias[..rows].copy_from_slice(&rq.bias[co0..co0 + rows]);
-                // SAFETY: wp holds k2n groups of PAIR_ROWS pairs and xp 2 · k2n rows of NR
-                // bytes (just sliced and allocated so), all the tile reads; NEON is enabled.
-                let acc = unsafe { tile_neon(wp, &xp, k2n, bias) };
-                for (r, acc) in acc.iter().enumerate().take(rows) {
-                    let co = co0 + r;
-                    let bytes = requant_neon(acc, rq.scale[co], rq.zero);
-                    copy_row(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
-                }
-            }
-        }
+        // SAFETY: pair_panels hands the tile exactly the k2n groups of PAIR_ROWS pairs and the
+        // 2 · k2n rows of NR bytes it reads; NEON is enabled.
+        let tile = |wp: &[i32], xp: &[u8], k2n, bias| unsafe { tile_neon(wp, xp, k2n, bias) };
+        let requant = |acc: &_, scale, zero| requant_neon(acc, scale, zero);
+        pair_panels::<NR, _>(w, x, p, rq, out, tile, requant);
     }
 
     /// One register tile of [`gemm_neon`]: `acc[r][v]` = `bias[r]` + Σ_k `w[k][r] · x[k][4v..4v + 4]`.
@@ -1328,19 +1371,6 @@ mod arm {
                 mla::<7>(&mut acc[3], o0, o1, wv);
             }
             acc
-        }
-    }
-
-    /// `dst[..src.len()] = src`, inline (no call) for a whole row of [`NR`] bytes, the usual
-    /// case.
-    #[inline(always)]
-    fn copy_row(dst: &mut [u8], src: &[u8]) {
-        match (
-            <&mut [u8; NR]>::try_from(&mut *dst),
-            <&[u8; NR]>::try_from(src),
-        ) {
-            (Ok(d), Ok(s)) => *d = *s,
-            _ => dst[..src.len()].copy_from_slice(src),
         }
     }
 
@@ -1431,7 +1461,7 @@ mod arm {
                 for (j, row) in rows.iter_mut().enumerate() {
                     let kk = 4 * q + j;
                     if kk < w.k {
-                        copy_row(row, &x[kk * p + p0..][..n]);
+                        copy_row::<NR>(row, &x[kk * p + p0..][..n]);
                     }
                 }
                 interleave_flipped(&rows, dst);
@@ -1451,7 +1481,7 @@ mod arm {
                 for (r, acc) in acc.iter().enumerate().take(rows) {
                     let co = co0 + r;
                     let bytes = requant_neon(acc, rq.scale[co], rq.zero);
-                    copy_row(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
+                    copy_row::<NR>(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
                 }
             }
         }

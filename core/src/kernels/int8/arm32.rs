@@ -41,30 +41,10 @@ const MAGIC: f32 = 12_582_912.0;
 /// panel, `rq`: one per channel); [`gemm`] asserts them first.
 #[target_feature(enable = "neon,v7")]
 pub(super) fn gemm_neon(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut [u8]) {
-    let k2n = w.k.div_ceil(2);
-    let panels = w.cout.div_ceil(PAIR_ROWS);
-    // Rows past k stay zero (their weights are zero too); lanes past n keep the previous panel's
-    // values: computed, never stored.
-    let mut xp = vec![0u8; 2 * k2n * NR];
-    for p0 in (0..p).step_by(NR) {
-        let n = (p - p0).min(NR);
-        for (kk, dst) in xp.chunks_exact_mut(NR).enumerate().take(w.k) {
-            copy_row(dst, &x[kk * p + p0..][..n]);
-        }
-        for panel in 0..panels {
-            let co0 = panel * PAIR_ROWS;
-            let rows = (w.cout - co0).min(PAIR_ROWS);
-            let wp = &w.pairs[panel * k2n * PAIR_ROWS..(panel + 1) * k2n * PAIR_ROWS];
-            let mut bias = [0i32; PAIR_ROWS];
-            bias[..rows].copy_from_slice(&rq.bias[co0..co0 + rows]);
-            let acc = tile(wp, &xp, k2n, bias);
-            for (r, acc) in acc.iter().enumerate().take(rows) {
-                let co = co0 + r;
-                let bytes = requant8(acc, rq.scale[co], rq.zero);
-                copy_row(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
-            }
-        }
-    }
+    // Closures: a `#[target_feature]` function is not itself an `Fn`.
+    let tile = |wp: &[i32], xp: &[u8], k2n, bias| tile(wp, xp, k2n, bias);
+    let requant = |acc: &_, scale, zero| requant8(acc, scale, zero);
+    pair_panels::<NR, _>(w, x, p, rq, out, tile, requant);
 }
 
 /// One register tile of [`gemm_neon`]: `acc[r][v]` = `bias[r]` + Σ_k `w[k][r] · x[k][4v..4v + 4]`.
@@ -115,18 +95,6 @@ fn mla<const E: i32, const O: i32>(
     acc[1] = vmlal_lane_s16::<E>(acc[1], vget_high_s16(even), w);
     acc[0] = vmlal_lane_s16::<O>(acc[0], vget_low_s16(odd), w);
     acc[1] = vmlal_lane_s16::<O>(acc[1], vget_high_s16(odd), w);
-}
-
-/// `dst[..src.len()] = src`, inline (no call) for a whole row of [`NR`] bytes, the usual case.
-#[inline(always)]
-fn copy_row(dst: &mut [u8], src: &[u8]) {
-    match (
-        <&mut [u8; NR]>::try_from(&mut *dst),
-        <&[u8; NR]>::try_from(src),
-    ) {
-        (Ok(d), Ok(s)) => *d = *s,
-        _ => dst[..src.len()].copy_from_slice(src),
-    }
 }
 
 /// `requant` of 8 accumulators (bias included), bit for bit as the portable one (see the module
