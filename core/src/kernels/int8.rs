@@ -1226,10 +1226,11 @@ mod x86 {
 }
 
 /// `dst[..src.len()] = src`, inline (no call) for a whole row of `N` bytes, the usual case
-/// (the NEON products: aarch64, and armv7 built with NEON).
+/// (the products of [`pair_panels`]).
 #[cfg(any(
     all(target_arch = "aarch64", target_endian = "little"),
-    all(target_arch = "arm", target_endian = "little", target_feature = "neon")
+    all(target_arch = "arm", target_endian = "little", target_feature = "neon"),
+    all(target_arch = "wasm32", target_feature = "simd128")
 ))]
 #[inline(always)]
 fn copy_row<const N: usize>(dst: &mut [u8], src: &[u8]) {
@@ -1242,37 +1243,37 @@ fn copy_row<const N: usize>(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// The outer loops of the NEON products over [`GemmWeights::pairs`] (aarch64 `smlal`, armv7
-/// `vmlal.s16`): the inputs packed one `N`-pixel panel at a time as `[k rounded to even][N]`
-/// bytes (rows past k stay zero, as their weights; lanes past the last pixel keep the
-/// previous panel's values: computed, never stored), then every panel of [`PAIR_ROWS`]
-/// channels computed by `tile` from L1 and each channel's `N` accumulators stored by
-/// `requant`.
+/// The outer loops of the products over [`GemmWeights::pairs`] (aarch64 `smlal`, armv7
+/// `vmlal.s16`, wasm32 `i32x4.dot_i16x8_s`): the inputs packed one `N`-pixel panel at a time by
+/// `pack(p0, n, panel)` into `packed` elements (lanes past the last pixel keep the previous
+/// panel's values: computed, never stored), then every panel of [`PAIR_ROWS`] channels computed
+/// by `tile` from L1 and each channel's accumulators stored by `requant` (its first `n` bytes).
 ///
 /// # Panics
 /// When the lengths do not fit the geometry ([`gemm`] asserts them first).
 #[cfg(any(
     all(target_arch = "aarch64", target_endian = "little"),
-    all(target_arch = "arm", target_endian = "little", target_feature = "neon")
+    all(target_arch = "arm", target_endian = "little", target_feature = "neon"),
+    all(target_arch = "wasm32", target_feature = "simd128")
 ))]
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pair_panels<const N: usize, A>(
+fn pair_panels<const N: usize, X: Copy + Default, A, B: AsRef<[u8]>>(
     w: &GemmWeights,
-    x: &[u8],
     p: usize,
     rq: &Requant,
     out: &mut [u8],
-    tile: impl Fn(&[i32], &[u8], usize, [i32; PAIR_ROWS]) -> [A; PAIR_ROWS],
-    requant: impl Fn(&A, f32, u8) -> [u8; N],
+    packed: usize,
+    pack: impl Fn(usize, usize, &mut [X]),
+    tile: impl Fn(&[i32], &[X], usize, [i32; PAIR_ROWS]) -> [A; PAIR_ROWS],
+    requant: impl Fn(&A, f32, u8) -> B,
 ) {
     let k2n = w.k.div_ceil(2);
     let panels = w.cout.div_ceil(PAIR_ROWS);
-    let mut xp = vec![0u8; 2 * k2n * N];
+    let mut xp = vec![X::default(); packed];
     for p0 in (0..p).step_by(N) {
         let n = (p - p0).min(N);
-        for (kk, dst) in xp.chunks_exact_mut(N).enumerate().take(w.k) {
-            copy_row::<N>(dst, &x[kk * p + p0..][..n]);
-        }
+        pack(p0, n, &mut xp);
         for panel in 0..panels {
             let co0 = panel * PAIR_ROWS;
             let rows = (w.cout - co0).min(PAIR_ROWS);
@@ -1283,9 +1284,22 @@ fn pair_panels<const N: usize, A>(
             for (r, acc) in acc.iter().enumerate().take(rows) {
                 let co = co0 + r;
                 let bytes = requant(acc, rq.scale[co], rq.zero);
-                copy_row::<N>(&mut out[co * p + p0..co * p + p0 + n], &bytes[..n]);
+                copy_row::<N>(&mut out[co * p + p0..co * p + p0 + n], &bytes.as_ref()[..n]);
             }
         }
+    }
+}
+
+/// The NEON products' packing for [`pair_panels`]: pixels `p0..p0 + n` of `x` (`[k][p]`) as
+/// `[k rounded to even][N]` bytes (the rows past k stay zero, as their weights).
+#[cfg(any(
+    all(target_arch = "aarch64", target_endian = "little"),
+    all(target_arch = "arm", target_endian = "little", target_feature = "neon")
+))]
+#[inline(always)]
+fn pack_rows<const N: usize>(x: &[u8], p: usize, k: usize, p0: usize, n: usize, xp: &mut [u8]) {
+    for (kk, dst) in xp.chunks_exact_mut(N).enumerate().take(k) {
+        copy_row::<N>(dst, &x[kk * p + p0..][..n]);
     }
 }
 
@@ -1330,7 +1344,9 @@ mod arm {
         // 2 · k2n rows of NR bytes it reads; NEON is enabled.
         let tile = |wp: &[i32], xp: &[u8], k2n, bias| unsafe { tile_neon(wp, xp, k2n, bias) };
         let requant = |acc: &_, scale, zero| requant_neon(acc, scale, zero);
-        pair_panels::<NR, _>(w, x, p, rq, out, tile, requant);
+        let pack = |p0, n, xp: &mut [u8]| pack_rows::<NR>(x, p, w.k, p0, n, xp);
+        let packed = 2 * w.k.div_ceil(2) * NR;
+        pair_panels::<NR, _, _, _>(w, p, rq, out, packed, pack, tile, requant);
     }
 
     /// One register tile of [`gemm_neon`]: `acc[r][v]` = `bias[r]` + Σ_k `w[k][r] · x[k][4v..4v + 4]`.
@@ -1581,26 +1597,9 @@ mod wasm {
     /// registers of an x86_64 engine, with the inputs and a weight), weights from
     /// [`GemmWeights::pairs`], inputs packed one panel at a time (`[k/2][NR]` pairs).
     pub(super) fn gemm_simd128(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: &mut [u8]) {
-        let k2n = w.k.div_ceil(2);
-        let panels = w.cout.div_ceil(PAIR_ROWS);
-        let mut xp = vec![0i32; k2n * NR];
-        for p0 in (0..p).step_by(NR) {
-            let n = (p - p0).min(NR);
-            pack_pairs(x, p, w.k, p0, n, &mut xp, NR);
-            for panel in 0..panels {
-                let co0 = panel * PAIR_ROWS;
-                let rows = (w.cout - co0).min(PAIR_ROWS);
-                let wp = &w.pairs[panel * k2n * PAIR_ROWS..(panel + 1) * k2n * PAIR_ROWS];
-                let mut bias = [0i32; PAIR_ROWS];
-                bias[..rows].copy_from_slice(&rq.bias[co0..co0 + rows]);
-                let acc = tile_simd128(wp, &xp, k2n, bias);
-                for (r, acc) in acc.iter().enumerate().take(rows) {
-                    let co = co0 + r;
-                    let bytes = requant_simd128(acc, rq.scale[co], rq.zero);
-                    out[co * p + p0..co * p + p0 + n].copy_from_slice(&bytes[..n]);
-                }
-            }
-        }
+        let pack = |p0, n, xp: &mut [i32]| pack_pairs(x, p, w.k, p0, n, xp, NR);
+        let packed = w.k.div_ceil(2) * NR;
+        pair_panels::<NR, _, _, _>(w, p, rq, out, packed, pack, tile_simd128, requant_simd128);
     }
 
     /// One register tile: `acc[r][v]` = `bias[r]` + Σ_q `dot_i16x8(x[q][4v..4v + 4], w[q][r])`.

@@ -44,7 +44,9 @@ pub(super) fn gemm_neon(w: &GemmWeights, x: &[u8], p: usize, rq: &Requant, out: 
     // Closures: a `#[target_feature]` function is not itself an `Fn`.
     let tile = |wp: &[i32], xp: &[u8], k2n, bias| tile(wp, xp, k2n, bias);
     let requant = |acc: &_, scale, zero| requant8(acc, scale, zero);
-    pair_panels::<NR, _>(w, x, p, rq, out, tile, requant);
+    let pack = |p0, n, xp: &mut [u8]| pack_rows::<NR>(x, p, w.k, p0, n, xp);
+    let packed = 2 * w.k.div_ceil(2) * NR;
+    pair_panels::<NR, _, _, _>(w, p, rq, out, packed, pack, tile, requant);
 }
 
 /// One register tile of [`gemm_neon`]: `acc[r][v]` = `bias[r]` + Σ_k `w[k][r] · x[k][4v..4v + 4]`.
