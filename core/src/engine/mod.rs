@@ -17,7 +17,6 @@ mod threads;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use tract_core::tract_linalg::multithread::Executor;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
@@ -37,7 +36,7 @@ use crate::tensor::{Tensor, TensorData};
 pub(crate) struct Engine {
     plan: Arc<TypedRunnableModel>,
     /// The threads a run uses (installed around each run).
-    executor: Executor,
+    pool: threads::Pool,
     inputs: Vec<TensorSpec>,
     /// Per input, which dimensions the graph leaves dynamic (pinned at load).
     dynamic: Vec<Vec<bool>>,
@@ -152,7 +151,7 @@ impl Engine {
     pub(crate) fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let values = self.tract_inputs(inputs)?;
         let outputs = guarded(Error::Inference, || {
-            threads::scope(&self.executor, || self.plan.run(values))
+            threads::scope(&self.pool, || self.plan.run(values))
                 .map_err(|e| Error::Inference(tract_chain(&e)))
         })?;
         outputs.iter().map(|v| from_tract(v)).collect()
@@ -162,9 +161,7 @@ impl Engine {
     pub(crate) fn profile(&self, inputs: &[Tensor], runs: usize) -> Result<Profile> {
         let values = self.tract_inputs(inputs)?;
         guarded(Error::Inference, || {
-            threads::scope(&self.executor, || {
-                profile::profile(&self.plan, values, runs)
-            })
+            threads::scope(&self.pool, || profile::profile(&self.plan, values, runs))
         })
     }
 
@@ -208,7 +205,7 @@ fn load_unguarded(
 ) -> Result<(Engine, ModelInfo)> {
     let started = Instant::now();
     let isa = chosen_isa(options)?;
-    let (threads, executor) = threads::executor(options.threads)?;
+    let (threads, pool) = threads::pool(options.threads)?;
     let limits = &options.limits;
     limits.check(Limit::MaxModelBytes, bytes.len() as u64)?;
     let mut proto = onnx::decode(bytes)?;
@@ -360,7 +357,7 @@ fn load_unguarded(
     );
     let engine = Engine {
         plan,
-        executor,
+        pool,
         inputs,
         dynamic,
         max_tensor_elements: limits.max_tensor_elements,
