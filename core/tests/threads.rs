@@ -1,6 +1,6 @@
 //! `LoadOptions::threads`: every demo model gives bit-identical outputs on 1, 2 and 3 threads
-//! (Ledge's int8 and depthwise kernels split output channels; tract splits its matrix
-//! products), on Ledge's kernels, tract's, and the portable int8 path.
+//! (Ledge's int8 and depthwise kernels split output channels between threads), on Ledge's
+//! kernels, tract's, and the portable int8 path.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
