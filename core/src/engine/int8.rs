@@ -154,6 +154,18 @@ const MIN_PARALLEL_MACS: usize = 1 << 23;
 /// AVX-512 VNNI: ~10 against ~90 GMAC/s).
 const DEPTHWISE_COST: usize = 8;
 
+/// Output pixels per image of a convolution over an input of `shape`: 0 when the shape is not
+/// concrete, `None` when the input does not fit the geometry.
+fn output_pixels(geo: &Geometry, shape: &ShapeFact) -> Option<usize> {
+    match shape.as_concrete() {
+        Some(&[_, _, h, w]) => {
+            let [_, _, oh, ow] = geo.output_shape("Conv", &[1, geo.cin, h, w]).ok()?;
+            Some(oh * ow)
+        }
+        _ => Some(0),
+    }
+}
+
 /// How many blocks of output channels a convolution of `work` (matrix-product) multiply-adds is
 /// split into.
 fn blocks_for(threads: usize, work: usize) -> usize {
@@ -364,12 +376,8 @@ fn float_depthwise_op(
     if w.len() != c * geo.kh * geo.kw {
         return Ok(None);
     }
-    let pixels = match x.shape.as_concrete() {
-        Some(&[_, _, h, wd]) => match geo.output_shape("LedgeDepthwiseF32", &[1, c, h, wd]) {
-            Ok([_, _, oh, ow]) => oh * ow,
-            Err(_) => return Ok(None),
-        },
-        _ => 0,
+    let Some(pixels) = output_pixels(&geo, &x.shape) else {
+        return Ok(None);
     };
     let work = c * geo.kh * geo.kw * pixels * DEPTHWISE_COST;
     let blocks = op::split(c, blocks_for(threads, work), 4);
@@ -427,13 +435,8 @@ fn qconv_for(
     if q.weights.len() != cout * per_filter || q.w_scale.len() != cout {
         return Ok(None);
     }
-    // Output pixels per image (0 when the shape is not known).
-    let pixels = match model.outlet_fact(x)?.shape.as_concrete() {
-        Some(&[_, _, h, w]) => match geo.output_shape("LedgeQConv", &[1, cin, h, w]) {
-            Ok([_, _, oh, ow]) => oh * ow,
-            Err(_) => return Ok(None),
-        },
-        _ => 0,
+    let Some(pixels) = output_pixels(&geo, &model.outlet_fact(x)?.shape) else {
+        return Ok(None);
     };
     let gemm = group == 1 && kernels::int8_gemm_worthwhile(isa);
     let im2col = (kh, kw, stride, pad) != (1, 1, (1, 1), [0; 4]);
