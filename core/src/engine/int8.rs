@@ -146,9 +146,10 @@ fn dequantize(
 }
 
 /// Fewest multiply-adds (per image, in matrix-product units) a convolution needs before its
-/// output channels are split across threads: below it (~100 µs on one x86 core), waking the
-/// threads costs more than they save.
-const MIN_PARALLEL_MACS: usize = 1 << 23;
+/// output channels are split across threads: below it (~10 µs on one x86 core) the hand-off and
+/// the smaller tiles cost more than they save. Measured on EfficientNet-Lite0 (2 vCPUs, AVX-512
+/// VNNI): 2²⁰ gave a lower minimum and median than 2²³.
+const MIN_PARALLEL_MACS: usize = 1 << 20;
 
 /// What a depthwise multiply-add costs in matrix-product ones (measured on EfficientNet-Lite0,
 /// AVX-512 VNNI: ~10 against ~90 GMAC/s).
