@@ -21,9 +21,10 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 export TRACT_CPU_ARM32_NEON=true RUST_LOG=error
 status=0
 # With LEDGE_PI_UNIT_TESTS=1, first the int8 kernel unit tests (every supported instruction set
-# against the integer definition, the extremes, the requantization edges) built for armv7 as
-# scripts/build-pi.sh builds it (+neon) and run on a Cortex-A7: a separate test build of the whole
-# crate graph (~35 min on 2 busy cores, minutes once cached), so not by default.
+# against the integer definition, the extremes, the requantization edges) built for armv7 with
+# NEON (here for every crate; scripts/build-pi.sh gives it to `ledge` only) and run on a
+# Cortex-A7: a separate test build of the whole crate graph (~35 min on 2 busy cores, minutes
+# once cached), so not by default.
 if [[ "${LEDGE_PI_UNIT_TESTS:-0}" == 1 ]]; then
   echo "== armv7-unknown-linux-gnueabihf kernel unit tests (qemu, cortex-a7)"
   env RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
