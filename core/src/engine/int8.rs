@@ -381,7 +381,7 @@ fn float_depthwise_op(
         return Ok(None);
     };
     let work = c * geo.kh * geo.kw * pixels * DEPTHWISE_COST;
-    let blocks = op::split(c, blocks_for(threads, work), 4);
+    let blocks = op::split(c, blocks_for(threads, work), kernels::DW_LANES);
     Ok(Some(op::DepthwiseF32 {
         geo,
         weights: Arc::new(w.to_vec()),
@@ -465,9 +465,16 @@ fn qconv_for(
     }
     let scale: Vec<f32> = q.w_scale.iter().map(|&w| x_scale * w / q.y_scale).collect();
     let macs = cout * per_filter * pixels;
-    // Output channels in blocks of whole weight panels (4 rows), one per thread.
+    // Output channels in blocks of whole register tiles, one per thread: a block that ended
+    // mid-tile would leave the AVX-512 product rows to compute one at a time, or half the
+    // small-plane depthwise kernel's lanes empty.
     let work = if gemm { macs } else { macs * DEPTHWISE_COST };
-    let ranges = op::split(cout, blocks_for(threads, work), 4);
+    let align = if gemm {
+        isa.gemm_rows()
+    } else {
+        kernels::DW_LANES
+    };
+    let ranges = op::split(cout, blocks_for(threads, work), align);
     let requant = |r: &Range<usize>, bias: Vec<i32>| Requant {
         bias,
         scale: scale[r.clone()].to_vec(),

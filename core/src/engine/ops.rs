@@ -182,7 +182,18 @@ impl QConv {
             match &*self.method {
                 Method::Gemm { blocks, im2col } => {
                     let (x, p) = if *im2col {
-                        kernels::im2col(x, cin, win, self.x_zero, &mut col);
+                        // The matrix's rows, one input channel's taps per block.
+                        let (hw, rows) = (win.h * win.w, win.kh * win.kw * oh * ow);
+                        col.resize(cin * rows, 0);
+                        let channels: Vec<usize> = (0..cin).collect();
+                        threads::for_each_block(
+                            &channels,
+                            |_| rows,
+                            &mut col,
+                            |&c, dst| {
+                                kernels::im2col_plane(&x[c * hw..][..hw], win, self.x_zero, dst)
+                            },
+                        );
                         (col.as_slice(), oh * ow)
                     } else {
                         (x, win.h * win.w)

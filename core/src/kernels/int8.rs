@@ -125,6 +125,15 @@ impl Isa {
             .find(|isa| isa.name().eq_ignore_ascii_case(name.trim()))
     }
 
+    /// Output channels per register tile of the instruction set's matrix product: a block of
+    /// channels that is a multiple of it runs at full speed.
+    pub fn gemm_rows(self) -> usize {
+        match self {
+            Isa::Avx512Vnni => 8,
+            _ => PAIR_ROWS.max(QUAD_ROWS),
+        }
+    }
+
     /// Whether this CPU runs the instruction set's kernels (detected at run time). Only a
     /// supported instruction set may be passed to [`gemm`].
     pub fn supported(self) -> bool {
@@ -427,38 +436,38 @@ impl Window {
     }
 }
 
-/// The im2col matrix `[c·kh·kw][out_h·out_w]` of `x` (`[c][h][w]`), padding with `zero`.
-pub(crate) fn im2col(x: &[u8], c: usize, win: &Window, zero: u8, col: &mut Vec<u8>) {
+/// One channel's rows of the im2col matrix `[c·kh·kw][out_h·out_w]`: `dst`
+/// (`[kh·kw][out_h·out_w]`, whatever it held) from `plane` (`[h][w]`), padding with `zero`.
+///
+/// # Panics
+/// When `plane` or `dst` is shorter than the window says.
+pub(crate) fn im2col_plane(plane: &[u8], win: &Window, zero: u8, dst: &mut [u8]) {
     let (oh, ow) = (win.out_h(), win.out_w());
-    col.clear();
-    col.resize(c * win.kh * win.kw * oh * ow, zero);
-    let mut row = 0;
-    for ci in 0..c {
-        let plane = &x[ci * win.h * win.w..(ci + 1) * win.h * win.w];
-        for ky in 0..win.kh {
-            for kx in 0..win.kw {
-                let dst = &mut col[row * oh * ow..(row + 1) * oh * ow];
-                // The outputs whose input column is inside the image: no test in the loop.
-                let (sy, sx) = win.stride;
-                let ox_lo = win.pad[1].saturating_sub(kx).div_ceil(sx);
-                let ox_hi = ((win.w + win.pad[1]).saturating_sub(kx))
-                    .div_ceil(sx)
-                    .min(ow);
-                for oy in 0..oh {
-                    let Some(iy) = (oy * sy + ky).checked_sub(win.pad[0]) else {
-                        continue;
-                    };
-                    if iy >= win.h || ox_lo >= ox_hi {
-                        continue;
-                    }
-                    let src = &plane[iy * win.w..(iy + 1) * win.w];
-                    let first = ox_lo * sx + kx - win.pad[1];
-                    let out = &mut dst[oy * ow + ox_lo..oy * ow + ox_hi];
-                    for (o, &v) in out.iter_mut().zip(src[first..].iter().step_by(sx)) {
-                        *o = v;
-                    }
-                }
-                row += 1;
+    let (sy, sx) = win.stride;
+    dst.fill(zero);
+    for (tap, dst) in dst
+        .chunks_exact_mut(oh * ow)
+        .take(win.kh * win.kw)
+        .enumerate()
+    {
+        let (ky, kx) = (tap / win.kw, tap % win.kw);
+        // The outputs whose input column is inside the image: no test in the loop.
+        let ox_lo = win.pad[1].saturating_sub(kx).div_ceil(sx);
+        let ox_hi = ((win.w + win.pad[1]).saturating_sub(kx))
+            .div_ceil(sx)
+            .min(ow);
+        for oy in 0..oh {
+            let Some(iy) = (oy * sy + ky).checked_sub(win.pad[0]) else {
+                continue;
+            };
+            if iy >= win.h || ox_lo >= ox_hi {
+                continue;
+            }
+            let src = &plane[iy * win.w..(iy + 1) * win.w];
+            let first = ox_lo * sx + kx - win.pad[1];
+            let out = &mut dst[oy * ow + ox_lo..oy * ow + ox_hi];
+            for (o, &v) in out.iter_mut().zip(src[first..].iter().step_by(sx)) {
+                *o = v;
             }
         }
     }
@@ -1110,7 +1119,7 @@ mod x86 {
         quantize_portable(x, scale_recip, zero, out)
     }
 
-    /// Output channels per register tile.
+    /// Output channels per register tile (`Isa::gemm_rows`).
     const MR: usize = 8;
     /// Pixels per register tile: two vectors of 16 i32.
     const NR: usize = 32;
@@ -1981,9 +1990,15 @@ mod tests {
         ] {
             let win = square(h, wd, k, s, pad);
             let x: Vec<u8> = (0..c * h * wd).map(|_| lcg(&mut seed) as u8).collect();
-            let mut col = vec![];
-            im2col(&x, c, &win, 77, &mut col);
             let (oh, ow) = (win.out_h(), win.out_w());
+            // Stale contents (a reused buffer) must not show through the padding.
+            let mut col = vec![0xab; c * k * k * oh * ow];
+            for (plane, dst) in x
+                .chunks_exact(h * wd)
+                .zip(col.chunks_exact_mut(k * k * oh * ow))
+            {
+                im2col_plane(plane, &win, 77, dst);
+            }
             for (row, chunk) in col.chunks_exact(oh * ow).enumerate() {
                 let (ci, ky, kx) = (row / (k * k), row / k % k, row % k);
                 for (i, &got) in chunk.iter().enumerate() {
