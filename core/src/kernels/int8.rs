@@ -1613,6 +1613,10 @@ mod wasm {
 
     /// One register tile: `acc[r][v]` = `bias[r]` + Σ_q `dot_i16x8(x[q][4v..4v + 4], w[q][r])`.
     ///
+    /// Written out by hand, eight named accumulators: the `wasm` profile optimizes for size
+    /// (opt-level "s"), at which LLVM kept loops over the tile as an array in linear memory
+    /// (measured: EfficientNet-Lite0 int8 91 → 68 ms in Node once unrolled).
+    ///
     /// # Panics
     /// When `w` holds fewer than `k2n · PAIR_ROWS` values or `x` fewer than `k2n · NR`.
     #[inline(always)]
@@ -1622,27 +1626,32 @@ mod wasm {
         k2n: usize,
         bias: [i32; PAIR_ROWS],
     ) -> [[v128; NV]; PAIR_ROWS] {
+        const { assert!(PAIR_ROWS == 4 && NV == 2, "the tile below is 4 × 2 vectors") };
         assert!(
             w.len() >= k2n * PAIR_ROWS && x.len() >= k2n * NR,
             "tile_simd128: lengths"
         );
-        let mut acc = bias.map(|b| [i32x4_splat(b); NV]);
-        let (wp, xp) = (w.as_ptr(), x.as_ptr());
-        for q in 0..k2n {
-            let mut xv = [i32x4_splat(0); NV];
-            for (v, xv) in xv.iter_mut().enumerate() {
-                // SAFETY: q · NR + 4v + 4 ≤ k2n · NR ≤ x.len() (asserted above).
-                *xv = unsafe { v128_load(xp.add(q * NR + 4 * v) as *const v128) };
-            }
-            for (r, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: q · PAIR_ROWS + r < k2n · PAIR_ROWS ≤ w.len() (asserted above).
-                let b = i32x4_splat(unsafe { *wp.add(q * PAIR_ROWS + r) });
-                for (a, &xv) in acc.iter_mut().zip(&xv) {
-                    *a = i32x4_add(*a, i32x4_dot_i16x8(xv, b));
-                }
-            }
+        let [b0, b1, b2, b3] = bias.map(|b| i32x4_splat(b));
+        let (mut a00, mut a01, mut a10, mut a11) = (b0, b0, b1, b1);
+        let (mut a20, mut a21, mut a30, mut a31) = (b2, b2, b3, b3);
+        for (xq, wq) in x.chunks_exact(NR).zip(w.chunks_exact(PAIR_ROWS)).take(k2n) {
+            // SAFETY: `xq` holds NR = 8 i32, two 16-byte loads.
+            let (x0, x1) = unsafe {
+                let p = xq.as_ptr() as *const v128;
+                (v128_load(p), v128_load(p.add(1)))
+            };
+            let dot =
+                |acc: v128, xv: v128, wv: i32| i32x4_add(acc, i32x4_dot_i16x8(xv, i32x4_splat(wv)));
+            a00 = dot(a00, x0, wq[0]);
+            a01 = dot(a01, x1, wq[0]);
+            a10 = dot(a10, x0, wq[1]);
+            a11 = dot(a11, x1, wq[1]);
+            a20 = dot(a20, x0, wq[2]);
+            a21 = dot(a21, x1, wq[2]);
+            a30 = dot(a30, x0, wq[3]);
+            a31 = dot(a31, x1, wq[3]);
         }
-        acc
+        [[a00, a01], [a10, a11], [a20, a21], [a30, a31]]
     }
 
     /// `requant` of `4 · NV` accumulators (bias included), as the portable one: f32 product,
