@@ -5,6 +5,7 @@
 //
 //   node scripts/bench-web.mjs [--runs 30] [--dist web/dist] [--no-browser] [--no-ort] [--json]
 //   node scripts/bench-web.mjs --compare DIR,DIR,...   (Ledge builds against each other, Node)
+//   node scripts/bench-web.mjs --fp32 FILE   (Ledge int8 against Ledge on the fp32 source, Node)
 //
 // Ledge is timed twice: `classify` (PNG decode + preprocessing + inference + softmax/top-5, what
 // an app calls) and `classifyTensor` (the preprocessed tensor: inference + softmax, comparable
@@ -122,6 +123,44 @@ if (arg('--compare')) {
     console.log(`| ${b.dir.startsWith(REPO) ? b.dir.slice(REPO.length) : b.dir} | ${size} | ${median(b.times).toFixed(1)} ms | ${b.load.toFixed(0)} ms |`);
   }
   console.log(`\nNode ${process.version}, medians of ${RUNS} interleaved runs after 3 warm-ups`);
+  process.exit(0);
+}
+
+// --fp32 FILE: the int8 demo model against its fp32 source (demo-models/README.md names it) in
+// the same build, `classifyTensor` on the same tensor, interleaved: is int8 faster than fp32 on
+// the wasm32 SIMD128 kernels?
+if (arg('--fp32')) {
+  const ledge = await import(pathToFileURL(`${DIST}/index.js`).href);
+  await ledge.init();
+  const npy = readFileSync(`${REPO}${TENSOR}`);
+  const headerLen = npy.readUInt16LE(8);
+  const body = npy.subarray(10 + headerLen);
+  const data = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+  const tensor = { data, shape: [1, 3, 224, 224] };
+  const models = [
+    ['int8', readFileSync(`${REPO}${MODEL}`)],
+    ['fp32', readFileSync(resolve(process.cwd(), arg('--fp32')))],
+  ].map(([name, bytes]) => {
+    // The fp32 source has no manifest of its own: the int8 model's sidecar describes both.
+    const dir = `${REPO}demo-models/efficientnet-lite0`;
+    const options = name === 'fp32'
+      ? { manifest: readFileSync(`${dir}/manifest.toml`, 'utf8'), labels: readFileSync(`${dir}/labels.txt`, 'utf8') }
+      : {};
+    return { name, m: ledge.Model.fromBytes(bytes, options), times: [] };
+  });
+  for (let i = 0; i < RUNS + 3; i++) {
+    for (const b of models) {
+      const t = performance.now();
+      const top = b.m.classifyTensor(tensor, 1)[0];
+      if (i >= 3) b.times.push(performance.now() - t);
+      b.top1 = top.index;
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const [q, f] = models.map((b) => median(b.times));
+  console.log('| model | classifyTensor median | top-1 |\n|---|--:|--:|');
+  for (const b of models) console.log(`| ${b.name} | ${median(b.times).toFixed(1)} ms | ${b.top1} |`);
+  console.log(`\nint8 / fp32 = ${(q / f).toFixed(2)}; Node ${process.version}, medians of ${RUNS} interleaved runs after 3 warm-ups`);
   process.exit(0);
 }
 
