@@ -247,10 +247,14 @@ pub(crate) mod team {
             // Release: a worker that claims a block of this generation sees `job` and `done`.
             self.state
                 .store(generation << 32 | (blocks as u64) << 16, Ordering::Release);
+            // The team has one job at a time: a block that splits work again does it on its own
+            // thread (`work` catches panics, so the team is always put back).
+            let installed = CURRENT.take();
             while self.work() {}
             while self.done.load(Ordering::Acquire) < blocks as u32 {
                 std::hint::spin_loop();
             }
+            CURRENT.set(installed);
             let panic = self.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(panic) = panic {
                 resume_unwind(panic);
@@ -384,6 +388,38 @@ mod tests {
         }
         // The team is released and serves the next run.
         scope(&pool, || assert!(team::current().is_some()));
+    }
+
+    #[test]
+    fn a_block_that_splits_work_again_computes_it_on_its_own_thread() {
+        let (_, pool) = pool(5).unwrap();
+        scope(&pool, || {
+            for _ in 0..200 {
+                let outer: Vec<usize> = (0..8).collect();
+                let mut out = vec![0u32; 8 * 6];
+                for_each_block(
+                    &outer,
+                    |_| 6,
+                    &mut out,
+                    |&b, part| {
+                        let inner: Vec<usize> = (0..3).collect();
+                        for_each_block(
+                            &inner,
+                            |_| 2,
+                            part,
+                            |&i, cells| {
+                                cells.fill((b * 10 + i) as u32);
+                            },
+                        );
+                    },
+                );
+                let want: Vec<u32> = (0..8)
+                    .flat_map(|b| (0..3).flat_map(move |i| [(b * 10 + i) as u32; 2]))
+                    .collect();
+                assert_eq!(out, want);
+            }
+            assert!(team::current().is_some(), "the run keeps its team");
+        });
     }
 
     #[test]
