@@ -2245,6 +2245,8 @@ mod dw_bench {
 
     /// Times the depthwise kernel on EfficientNet-Lite0's layers, per instruction set:
     /// `cargo test --release -p ledge depthwise_speed -- --ignored --nocapture`.
+    /// `LEDGE_ISA=NAME` times one instruction set, `LEDGE_DW_LAYER=I` one layer (its index in
+    /// [`EFFICIENTNET_LITE0`]) a hundred times longer (for a profiler).
     #[test]
     #[ignore = "a benchmark"]
     fn depthwise_speed() {
@@ -2252,11 +2254,18 @@ mod dw_bench {
             .iter()
             .copied()
             .filter(|i| i.supported())
+            .filter(|i| std::env::var("LEDGE_ISA").map_or(true, |n| n == i.name()))
             .collect();
+        let layer: Option<usize> = std::env::var("LEDGE_DW_LAYER")
+            .ok()
+            .map(|v| v.parse().expect("LEDGE_DW_LAYER is a layer index"));
         for isa in isas {
             let mut total_ms = 0.0;
             let mut total_macs = 0.0;
-            for &(c, side, k, s, pad, count) in &EFFICIENTNET_LITE0 {
+            for (i, &(c, side, k, s, pad, count)) in EFFICIENTNET_LITE0.iter().enumerate() {
+                if layer.is_some_and(|l| l != i) {
+                    continue;
+                }
                 let win = Window {
                     h: side,
                     w: side,
@@ -2279,7 +2288,7 @@ mod dw_bench {
                 let mut out = vec![0u8; c * oh * ow];
                 let run = |out: &mut [u8]| depthwise(isa, &x, c, &win, &w, &ends, out);
                 let mut times = vec![];
-                for _ in 0..31 {
+                for _ in 0..if layer.is_some() { 3001 } else { 31 } {
                     let t = std::time::Instant::now();
                     run(&mut out);
                     times.push(t.elapsed().as_secs_f64() * 1e3);
