@@ -484,6 +484,13 @@ pub(crate) trait DwEnds {
     fn channel(&self, ch: usize) -> Self::Channel;
     /// The output from an accumulated sum.
     fn store(ch: Self::Channel, acc: f32) -> Self::Out;
+    /// `store` of every sum in `acc` into `out`, in one pass (vectorizes).
+    #[inline(always)]
+    fn store_run(ch: Self::Channel, acc: &[f32], out: &mut [Self::Out]) {
+        for (o, &a) in out.iter_mut().zip(acc) {
+            *o = Self::store(ch, a);
+        }
+    }
     /// What `store_lanes` needs of channels `c0..c0 + DW_LANES`, as arrays (those past the
     /// last, `n`, repeat it).
     type Lanes;
@@ -526,6 +533,19 @@ impl DwEnds for QuantEnds<'_> {
         let acc: i32 = unsafe { acc.to_int_unchecked() };
         requant(acc.saturating_add(bias), scale, zero)
     }
+    #[inline(always)]
+    fn store_run((bias, scale, zero): (i32, f32, i32), acc: &[f32], out: &mut [u8]) {
+        if bias.unsigned_abs() <= FLOAT_BIAS {
+            let (bias, zero) = (bias as f32, zero as f32);
+            for (o, &a) in out.iter_mut().zip(acc) {
+                *o = requant_f32(a, bias, scale, zero);
+            }
+        } else {
+            for (o, &a) in out.iter_mut().zip(acc) {
+                *o = Self::store((bias, scale, zero), a);
+            }
+        }
+    }
     type Lanes = ([i32; DW_LANES], [f32; DW_LANES], i32);
     #[inline(always)]
     fn lanes(&self, c0: usize, n: usize) -> Self::Lanes {
@@ -546,6 +566,24 @@ impl DwEnds for QuantEnds<'_> {
             out[l] = Self::store((bias[l], scale[l], *zero), acc[l]);
         }
     }
+}
+
+/// Largest bias magnitude [`requant_f32`] takes: up to 2^24 an i32 bias is an exact f32.
+const FLOAT_BIAS: u32 = 1 << 24;
+
+/// [`QuantEnds::store`] for a bias within ±[`FLOAT_BIAS`], in f32 only (half the instructions):
+/// the same bits. `acc` and `bias` are exact integers, so `acc + bias` rounds once, as the i32
+/// sum's conversion does; adding the integer zero point after rounding is exact while it
+/// matters (beyond 2^24 the value clamps either way, with the same sign); `max` and `min` also
+/// turn a NaN (a NaN or infinite scale) into 0, as [`requant`] does.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // max/min replace a NaN; clamp would keep it
+fn requant_f32(acc: f32, bias: f32, scale: f32, zero: f32) -> u8 {
+    let r = (((acc + bias) * scale).round_ties_even() + zero)
+        .max(0.0)
+        .min(255.0);
+    // SAFETY: r is finite and within 0..=255.
+    unsafe { r.to_int_unchecked::<u8>() }
 }
 
 /// Float ends: f32 in, f32 plus bias out.
@@ -590,11 +628,11 @@ impl DwEnds for FloatEnds<'_> {
 /// (`[c][out_h][out_w]`) on `isa`'s code generation ([`depthwise_portable`] compiled for AVX-512,
 /// for AVX2 with FMA, or for the target's baseline); `ends` converts the input and the output.
 ///
-/// Measured on an "Intel(R) Xeon(R) Processor" with AVX-512 VNNI (2 shared cores), `ledge inspect
-/// --profile 50`, medians of 7 interleaved runs: EfficientNet-Lite0 int8's 16 depthwise layers
-/// (34.5 M MACs) took 7.6 ms (4.5 GMAC/s, AVX-512 code whatever the forced set) and take 4.5 ms
-/// (7.7 GMAC/s) with `avx512vnni`, 5.8 ms (6.0 GMAC/s) with `avx2` (the AVX2 build before:
-/// ~8.5 ms in `depthwise_speed`). Far from the multiply-add peak: see the report of issue 15.
+/// Measured on an "Intel(R) Xeon(R) Processor" with AVX-512 VNNI (2 shared cores),
+/// `depthwise_speed` (EfficientNet-Lite0's 16 depthwise layers, 34.5 M MACs), the least of
+/// 8 interleaved rounds: 4.4 ms with `avx512vnni` and 5.2 ms with `avx2` before the unrolled
+/// windows ([`fixed_block`]) and the f32 requantization ([`requant_f32`]), 3.4 ms and 4.0 ms
+/// after; the whole model (`ledge bench`, p50) 8.4 → 7.2 ms and 14.8 → 13.1 ms.
 ///
 /// # Panics
 /// If `isa` is not supported (as [`gemm`]), or `x`, `w` or `out` are shorter than the
@@ -626,8 +664,14 @@ pub(crate) fn depthwise<E: DwEnds>(
         }
         // aarch64 always has a fused multiply-add; elsewhere without one `mul_add` is a libm
         // call.
-        _ => depthwise_portable::<{ cfg!(target_arch = "aarch64") }, false, E>(
-            x, c, win, w, ends, out,
+        _ => depthwise_portable::<{ cfg!(target_arch = "aarch64") }, false, _, E>(
+            Plain::<{ cfg!(target_arch = "aarch64") }>,
+            x,
+            c,
+            win,
+            w,
+            ends,
+            out,
         ),
     }
 }
@@ -666,6 +710,153 @@ fn taps_into<const FMA: bool, const N: usize>(
     out.copy_from_slice(&sum);
 }
 
+/// What [`fixed_block`] reads and writes: the phases, the block's first output in them, the
+/// phase size and row pitch, the channel's weights, its output conversion, the block's outputs.
+type FixedArgs<'a, E> = (
+    &'a [f32],
+    usize,
+    usize,
+    usize,
+    &'a [f32],
+    <E as DwEnds>::Channel,
+    &'a mut [<E as DwEnds>::Out],
+);
+
+/// f32 vectors of one instruction set, for the depthwise kernel's unrolled windows
+/// ([`fixed_block`]). A value of the implementing type proves the CPU runs the instructions
+/// (x86 ones are only made after run-time detection), so the operations are safe to call.
+/// Written with intrinsics: the compiler's own vectorization of the same loops depends on
+/// their exact shape (measured: the same portable code in registers for one vector width,
+/// spilled to the stack or split into 128-bit pieces for another).
+pub(crate) trait Simd: Copy {
+    /// A vector of `LANES` f32.
+    type V: Copy;
+    const LANES: usize;
+    fn zero(self) -> Self::V;
+    fn splat(self, v: f32) -> Self::V;
+    /// The first `LANES` values of `src`.
+    ///
+    /// # Panics
+    /// If `src` is shorter than `LANES`.
+    fn load(self, src: &[f32]) -> Self::V;
+    /// `acc + w · v` (fused where the instruction set has it: exact either way here, every
+    /// product and sum being an integer below 2^24).
+    fn mul_add(self, v: Self::V, w: Self::V, acc: Self::V) -> Self::V;
+    /// `v` into the first `LANES` values of `dst`.
+    ///
+    /// # Panics
+    /// If `dst` is shorter than `LANES`.
+    fn store(self, v: Self::V, dst: &mut [f32]);
+}
+
+/// Four f32 in plain Rust (one vector register on SSE2, NEON and SIMD128, where the
+/// compiler's vectorization of four lanes is reliable), with fused multiply-adds if `FMA`
+/// (only where the target has them in hardware: elsewhere `mul_add` is a libm call).
+#[derive(Clone, Copy)]
+pub(crate) struct Plain<const FMA: bool>;
+
+impl<const FMA: bool> Simd for Plain<FMA> {
+    type V = [f32; 4];
+    const LANES: usize = 4;
+    #[inline(always)]
+    fn zero(self) -> [f32; 4] {
+        [0.0; 4]
+    }
+    #[inline(always)]
+    fn splat(self, v: f32) -> [f32; 4] {
+        [v; 4]
+    }
+    #[inline(always)]
+    fn load(self, src: &[f32]) -> [f32; 4] {
+        [src[0], src[1], src[2], src[3]]
+    }
+    #[inline(always)]
+    fn mul_add(self, v: [f32; 4], w: [f32; 4], acc: [f32; 4]) -> [f32; 4] {
+        let mut r = acc;
+        for i in 0..4 {
+            r[i] = if FMA {
+                w[i].mul_add(v[i], r[i])
+            } else {
+                r[i] + w[i] * v[i]
+            };
+        }
+        r
+    }
+    #[inline(always)]
+    fn store(self, v: [f32; 4], dst: &mut [f32]) {
+        dst[..4].copy_from_slice(&v);
+    }
+}
+
+/// [`fixed_block`] for the windows it has code for (3×3 and 5×5 at stride 1 or 2), or false.
+#[inline(always)]
+fn fixed_window<S: Simd, E: DwEnds>(simd: S, win: &Window, args: FixedArgs<'_, E>) -> bool {
+    match (win.kh, win.kw, win.stride) {
+        (3, 3, (1, 1)) => fixed_block::<S, 3, 1, E>(simd, args),
+        (3, 3, (2, 2)) => fixed_block::<S, 3, 2, E>(simd, args),
+        (5, 5, (1, 1)) => fixed_block::<S, 5, 1, E>(simd, args),
+        (5, 5, (2, 2)) => fixed_block::<S, 5, 2, E>(simd, args),
+        _ => return false,
+    }
+    true
+}
+
+/// One block of the planar kernel for a `K`×`K` window at stride `ST` (both directions):
+/// every tap's offset is a constant combination of the phase size and pitch, the taps are
+/// unrolled with the weights in registers, eight vectors of outputs are summed at a time (as
+/// many independent multiply-adds as two units with a latency of 4 keep busy) and
+/// converted as soon as they are summed.
+#[inline(always)]
+fn fixed_block<S: Simd, const K: usize, const ST: usize, E: DwEnds>(
+    simd: S,
+    (phases, start, plane, wq, kernel, channel, stored): FixedArgs<'_, E>,
+) {
+    let l = S::LANES;
+    let offset = |t: usize| {
+        let (ky, kx) = (t / K, t % K);
+        ((ky % ST) * ST + kx % ST) * plane + (ky / ST) * wq + kx / ST
+    };
+    let mut wts = [simd.zero(); 25];
+    for (w, &k) in wts.iter_mut().zip(&kernel[..K * K]) {
+        *w = simd.splat(k);
+    }
+    let mut offsets = [0; 25];
+    for (t, o) in offsets.iter_mut().enumerate().take(K * K) {
+        *o = offset(t);
+    }
+    let span = offsets.iter().copied().max().unwrap_or(0);
+    let mut sums = [0f32; 8 * 16];
+    let (wide, tail) = stored.split_at_mut(stored.len() / (8 * l) * (8 * l));
+    for (i, out) in wide.chunks_exact_mut(8 * l).enumerate() {
+        let src = &phases[start + i * 8 * l..][..span + 8 * l];
+        let [mut a0, mut a1, mut a2, mut a3, mut a4, mut a5, mut a6, mut a7] = [simd.zero(); 8];
+        for (&at, &w) in offsets.iter().zip(&wts).take(K * K) {
+            let src = &src[at..][..8 * l];
+            a0 = simd.mul_add(simd.load(src), w, a0);
+            a1 = simd.mul_add(simd.load(&src[l..]), w, a1);
+            a2 = simd.mul_add(simd.load(&src[2 * l..]), w, a2);
+            a3 = simd.mul_add(simd.load(&src[3 * l..]), w, a3);
+            a4 = simd.mul_add(simd.load(&src[4 * l..]), w, a4);
+            a5 = simd.mul_add(simd.load(&src[5 * l..]), w, a5);
+            a6 = simd.mul_add(simd.load(&src[6 * l..]), w, a6);
+            a7 = simd.mul_add(simd.load(&src[7 * l..]), w, a7);
+        }
+        for (j, a) in [a0, a1, a2, a3, a4, a5, a6, a7].into_iter().enumerate() {
+            simd.store(a, &mut sums[j * l..]);
+        }
+        E::store_run(channel, &sums[..8 * l], out);
+    }
+    for (i, out) in tail.chunks_exact_mut(l).enumerate() {
+        let src = &phases[start + wide.len() + i * l..][..span + l];
+        let mut a = simd.zero();
+        for (&at, &w) in offsets.iter().zip(&wts).take(K * K) {
+            a = simd.mul_add(simd.load(&src[at..]), w, a);
+        }
+        simd.store(a, &mut sums);
+        E::store_run(channel, &sums[..l], out);
+    }
+}
+
 /// The depthwise kernel accumulates in f32: exact for quantized inputs (see [`DW_MAX_TAPS`]),
 /// so the result converted back to i32 equals the integer definition bit for bit, and fast on
 /// every SIMD instruction set.
@@ -679,7 +870,8 @@ fn taps_into<const FMA: bool, const N: usize>(
 ///
 /// `FMA`: use fused multiply-adds (only where the target has them in hardware).
 #[inline(always)]
-fn depthwise_portable<const FMA: bool, const FLAT: bool, E: DwEnds>(
+fn depthwise_portable<const FMA: bool, const FLAT: bool, S: Simd, E: DwEnds>(
+    simd: S,
     x: &[E::In],
     c: usize,
     win: &Window,
@@ -759,6 +951,22 @@ fn depthwise_portable<const FMA: bool, const FLAT: bool, E: DwEnds>(
         let channel = ends.channel(ch);
         for oy0 in (0..oh).step_by(rows) {
             let n = block_len(oy0);
+            let args = (
+                &phases[..],
+                oy0 * wq,
+                plane,
+                wq,
+                kernel,
+                channel,
+                &mut stored[..n],
+            );
+            if fixed_window::<S, E>(simd, win, args) {
+                let rows_out = dst[oy0 * ow..].chunks_exact_mut(ow).take(rows);
+                for (src, dst) in stored[..n].chunks(wq).zip(rows_out) {
+                    dst.copy_from_slice(&src[..ow]);
+                }
+                continue;
+            }
             let (wide, tail) = acc[..n].split_at_mut(n / DW_CHUNK * DW_CHUNK);
             let start = oy0 * wq;
             for (i, chunk) in wide.chunks_exact_mut(DW_CHUNK).enumerate() {
@@ -770,9 +978,7 @@ fn depthwise_portable<const FMA: bool, const FLAT: bool, E: DwEnds>(
             }
             // Convert the whole block in one pass (long vectors), then keep each row's first
             // `ow` columns.
-            for (o, &a) in stored[..n].iter_mut().zip(&acc[..n]) {
-                *o = E::store(channel, a);
-            }
+            E::store_run(channel, &acc[..n], &mut stored[..n]);
             let rows_out = dst[oy0 * ow..].chunks_exact_mut(ow).take(rows);
             for (src, dst) in stored[..n].chunks(wq).zip(rows_out) {
                 dst.copy_from_slice(&src[..ow]);
@@ -783,8 +989,10 @@ fn depthwise_portable<const FMA: bool, const FLAT: bool, E: DwEnds>(
 
 /// Channels per vector of the small-plane kernel ([`depthwise_blocked`]).
 pub(crate) const DW_LANES: usize = 16;
-/// Output planes up to this size (14×14) take [`depthwise_blocked`].
-const DW_SMALL: usize = 196;
+/// Output planes up to this size take [`depthwise_blocked`]: EfficientNet-Lite0's 7×7 ones
+/// (measured on its layers: with the unrolled planar windows, 14×14 planes are faster planar,
+/// by up to 1.7×, and 7×7 ones 1.1–1.9× faster blocked).
+const DW_SMALL: usize = 100;
 
 /// The depthwise kernel for small planes, where the planar one's fixed costs per row and per
 /// channel dominate: `DW_LANES` channels at a time, transposed into one padded plane of
@@ -1069,6 +1277,72 @@ mod x86 {
         }
     }
 
+    /// AVX2 and FMA vectors of 8 f32; made only where the CPU has them (`depthwise_avx2`).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx2(());
+
+    impl Simd for Avx2 {
+        type V = __m256;
+        const LANES: usize = 8;
+        #[inline(always)]
+        fn zero(self) -> __m256 {
+            // SAFETY (each operation): a value of this type exists only where the CPU has
+            // AVX2 and FMA.
+            unsafe { _mm256_setzero_ps() }
+        }
+        #[inline(always)]
+        fn splat(self, v: f32) -> __m256 {
+            unsafe { _mm256_set1_ps(v) }
+        }
+        #[inline(always)]
+        fn load(self, src: &[f32]) -> __m256 {
+            // SAFETY: and the slice holds the 8 values read.
+            unsafe { _mm256_loadu_ps(src[..8].as_ptr()) }
+        }
+        #[inline(always)]
+        fn mul_add(self, v: __m256, w: __m256, acc: __m256) -> __m256 {
+            unsafe { _mm256_fmadd_ps(v, w, acc) }
+        }
+        #[inline(always)]
+        fn store(self, v: __m256, dst: &mut [f32]) {
+            // SAFETY: and the slice holds the 8 values written.
+            unsafe { _mm256_storeu_ps(dst[..8].as_mut_ptr(), v) }
+        }
+    }
+
+    /// AVX-512 F vectors of 16 f32; made only where the CPU has them (`depthwise_avx512`).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx512(());
+
+    impl Simd for Avx512 {
+        type V = __m512;
+        const LANES: usize = 16;
+        #[inline(always)]
+        fn zero(self) -> __m512 {
+            // SAFETY (each operation): a value of this type exists only where the CPU has
+            // AVX-512 F.
+            unsafe { _mm512_setzero_ps() }
+        }
+        #[inline(always)]
+        fn splat(self, v: f32) -> __m512 {
+            unsafe { _mm512_set1_ps(v) }
+        }
+        #[inline(always)]
+        fn load(self, src: &[f32]) -> __m512 {
+            // SAFETY: and the slice holds the 16 values read.
+            unsafe { _mm512_loadu_ps(src[..16].as_ptr()) }
+        }
+        #[inline(always)]
+        fn mul_add(self, v: __m512, w: __m512, acc: __m512) -> __m512 {
+            unsafe { _mm512_fmadd_ps(v, w, acc) }
+        }
+        #[inline(always)]
+        fn store(self, v: __m512, dst: &mut [f32]) {
+            // SAFETY: and the slice holds the 16 values written.
+            unsafe { _mm512_storeu_ps(dst[..16].as_mut_ptr(), v) }
+        }
+    }
+
     /// [`depthwise_portable`] compiled for AVX2 and FMA.
     ///
     /// # Safety
@@ -1082,7 +1356,7 @@ mod x86 {
         ends: &E,
         out: &mut [E::Out],
     ) {
-        depthwise_portable::<true, false, E>(x, c, win, w, ends, out)
+        depthwise_portable::<true, false, _, E>(Avx2(()), x, c, win, w, ends, out)
     }
 
     /// [`depthwise_portable`] compiled for AVX-512.
@@ -1098,7 +1372,7 @@ mod x86 {
         ends: &E,
         out: &mut [E::Out],
     ) {
-        depthwise_portable::<true, true, E>(x, c, win, w, ends, out)
+        depthwise_portable::<true, true, _, E>(Avx512(()), x, c, win, w, ends, out)
     }
 
     /// [`quantize_portable`] compiled for AVX2.
@@ -2070,14 +2344,31 @@ mod tests {
         let wf: Vec<f32> = w.iter().map(|&v| f32::from(v)).collect();
         let ends = QuantEnds { x_zero, rq };
         let mut unfused = vec![0xAA; c * oh * ow];
-        depthwise_portable::<false, false, _>(x, c, win, &wf, &ends, &mut unfused);
+        depthwise_portable::<false, false, _, _>(
+            Plain::<false>,
+            x,
+            c,
+            win,
+            &wf,
+            &ends,
+            &mut unfused,
+        );
         assert_eq!(unfused, expected, "unfused portable: {what}");
-        depthwise_portable::<false, true, _>(x, c, win, &wf, &ends, &mut unfused);
+        depthwise_portable::<false, true, _, _>(
+            Plain::<false>,
+            x,
+            c,
+            win,
+            &wf,
+            &ends,
+            &mut unfused,
+        );
         assert_eq!(
             unfused, expected,
             "unfused portable, one loop over the taps: {what}"
         );
-        // Float ends: the same sums, plus a float bias, unquantized (exact: small integers).
+        // Float ends: the same sums, plus a float bias, unquantized (exact: integers below
+        // 2^24).
         let xf: Vec<f32> = x
             .iter()
             .map(|&v| f32::from(v) - f32::from(x_zero))
@@ -2098,7 +2389,10 @@ mod tests {
                 &FloatEnds { bias: &bias },
                 &mut float,
             );
-            assert_eq!(float, float_expected, "{isa} float: {what}");
+            // A bias beyond 2^24 is not an exact f32: the float sum rounds.
+            if rq.bias.iter().all(|b| b.unsigned_abs() <= FLOAT_BIAS) {
+                assert_eq!(float, float_expected, "{isa} float: {what}");
+            }
         }
     }
 
@@ -2168,6 +2462,9 @@ mod tests {
             (5, 14, 5, 2, [1, 1, 2, 2]),
             (3, 1, 5, 1, [2, 2, 2, 2]),
             (2, 16, 16, 1, [0, 0, 0, 0]),
+            (3, 12, 3, 1, [1, 1, 1, 1]),
+            (3, 24, 3, 2, [0, 0, 1, 1]),
+            (2, 28, 5, 2, [1, 1, 2, 2]),
         ] {
             let win = square(side, side, k, s, pad);
             for (pattern, x_zero) in [(0, 0), (1, 255), (2, 0), (3, 255), (4, 0), (5, 255)] {
@@ -2201,6 +2498,50 @@ mod tests {
                 let what = format!("pattern {pattern} x_zero {x_zero} c {c} {side}² k {k} s {s}");
                 check_depthwise(&win, c, &x, x_zero, &w, &rq, &what);
             }
+        }
+    }
+
+    /// Biases beyond ±2^24, which the f32 requantization cannot hold exactly, take the i32
+    /// one, on every window (the unrolled 3×3 and 5×5 ones and the rest, planar and small).
+    #[test]
+    fn depthwise_requantizes_a_large_bias_exactly() {
+        let mut seed = 23;
+        for (c, side, k, s, pad) in [
+            (3, 12, 3, 1, [1, 1, 1, 1]),
+            (3, 24, 3, 2, [0, 0, 1, 1]),
+            (2, 16, 5, 1, [2, 2, 2, 2]),
+            (2, 28, 5, 2, [1, 1, 2, 2]),
+            (17, 7, 5, 1, [2, 2, 2, 2]),
+            (3, 20, 7, 1, [3, 3, 3, 3]),
+        ] {
+            let win = square(side, side, k, s, pad);
+            let x: Vec<u8> = (0..c * side * side).map(|_| lcg(&mut seed) as u8).collect();
+            let w: Vec<i8> = (0..c * k * k).map(|_| lcg(&mut seed) as i8).collect();
+            // (acc + bias) · scale lands within the output range, around 50 ± a few.
+            let rq = Requant {
+                bias: (0..c)
+                    .map(|i| [40_000_017, -30_000_003, (1 << 24) + 1][i % 3])
+                    .collect(),
+                scale: (0..c).map(|i| [1.1e-6, -1.5e-6, 3e-6][i % 3]).collect(),
+                zero: 7,
+            };
+            let what = format!("large bias, c {c} {side}² k {k} s {s}");
+            check_depthwise(&win, c, &x, 131, &w, &rq, &what);
+            // Every sum 2 + (2^25 + 1): exact, 2^25 + 3 rounds to the f32 2^25 + 4, and times
+            // this scale to 100.500008 (101); with the bias rounded to f32 first (2^25), 2 +
+            // 2^25 rounds to 2^25, and 100.499992 (100). One input of 1, zero point 0, the
+            // centre weight 2.
+            let x = vec![1; c * side * side];
+            let w: Vec<i8> = (0..c * k * k)
+                .map(|i| if i % (k * k) == k * k / 2 { 2 } else { 0 })
+                .collect();
+            let rq = Requant {
+                bias: vec![(1 << 25) + 1; c],
+                scale: vec![2.995_133_2e-6; c],
+                zero: 7,
+            };
+            let what = format!("double rounding, c {c} {side}² k {k} s {s}");
+            check_depthwise(&win, c, &x, 0, &w, &rq, &what);
         }
     }
 
