@@ -732,6 +732,8 @@ pub(crate) trait Simd: Copy {
     /// A vector of `LANES` f32.
     type V: Copy;
     const LANES: usize;
+    /// Vectors of outputs [`fixed_block`] sums at a time: 8, or 4 where that many spill.
+    const ACCUMULATORS: usize = 8;
     fn zero(self) -> Self::V;
     fn splat(self, v: f32) -> Self::V;
     /// The first `LANES` values of `src`.
@@ -758,6 +760,9 @@ pub(crate) struct Plain<const FMA: bool>;
 impl<const FMA: bool> Simd for Plain<FMA> {
     type V = [f32; 4];
     const LANES: usize = 4;
+    /// A wasm engine on x86_64 has 16 vector registers: eight accumulators and the weights
+    /// spill.
+    const ACCUMULATORS: usize = if cfg!(target_arch = "wasm32") { 4 } else { 8 };
     #[inline(always)]
     fn zero(self) -> [f32; 4] {
         [0.0; 4]
@@ -804,7 +809,7 @@ fn fixed_window<S: Simd, E: DwEnds>(simd: S, win: &Window, args: FixedArgs<'_, E
 /// One block of the planar kernel for a `K`×`K` window at stride `ST` (both directions):
 /// every tap's offset is a constant combination of the phase size and pitch, the taps are
 /// unrolled with the weights in registers, eight vectors of outputs are summed at a time (as
-/// many independent multiply-adds as two units with a latency of 4 keep busy) and
+/// many independent multiply-adds as two units with a latency of 4 keep busy; four on wasm32) and
 /// converted as soon as they are summed.
 #[inline(always)]
 fn fixed_block<S: Simd, const K: usize, const ST: usize, E: DwEnds>(
@@ -826,25 +831,30 @@ fn fixed_block<S: Simd, const K: usize, const ST: usize, E: DwEnds>(
     }
     let span = offsets.iter().copied().max().unwrap_or(0);
     let mut sums = [0f32; 8 * 16];
-    let (wide, tail) = stored.split_at_mut(stored.len() / (8 * l) * (8 * l));
-    for (i, out) in wide.chunks_exact_mut(8 * l).enumerate() {
-        let src = &phases[start + i * 8 * l..][..span + 8 * l];
+    // Outputs per chunk: `S::ACCUMULATORS` vectors (4 or 8).
+    let n = S::ACCUMULATORS * l;
+    let (wide, tail) = stored.split_at_mut(stored.len() / n * n);
+    for (i, out) in wide.chunks_exact_mut(n).enumerate() {
+        let src = &phases[start + i * n..][..span + n];
         let [mut a0, mut a1, mut a2, mut a3, mut a4, mut a5, mut a6, mut a7] = [simd.zero(); 8];
         for (&at, &w) in offsets.iter().zip(&wts).take(K * K) {
-            let src = &src[at..][..8 * l];
+            let src = &src[at..][..n];
             a0 = simd.mul_add(simd.load(src), w, a0);
             a1 = simd.mul_add(simd.load(&src[l..]), w, a1);
             a2 = simd.mul_add(simd.load(&src[2 * l..]), w, a2);
             a3 = simd.mul_add(simd.load(&src[3 * l..]), w, a3);
-            a4 = simd.mul_add(simd.load(&src[4 * l..]), w, a4);
-            a5 = simd.mul_add(simd.load(&src[5 * l..]), w, a5);
-            a6 = simd.mul_add(simd.load(&src[6 * l..]), w, a6);
-            a7 = simd.mul_add(simd.load(&src[7 * l..]), w, a7);
+            if S::ACCUMULATORS == 8 {
+                a4 = simd.mul_add(simd.load(&src[4 * l..]), w, a4);
+                a5 = simd.mul_add(simd.load(&src[5 * l..]), w, a5);
+                a6 = simd.mul_add(simd.load(&src[6 * l..]), w, a6);
+                a7 = simd.mul_add(simd.load(&src[7 * l..]), w, a7);
+            }
         }
-        for (j, a) in [a0, a1, a2, a3, a4, a5, a6, a7].into_iter().enumerate() {
+        let acc = [a0, a1, a2, a3, a4, a5, a6, a7];
+        for (j, &a) in acc.iter().enumerate().take(S::ACCUMULATORS) {
             simd.store(a, &mut sums[j * l..]);
         }
-        E::store_run(channel, &sums[..8 * l], out);
+        E::store_run(channel, &sums[..n], out);
     }
     for (i, out) in tail.chunks_exact_mut(l).enumerate() {
         let src = &phases[start + wide.len() + i * l..][..span + l];
