@@ -970,25 +970,26 @@ fn depthwise_portable<const FMA: bool, const FLAT: bool, S: Simd, E: DwEnds>(
                 channel,
                 &mut stored[..n],
             );
-            if fixed_window::<S, E>(simd, win, args) {
-                let rows_out = dst[oy0 * ow..].chunks_exact_mut(ow).take(rows);
-                for (src, dst) in stored[..n].chunks(wq).zip(rows_out) {
-                    dst.copy_from_slice(&src[..ow]);
+            if !fixed_window::<S, E>(simd, win, args) {
+                let (wide, tail) = acc[..n].split_at_mut(n / DW_CHUNK * DW_CHUNK);
+                let start = oy0 * wq;
+                for (i, chunk) in wide.chunks_exact_mut(DW_CHUNK).enumerate() {
+                    taps_into::<FMA, DW_CHUNK>(
+                        chunk,
+                        &phases,
+                        start + i * DW_CHUNK,
+                        &offsets,
+                        kernel,
+                    );
                 }
-                continue;
+                for (i, chunk) in tail.chunks_exact_mut(DW_TAIL).enumerate() {
+                    let at = start + wide.len() + i * DW_TAIL;
+                    taps_into::<FMA, DW_TAIL>(chunk, &phases, at, &offsets, kernel);
+                }
+                // Convert the whole block in one pass (long vectors).
+                E::store_run(channel, &acc[..n], &mut stored[..n]);
             }
-            let (wide, tail) = acc[..n].split_at_mut(n / DW_CHUNK * DW_CHUNK);
-            let start = oy0 * wq;
-            for (i, chunk) in wide.chunks_exact_mut(DW_CHUNK).enumerate() {
-                taps_into::<FMA, DW_CHUNK>(chunk, &phases, start + i * DW_CHUNK, &offsets, kernel);
-            }
-            for (i, chunk) in tail.chunks_exact_mut(DW_TAIL).enumerate() {
-                let at = start + wide.len() + i * DW_TAIL;
-                taps_into::<FMA, DW_TAIL>(chunk, &phases, at, &offsets, kernel);
-            }
-            // Convert the whole block in one pass (long vectors), then keep each row's first
-            // `ow` columns.
-            E::store_run(channel, &acc[..n], &mut stored[..n]);
+            // Keep each row's first `ow` columns.
             let rows_out = dst[oy0 * ow..].chunks_exact_mut(ow).take(rows);
             for (src, dst) in stored[..n].chunks(wq).zip(rows_out) {
                 dst.copy_from_slice(&src[..ow]);
