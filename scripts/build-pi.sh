@@ -4,9 +4,14 @@
 #   aarch64-unknown-linux-gnu       Pi 3/4/5, 64-bit Raspberry Pi OS
 #   armv7-unknown-linux-gnueabihf   32-bit Raspberry Pi OS (Pi 2 and later)
 # with Debian's Rust toolchain and cross linkers (scripts/install-cross.sh; `rustup target add`
-# is not needed). Builds use the `dist` profile (LTO, one codegen unit, stripped).
+# is not needed). Release builds use the `dist` profile (LTO, one codegen unit, stripped) and end
+# with `ledge budget check` over their own budget.toml lines.
 #
-# Usage: scripts/build-pi.sh [TARGET...]     (default: both targets)
+# Usage: scripts/build-pi.sh [--test] [TARGET...]     (default: both targets)
+#   --test  what the test command runs under qemu (scripts/test-pi.sh --dist dist/test): the same
+#           code with the `release` profile, no LTO. The four fat-LTO links (CLI and library per
+#           target) are single-threaded and took 7-8 min each; a warm test build takes ~2 min per
+#           target. Staged under dist/test/, without archives or a size check.
 # Output: dist/ledge-<version>-<target>/ and dist/ledge-<version>-<target>.tar.gz, holding
 #   bin/ledge, lib/libledge_uniffi.so, python/ledge-<version>-py3-none-<platform>.whl (that library
 #   with the Python module that scripts/gen-bindings.sh generates), the demo models and images,
@@ -15,6 +20,13 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
+profile=dist
+dist="${repo}/dist"
+if [[ "${1:-}" == --test ]]; then
+  shift
+  profile=release
+  dist="${repo}/dist/test"
+fi
 "${repo}/scripts/install-cross.sh"
 # The Python module for the wheels, generated from the host library (same API on every target).
 "${repo}/scripts/gen-bindings.sh" --check
@@ -40,7 +52,7 @@ export CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc
 # -Zprofile-rustflags): NEON for every crate let LLVM vectorize all of tract and std and cost
 # +0.95 MB (+0.37 MB gzip) on the armv7 CLI (18.37 MB against 17.42 MB, 2026-12-01). LLVM does
 # not vectorize floats with ARMv7 NEON (it flushes subnormals), so float results are unchanged.
-armv7_neon=(-Zprofile-rustflags --config 'profile.dist.package.ledge.rustflags=["-C", "target-feature=+neon"]')
+armv7_neon=(-Zprofile-rustflags --config "profile.${profile}.package.ledge.rustflags=[\"-C\", \"target-feature=+neon\"]")
 
 for target in "${targets[@]}"; do
   build_std=()
@@ -58,12 +70,12 @@ for target in "${targets[@]}"; do
   echo "build-pi: ${target}" >&2
   # One target dir per target: Debian's and rustup's compilers must not share build scripts.
   # One cargo call: the two LTO links (CLI and library) run side by side.
-  /usr/bin/cargo build --locked --profile dist -p ledge-cli -p ledge-uniffi --bin ledge --lib \
+  /usr/bin/cargo build --locked --profile "${profile}" -p ledge-cli -p ledge-uniffi --bin ledge --lib \
     --target "${target}" --target-dir "${target_root}/${target}" "${build_std[@]}"
-  out="${target_root}/${target}/${target}/dist"
+  out="${target_root}/${target}/${target}/${profile}"
 
   name="ledge-${version}-${target}"
-  stage="${repo}/dist/${name}"
+  stage="${dist}/${name}"
   rm -rf "${stage}" "${stage}.tar.gz"
   mkdir -p "${stage}/bin" "${stage}/lib" "${stage}/python" "${stage}/models" "${stage}/images"
   cp "${out}/ledge" "${stage}/bin/ledge"
@@ -81,6 +93,12 @@ for target in "${targets[@]}"; do
   sed -e "s/@VERSION@/${version}/g" -e "s/@TARGET@/${target}/g" scripts/pi-README.md >"${stage}/README.md"
   sums="$(cd "${stage}" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)"
   printf '%s\n' "${sums}" >"${stage}/SHA256SUMS"
-  tar -C "${repo}/dist" --owner=0 --group=0 --sort=name -czf "${stage}.tar.gz" "${name}"
+  if [[ "${profile}" == release ]]; then
+    echo "build-pi: ${stage#"${repo}/"}/ (test build: release profile, no archive)" >&2
+    continue
+  fi
+  tar -C "${dist}" --owner=0 --group=0 --sort=name -czf "${stage}.tar.gz" "${name}"
   echo "build-pi: dist/${name}.tar.gz ($(stat -c %s "${stage}.tar.gz") bytes)" >&2
+  # This target's lines of budget.toml, with the host CLI that gen-bindings.sh built.
+  "${CARGO_TARGET_DIR:-${repo}/target}/release/ledge" budget check budget.toml --only "dist/ledge-*-${target}*"
 done

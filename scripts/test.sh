@@ -10,6 +10,8 @@
 #   LEDGE_FUZZ_SMOKE   1 adds a 30 s AddressSanitizer fuzz run per target (a full ASan compile of
 #                      tract: ~31 min cold). Off by default: every fuzz finding and seed is a plain
 #                      cargo test (core/tests/fuzz_regressions.rs); campaigns are scripts/fuzz.sh.
+#   LEDGE_PI_DIST      1 tests the Raspberry Pi release archives (dist profile, fat LTO, their size
+#                      budget; ~20 min more) instead of the test builds (release profile, same code)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,13 +41,16 @@ step() {
 }
 
 # bg_step NAME COMMAND...: starts a timed step in the background, its output kept in a log that
-# is printed when it is awaited (wait_bg_steps). For single-threaded steps (qemu) that would leave
-# the second core idle: they overlap the steps that follow.
+# is printed when it is awaited (wait_bg_steps). For steps that would leave the second core idle
+# (qemu runs one thread; the wasm and dist builds have long single-threaded stretches: crates
+# compiled as one codegen unit, LTO links): they overlap the steps that follow.
 bg_names=()
 bg_pids=()
 bg_logs=()
+bg_count=0
 bg_step() {
-  local name="$1" log="${target_dir}/test-step-${#bg_names[@]}.log"
+  local name="$1" log="${target_dir}/test-step-${bg_count}.log"
+  bg_count=$((bg_count + 1))
   shift
   printf '\n== %s (started in the background; output at the end)\n' "${name}" >&2
   (
@@ -77,6 +82,8 @@ wait_bg_steps() {
     secs+=("${took}")
   done
   bg_pids=()
+  bg_names=()
+  bg_logs=()
   return "${failed}"
 }
 
@@ -118,11 +125,22 @@ step "lints (cargo clippy -D warnings, every feature)" \
   cargo clippy --workspace --all-targets --all-features --release --locked -- -D warnings
 step "shell scripts (shellcheck)" shellcheck scripts/*.sh scripts/bench .ci/run
 step "uniffi bindings (committed Swift sources are current)" "${repo}/scripts/gen-bindings.sh" --check
-step "Raspberry Pi cross builds (aarch64, armv7: CLI, library, Python wheel)" "${repo}/scripts/build-pi.sh"
+# The Raspberry Pi builds (own target folders, Debian's compiler) beside the wasm and host dist
+# builds; the qemu tests need both.
+if [[ "${LEDGE_PI_DIST:-0}" == 1 ]]; then
+  pi=(--dist dist)
+  bg_step "Raspberry Pi release archives (aarch64, armv7; dist: fat LTO; their size budget)" \
+    "${repo}/scripts/build-pi.sh"
+else
+  pi=(--dist dist/test)
+  bg_step "Raspberry Pi test builds (aarch64, armv7: CLI, library, Python wheel; release profile)" \
+    "${repo}/scripts/build-pi.sh" --test
+fi
 step "WebAssembly build (wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)" "${repo}/scripts/build-wasm.sh"
 step "size budget (dist build + ledge budget check)" "${repo}/scripts/size-budget.sh"
+step "waiting for the Raspberry Pi builds" wait_bg_steps
 # qemu runs one thread: the suites below use the other core meanwhile.
-bg_step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh"
+bg_step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh" "${pi[@]}"
 step "valgrind memcheck (CLI, PP-OCR vectors and every bad input)" "${repo}/scripts/memcheck.sh"
 step "Python binding (wheel, fresh venv, pytest)" "${repo}/scripts/test-python.sh"
 step "Kotlin library (ledge-jni + mvn test in android/)" "${repo}/scripts/test-kotlin.sh"

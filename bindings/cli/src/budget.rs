@@ -321,18 +321,61 @@ impl Budget {
         Ok(b)
     }
 
-    /// Reads and checks a budget file; paths are relative to its folder.
-    pub fn check_file(path: impl AsRef<Path>) -> Result<Report> {
-        let path = path.as_ref();
+    /// Reads a budget file.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a valid budget.
+    pub fn read(path: &Path) -> Result<Budget> {
         let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
-        let budget = Budget::from_toml(&text).map_err(|e| {
+        Budget::from_toml(&text).map_err(|e| {
             BudgetError(format!(
                 "{}: {}",
                 path.display(),
                 e.to_string().trim_start_matches("budget: ")
             ))
-        })?;
-        budget.check(path.parent().unwrap_or(Path::new(".")))
+        })
+    }
+
+    /// Reads and checks a budget file; paths are relative to its folder.
+    ///
+    /// # Errors
+    /// As [`Budget::read`] and [`Budget::check`].
+    pub fn check_file(path: impl AsRef<Path>) -> Result<Report> {
+        let path = path.as_ref();
+        Budget::read(path)?.check(budget_root(path))
+    }
+
+    /// Keeps the artifacts whose `path`, as written in the budget, matches one of `only` (all when
+    /// `only` is empty) and none of `skip`: the test command checks what it builds, and
+    /// `scripts/build-pi.sh` checks the Raspberry Pi archives where they are built.
+    ///
+    /// # Errors
+    /// A bad glob, or a filter that leaves no artifact (a typo would otherwise pass silently).
+    pub fn select(&mut self, only: &[String], skip: &[String]) -> Result<()> {
+        let compile = |globs: &[String]| -> Result<Vec<glob::Pattern>> {
+            globs
+                .iter()
+                .map(|g| {
+                    glob::Pattern::new(g)
+                        .map_err(|e| BudgetError(format!("bad filter pattern '{g}': {e}")))
+                })
+                .collect()
+        };
+        let (only, skip) = (compile(only)?, compile(skip)?);
+        let paths: Vec<String> = self.artifacts.iter().map(|a| a.path.clone()).collect();
+        self.artifacts.retain(|a| {
+            (only.is_empty() || only.iter().any(|p| p.matches(&a.path)))
+                && !skip.iter().any(|p| p.matches(&a.path))
+        });
+        if self.artifacts.is_empty() {
+            return Err(BudgetError(format!(
+                "the filters (--only {:?}, --skip {:?}) leave no artifact; the budget's paths are: {}",
+                only.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                skip.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                paths.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     /// Measures every artifact, resolving paths against `root`.
@@ -370,6 +413,11 @@ impl Budget {
         }
         Ok(Report { rows })
     }
+}
+
+/// The folder a budget file's paths are relative to.
+pub fn budget_root(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("."))
 }
 
 fn measure(a: &Artifact, root: &Path, file: &Path) -> Result<Row> {
@@ -545,6 +593,41 @@ mod tests {
             missing.check(dir.path()).unwrap().rows[0].status,
             Status::Missing
         );
+    }
+
+    #[test]
+    fn select_keeps_what_only_matches_and_drops_what_skip_matches() {
+        let budget = Budget::from_toml(
+            "[[artifact]]\npath = \"dist/host/ledge\"\nmax_bytes = 1\n\
+             [[artifact]]\npath = \"dist/ledge-*-aarch64-unknown-linux-gnu/bin/ledge\"\nmax_bytes = 1\n\
+             [[artifact]]\npath = \"dist/ledge-*-armv7-unknown-linux-gnueabihf/bin/ledge\"\nmax_bytes = 1\n",
+        )
+        .unwrap();
+        let paths = |b: &Budget| {
+            b.artifacts
+                .iter()
+                .map(|a| a.path.clone())
+                .collect::<Vec<_>>()
+        };
+        let select = |only: &[&str], skip: &[&str]| {
+            let mut b = budget.clone();
+            let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            b.select(&owned(only), &owned(skip)).map(|()| paths(&b))
+        };
+        assert_eq!(select(&[], &[]).unwrap(), paths(&budget));
+        assert_eq!(select(&[], &["dist/ledge-*"]).unwrap(), ["dist/host/ledge"]);
+        assert_eq!(
+            select(&["dist/ledge-*-aarch64-*"], &[]).unwrap(),
+            ["dist/ledge-*-aarch64-unknown-linux-gnu/bin/ledge"]
+        );
+        let none = select(&["dist/ledge-*"], &["dist/*"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            none.contains("leave no artifact") && none.contains("dist/host/ledge"),
+            "{none}"
+        );
+        assert!(select(&["[oops"], &[]).is_err());
     }
 
     /// Tiny shared libraries linked for 4 KB and 16 KB pages, 64-bit (x86_64) and 32-bit (armv7);

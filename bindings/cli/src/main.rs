@@ -251,6 +251,14 @@ enum BudgetCommand {
         /// A Markdown table instead of a plain one.
         #[arg(long)]
         markdown: bool,
+        /// Check only the artifacts whose path, as written in the budget, matches this glob
+        /// (repeatable), e.g. 'dist/ledge-*-aarch64-*'.
+        #[arg(long, value_name = "GLOB")]
+        only: Vec<String>,
+        /// Leave out the artifacts whose path, as written in the budget, matches this glob
+        /// (repeatable), e.g. 'dist/ledge-*' for the Raspberry Pi archives.
+        #[arg(long, value_name = "GLOB")]
+        skip: Vec<String>,
     },
 }
 
@@ -884,9 +892,13 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     budget,
                     json,
                     markdown,
+                    only,
+                    skip,
                 },
         } => {
-            let report = Budget::check_file(&budget)?;
+            let mut selected = Budget::read(&budget)?;
+            selected.select(&only, &skip)?;
+            let report = selected.check(ledge_cli::budget::budget_root(&budget))?;
             if json {
                 out!("{}", report.to_json());
             } else if markdown {

@@ -362,6 +362,43 @@ fn budget_check_passes_and_fails_when_a_limit_is_lowered() {
     )
     .unwrap();
     assert!(stdout(&ledge(&["budget", "check", budget.to_str().unwrap()])).contains("MISSING"));
+    // --skip leaves the missing one out (what the test command does with the Pi archives), and a
+    // filter that leaves nothing is an error that lists the budget's paths.
+    std::fs::write(
+        &budget,
+        format!("[[artifact]]\npath = \"missing.bin\"\nmax_bytes = 1\n[[artifact]]\npath = \"{model}\"\nmax_bytes = {size}\n"),
+    )
+    .unwrap();
+    let o = ledge(&[
+        "budget",
+        "check",
+        budget.to_str().unwrap(),
+        "--skip",
+        "missing*",
+    ]);
+    assert!(
+        o.status.success() && !stdout(&o).contains("MISSING"),
+        "{}",
+        stdout(&o)
+    );
+    let o = ledge(&[
+        "budget",
+        "check",
+        budget.to_str().unwrap(),
+        "--only",
+        "missing*",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_clean_error(
+        &ledge(&[
+            "budget",
+            "check",
+            budget.to_str().unwrap(),
+            "--only",
+            "nothing*",
+        ]),
+        "leave no artifact",
+    );
     std::fs::write(&budget, "not toml [").unwrap();
     assert_clean_error(
         &ledge(&["budget", "check", budget.to_str().unwrap()]),
