@@ -114,8 +114,10 @@ trap 'exit 143' TERM
 
 rust_tests() {
   cargo test --workspace --all-features --release --locked --lib --bins --tests
-  # Doc tests last: only the core has them, so CI's closing line counts real tests.
-  cargo test --release --locked --doc -p ledge
+  # Doc tests last: only the core has them, so CI's closing line counts real tests. The same
+  # packages and features as above: `-p ledge` alone resolved features anew and compiled tract a
+  # second time (~6 min of a cold run).
+  cargo test --workspace --all-features --release --locked --doc
 }
 
 step "tools" "${repo}/scripts/install-deps.sh"
