@@ -241,6 +241,55 @@ pub(crate) fn vectorized_quantize(model: &mut TypedModel) -> TractResult<usize> 
     Ok(replaced)
 }
 
+/// Fuses every `DequantizeLinear(u8)`, `DequantizeLinear(u8)` → `Add` → [`op::QuantizeU8`] of
+/// one shape (a QDQ model's residual connections; EfficientNet-Lite0 has 9) into one
+/// [`op::QAddU8`], with the same bits. Run after [`vectorized_quantize`]. Returns how many.
+pub(crate) fn fused_quantized_adds(model: &mut TypedModel) -> TractResult<usize> {
+    use tract_core::ops::binary::OptBinUnicast;
+    let mut fused = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let Some(y) = node.op_as::<op::QuantizeU8>() else {
+            continue;
+        };
+        let add = model.node(node.inputs[0].node);
+        let is_add = add
+            .op_as::<OptBinUnicast>()
+            .is_some_and(|o| o.binop.name() == "Add");
+        if !is_add || add.outputs[0].successors.len() != 1 {
+            continue;
+        }
+        // The u8 tensor a DequantizeLinear of the add reads, with its scale and zero point.
+        let dequantized = |slot: usize| -> TractResult<Option<(OutletId, (f32, i32))>> {
+            let dq = model.node(add.inputs[slot].node);
+            let Some(op) = dq.op_as::<DequantizeLinearF32>() else {
+                return Ok(None);
+            };
+            let x = dq.inputs[0];
+            Ok((model.outlet_fact(x)?.datum_type == u8::datum_type())
+                .then_some((x, (op.scale, op.zero_point))))
+        };
+        let (Some((a, a_q)), Some((b, b_q))) = (dequantized(0)?, dequantized(1)?) else {
+            continue;
+        };
+        if model.outlet_fact(a)?.shape != model.outlet_fact(b)?.shape {
+            continue;
+        }
+        let op = op::QAddU8 {
+            a: a_q,
+            b: b_q,
+            y: y.clone(),
+        };
+        let mut patch = TypedModelPatch::default();
+        let inputs = [patch.tap_model(model, a)?, patch.tap_model(model, b)?];
+        let fused_add = patch.wire_node(format!("{}.ledge_qadd", add.name), op, &inputs)?;
+        patch.shunt_outside(model, OutletId::new(id, 0), fused_add[0])?;
+        patch.apply(model)?;
+        fused += 1;
+    }
+    Ok(fused)
+}
+
 /// Folds every node whose inputs are all constant into the constant it computes, whatever its
 /// size. tract keeps dequantized weights that would grow beyond its folding budget (the int8 →
 /// f32 weights of a QDQ `Gemm`, for one) as a `Cast → Mul` computed on every run; Ledge trades
@@ -641,6 +690,68 @@ mod tests {
             data_type,
             raw_data: raw,
             ..TensorProto::default()
+        }
+    }
+
+    /// `DequantizeLinear` ×2 → `Add` → `QuantizeLinear` as tract optimizes and runs it, against
+    /// the same graph after Ledge's passes (one `LedgeQAddU8`): every pair of u8 values, with
+    /// scales that make the sum land on rounding ties, and with odd ones.
+    #[test]
+    fn fused_quantized_adds_give_the_same_bits_as_the_four_steps() {
+        use tract_core::ops::math::add;
+        use tract_core::ops::quant::quantize_linear_u8;
+        let shape = [1, 256, 16, 16];
+        let a: Vec<u8> = (0..1 << 16).map(|i| (i >> 8) as u8).collect();
+        let b: Vec<u8> = (0..1 << 16).map(|i| i as u8).collect();
+        let tensor = |v: &[u8]| Tensor::from_shape(&shape, v).unwrap().into_tvalue();
+        for (a_q, b_q, y_scale, y_zero) in [
+            ((0.5f32, 128), (0.25f32, 3), 0.5f32, 128u8),
+            ((0.0371, 131), (0.0213, 97), 0.0419, 120),
+            ((1.0, 0), (1.0, 0), 2.0, 0),
+        ] {
+            let mut model = TypedModel::default();
+            let xa = model.add_source("a", u8::fact(shape)).unwrap();
+            let xb = model.add_source("b", u8::fact(shape)).unwrap();
+            let da = model
+                .wire_node("da", DequantizeLinearF32::new(a_q.0, a_q.1), &[xa])
+                .unwrap();
+            let db = model
+                .wire_node("db", DequantizeLinearF32::new(b_q.0, b_q.1), &[xb])
+                .unwrap();
+            let sum = model.wire_node("add", add(), &[da[0], db[0]]).unwrap();
+            let y = model
+                .wire_node("q", quantize_linear_u8(y_scale.recip(), y_zero), &sum)
+                .unwrap();
+            model.select_output_outlets(&y).unwrap();
+            let optimized = model.into_optimized().unwrap();
+            let run = |m: TypedModel| {
+                let plan = TypedSimplePlan::new(m).unwrap();
+                plan.run(tvec![tensor(&a), tensor(&b)]).unwrap().remove(0)
+            };
+            let expected = run(optimized.clone());
+
+            let mut fused = optimized;
+            assert_eq!(vectorized_quantize(&mut fused).unwrap(), 1);
+            assert_eq!(fused_quantized_adds(&mut fused).unwrap(), 1);
+            let fused = fused.into_compact().unwrap();
+            assert!(
+                fused.nodes().iter().any(|n| n.op_is::<op::QAddU8>())
+                    && !fused
+                        .nodes()
+                        .iter()
+                        .any(|n| n.op_is::<DequantizeLinearF32>()),
+                "{fused}"
+            );
+            let got = run(fused);
+            assert_eq!(
+                got.try_as_plain_ram().unwrap().as_slice::<u8>().unwrap(),
+                expected
+                    .try_as_plain_ram()
+                    .unwrap()
+                    .as_slice::<u8>()
+                    .unwrap(),
+                "{a_q:?} + {b_q:?} → ({y_scale}, {y_zero})"
+            );
         }
     }
 

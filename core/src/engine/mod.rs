@@ -312,7 +312,9 @@ fn load_unguarded(
         .into_optimized()
         .map_err(|e| optimization("optimizing", e))?;
     if options.ledge_kernels {
-        int8::vectorized_quantize(&mut optimized).map_err(|e| optimization("int8 pass", e))?;
+        int8::vectorized_quantize(&mut optimized)
+            .and_then(|_| int8::fused_quantized_adds(&mut optimized))
+            .map_err(|e| optimization("int8 pass", e))?;
     }
     let outputs = output_specs(&optimized, &proto)?;
     let mut manifest = manifest;

@@ -48,6 +48,39 @@ pub(crate) fn quantize(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
     quantize_portable(x, scale_recip, zero, out);
 }
 
+/// A quantized residual connection, in one pass: `out[i] = quantize((a[i] − a_zero) · a_scale +
+/// (b[i] − b_zero) · b_scale)`, with [`quantize`]'s rounding. Each product and the sum are
+/// rounded to f32 as two `DequantizeLinear`s and an `Add` round them, so the result has the same
+/// bits as those three steps and a `QuantizeLinear`.
+///
+/// # Panics
+/// If `a`, `b` and `out` differ in length.
+pub(crate) fn add_quantized(
+    a: &[u8],
+    (a_scale, a_zero): (f32, i32),
+    b: &[u8],
+    (b_scale, b_zero): (f32, i32),
+    (scale_recip, zero): (f32, u8),
+    out: &mut [u8],
+) {
+    assert!(a.len() == b.len() && a.len() == out.len());
+    // The sums of one chunk stay in L1 between the two passes.
+    const CHUNK: usize = 512;
+    let mut sum = [0f32; CHUNK];
+    for ((a, b), out) in a
+        .chunks(CHUNK)
+        .zip(b.chunks(CHUNK))
+        .zip(out.chunks_mut(CHUNK))
+    {
+        let sum = &mut sum[..a.len()];
+        for ((s, &a), &b) in sum.iter_mut().zip(a).zip(b) {
+            *s =
+                (i32::from(a) - a_zero) as f32 * a_scale + (i32::from(b) - b_zero) as f32 * b_scale;
+        }
+        quantize(sum, scale_recip, zero, out);
+    }
+}
+
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // max/min replace a NaN; clamp would keep it
 fn quantize_portable(x: &[f32], scale_recip: f32, zero: u8, out: &mut [u8]) {
@@ -654,7 +687,7 @@ pub(crate) fn depthwise<E: DwEnds>(
     );
     match isa {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: supported() checked AVX-512 F, BW and VNNI; every AVX-512 CPU has AVX2 and
+        // SAFETY: supported() checked AVX-512 F, BW, VL and VNNI; every AVX-512 CPU has AVX2 and
         // FMA.
         Isa::Avx512Vnni => unsafe { x86::depthwise_avx512(x, c, win, w, ends, out) },
         #[cfg(target_arch = "x86_64")]
@@ -1129,6 +1162,7 @@ mod x86 {
     pub(super) fn has_vnni() -> bool {
         std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
             && std::arch::is_x86_feature_detected!("avx512vnni")
     }
 
@@ -1412,9 +1446,11 @@ mod x86 {
     /// The matrix product with `vpdpbusd` (u8 × i8 → i32, four k at a time).
     ///
     /// # Safety
-    /// The CPU must support AVX-512 F, BW and VNNI, and the lengths must fit the geometry as
+    /// The CPU must support AVX-512 F, BW, VL and VNNI, and the lengths must fit the geometry as
     /// [`gemm`] asserts (the tiles write `out` through raw pointers).
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    // avx512vl: the 16-byte masked store of each output row (`_mm_mask_storeu_epi8`) needs it
+    // to be inlined; without it the store was a function call, 3 % of EfficientNet-Lite0's time.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
     pub(super) unsafe fn gemm_vnni(
         w: &GemmWeights,
         x: &[u8],
@@ -1460,7 +1496,7 @@ mod x86 {
     /// `R` channels from `co0` × up to 32 pixels from `p0` (lanes chosen by `m0` and `m1`).
     ///
     /// # Safety
-    /// AVX-512 F, BW and VNNI must be enabled in the caller; `xp` must be `[k4n][p]`, `w.k4`
+    /// AVX-512 F, BW, VL and VNNI must be enabled in the caller; `xp` must be `[k4n][p]`, `w.k4`
     /// `[cout][k4n]`, `out` `[cout][p]`, `rq` one per channel, `co0 + R ≤ cout`, and the masks
     /// must select only pixels below `p`.
     #[allow(clippy::too_many_arguments)]
