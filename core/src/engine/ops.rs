@@ -356,6 +356,21 @@ impl TypedOp for DepthwiseF32 {
     as_op!();
 }
 
+/// `Eq` and `Op` (its name in profiles and errors) for an element-wise op of f32 parameters.
+macro_rules! named_op {
+    ($op:ty, $name:literal) => {
+        impl Eq for $op {}
+
+        impl Op for $op {
+            fn name(&self) -> StaticName {
+                $name.into()
+            }
+
+            op_as_typed_op!();
+        }
+    };
+}
+
 /// `QuantizeLinear` to u8, vectorized: `clamp(round_half_even(x · scale_recip) + zero)`, the
 /// formula of tract's `QuantizeLinearU8`, which it replaces.
 #[derive(Clone, Debug, PartialEq)]
@@ -365,15 +380,7 @@ pub(crate) struct QuantizeU8 {
     pub zero: u8,
 }
 
-impl Eq for QuantizeU8 {}
-
-impl Op for QuantizeU8 {
-    fn name(&self) -> StaticName {
-        "LedgeQuantizeU8".into()
-    }
-
-    op_as_typed_op!();
-}
+named_op!(QuantizeU8, "LedgeQuantizeU8");
 
 impl EvalOp for QuantizeU8 {
     op_out_of_plan!();
@@ -427,15 +434,7 @@ pub(crate) struct QAddU8 {
     pub y: QuantizeU8,
 }
 
-impl Eq for QAddU8 {}
-
-impl Op for QAddU8 {
-    fn name(&self) -> StaticName {
-        "LedgeQAddU8".into()
-    }
-
-    op_as_typed_op!();
-}
+named_op!(QAddU8, "LedgeQAddU8");
 
 impl EvalOp for QAddU8 {
     op_out_of_plan!();
