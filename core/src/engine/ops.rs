@@ -356,8 +356,9 @@ impl TypedOp for DepthwiseF32 {
     as_op!();
 }
 
-/// `Eq` and `Op` (its name in profiles and errors) for an element-wise op of f32 parameters.
-macro_rules! named_op {
+/// `Eq`, `Op` (its name in profiles and errors) and `TypedOp` for an element-wise op with f32
+/// parameters and a u8 output of its first input's shape, which `Self::check_inputs` accepts.
+macro_rules! u8_element_wise_op {
     ($op:ty, $name:literal) => {
         impl Eq for $op {}
 
@@ -367,6 +368,23 @@ macro_rules! named_op {
             }
 
             op_as_typed_op!();
+        }
+
+        impl TypedOp for $op {
+            fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+                Self::check_inputs(inputs)?;
+                Ok(tvec!(u8::fact(inputs[0].shape.clone())))
+            }
+
+            fn axes_mapping(
+                &self,
+                inputs: &[&TypedFact],
+                outputs: &[&TypedFact],
+            ) -> TractResult<AxesMapping> {
+                AxesMapping::natural(inputs, outputs)
+            }
+
+            as_op!();
         }
     };
 }
@@ -380,7 +398,7 @@ pub(crate) struct QuantizeU8 {
     pub zero: u8,
 }
 
-named_op!(QuantizeU8, "LedgeQuantizeU8");
+u8_element_wise_op!(QuantizeU8, "LedgeQuantizeU8");
 
 impl EvalOp for QuantizeU8 {
     op_out_of_plan!();
@@ -401,24 +419,14 @@ impl EvalOp for QuantizeU8 {
     }
 }
 
-impl TypedOp for QuantizeU8 {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+impl QuantizeU8 {
+    fn check_inputs(inputs: &[&TypedFact]) -> TractResult<()> {
         ensure!(
             inputs[0].datum_type == f32::datum_type(),
             "LedgeQuantizeU8 expects f32"
         );
-        Ok(tvec!(u8::fact(inputs[0].shape.clone())))
+        Ok(())
     }
-
-    fn axes_mapping(
-        &self,
-        inputs: &[&TypedFact],
-        outputs: &[&TypedFact],
-    ) -> TractResult<AxesMapping> {
-        AxesMapping::natural(inputs, outputs)
-    }
-
-    as_op!();
 }
 
 /// Two `DequantizeLinear`s of u8 tensors of one shape, their `Add` and a `QuantizeLinear` to u8
@@ -434,7 +442,7 @@ pub(crate) struct QAddU8 {
     pub y: QuantizeU8,
 }
 
-named_op!(QAddU8, "LedgeQAddU8");
+u8_element_wise_op!(QAddU8, "LedgeQAddU8");
 
 impl EvalOp for QAddU8 {
     op_out_of_plan!();
@@ -462,26 +470,16 @@ impl EvalOp for QAddU8 {
     }
 }
 
-impl TypedOp for QAddU8 {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+impl QAddU8 {
+    fn check_inputs(inputs: &[&TypedFact]) -> TractResult<()> {
         ensure!(
             inputs.len() == 2
                 && inputs.iter().all(|f| f.datum_type == u8::datum_type())
                 && inputs[0].shape == inputs[1].shape,
             "LedgeQAddU8 expects two u8 inputs of one shape"
         );
-        Ok(tvec!(u8::fact(inputs[0].shape.clone())))
+        Ok(())
     }
-
-    fn axes_mapping(
-        &self,
-        inputs: &[&TypedFact],
-        outputs: &[&TypedFact],
-    ) -> TractResult<AxesMapping> {
-        AxesMapping::natural(inputs, outputs)
-    }
-
-    as_op!();
 }
 
 #[cfg(test)]
