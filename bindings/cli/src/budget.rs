@@ -336,15 +336,6 @@ impl Budget {
         })
     }
 
-    /// Reads and checks a budget file; paths are relative to its folder.
-    ///
-    /// # Errors
-    /// As [`Budget::read`] and [`Budget::check`].
-    pub fn check_file(path: impl AsRef<Path>) -> Result<Report> {
-        let path = path.as_ref();
-        Budget::read(path)?.check(budget_root(path))
-    }
-
     /// Keeps the artifacts whose `path`, as written in the budget, matches one of `only` (all when
     /// `only` is empty) and none of `skip`: the test command checks what it builds, and
     /// `scripts/build-pi.sh` checks the Raspberry Pi archives where they are built.
