@@ -7,11 +7,16 @@
 # is not needed). Release builds use the `dist` profile (LTO, one codegen unit, stripped) and end
 # with `ledge budget check` over their own budget.toml lines.
 #
-# Usage: scripts/build-pi.sh [--test] [TARGET...]     (default: both targets)
-#   --test  what the test command runs under qemu (scripts/test-pi.sh --dist dist/test): the same
-#           code with the `release` profile, no LTO. The four fat-LTO links (CLI and library per
-#           target) are single-threaded and took 7-8 min each; a warm test build takes ~2 min per
-#           target. Staged under dist/test/, without archives or a size check.
+# Usage: scripts/build-pi.sh [--test] [--compile-only] [TARGET...]     (default: both targets)
+#   --test          what the test command runs under qemu (scripts/test-pi.sh --dist dist/test):
+#                   the same code with the `release` profile, no LTO. The four fat-LTO links (CLI
+#                   and library per target) are single-threaded and took 7-8 min each; a warm test
+#                   build takes ~2 min per target. Staged under dist/test/, without archives or a
+#                   size check.
+#   --compile-only  compile, stage nothing: the test command compiles in the background from its
+#                   first minute (filling the cores that the host builds leave idle) and stages
+#                   later with a second, warm call, after the host's Python module is generated
+#                   (two gen-bindings.sh runs at once would write the same files).
 # Output: dist/ledge-<version>-<target>/ and dist/ledge-<version>-<target>.tar.gz, holding
 #   bin/ledge, lib/libledge_uniffi.so, python/ledge-<version>-py3-none-<platform>.whl (that library
 #   with the Python module that scripts/gen-bindings.sh generates), the demo models and images,
@@ -22,19 +27,29 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
 profile=dist
 dist="${repo}/dist"
-if [[ "${1:-}" == --test ]]; then
+stage=true
+while [[ "${1:-}" == --* ]]; do
+  case "$1" in
+    --test)
+      profile=release
+      dist="${repo}/dist/test"
+      ;;
+    --compile-only) stage=false ;;
+    *)
+      echo "usage: $0 [--test] [--compile-only] [TARGET...]" >&2
+      exit 2
+      ;;
+  esac
   shift
-  profile=release
-  dist="${repo}/dist/test"
-fi
+done
 "${repo}/scripts/install-cross.sh"
-# The Python module for the wheels, generated from the host library (same API on every target).
-"${repo}/scripts/gen-bindings.sh" --check
-generated="${CARGO_TARGET_DIR:-${repo}/target}/uniffi-gen/python"
 
 targets=("$@")
 ((${#targets[@]})) || targets=(aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
+# One target dir for both targets (Debian's compiler; rustup's, which builds the host crates,
+# must not share build scripts with it): their host build scripts and proc-macros (syn, serde,
+# uniffi's macros, tract-linalg's kernel templates: ~6 min of one core) are compiled once.
 target_root="${CARGO_TARGET_DIR:-${repo}/target}/pi"
 
 # Debian's compiler has the arm64 std and the std sources; rustup's stays first on PATH.
@@ -57,22 +72,30 @@ armv7_neon=(-Zprofile-rustflags --config "profile.${profile}.package.ledge.rustf
 for target in "${targets[@]}"; do
   build_std=()
   case "${target}" in
-    aarch64-unknown-linux-gnu) platform=linux_aarch64 ;;
-    armv7-unknown-linux-gnueabihf) # no packaged armhf std
-      platform=linux_armv7l
-      build_std=("-Zbuild-std=std,panic_abort" "${armv7_neon[@]}")
-      ;;
+    aarch64-unknown-linux-gnu) ;;
+    armv7-unknown-linux-gnueabihf) build_std=("-Zbuild-std=std,panic_abort" "${armv7_neon[@]}") ;; # no packaged armhf std
     *)
       echo "build-pi: unknown target ${target}" >&2
       exit 2
       ;;
   esac
   echo "build-pi: ${target}" >&2
-  # One target dir per target: Debian's and rustup's compilers must not share build scripts.
-  # One cargo call: the two LTO links (CLI and library) run side by side.
+  # One cargo call per target: the two LTO links (CLI and library) run side by side.
   /usr/bin/cargo build --locked --profile "${profile}" -p ledge-cli -p ledge-uniffi --bin ledge --lib \
-    --target "${target}" --target-dir "${target_root}/${target}" "${build_std[@]}"
-  out="${target_root}/${target}/${target}/${profile}"
+    --target "${target}" --target-dir "${target_root}" "${build_std[@]}"
+done
+[[ "${stage}" == true ]] || exit 0
+
+# The Python module for the wheels, generated from the host library (same API on every target).
+"${repo}/scripts/gen-bindings.sh" --check
+generated="${CARGO_TARGET_DIR:-${repo}/target}/uniffi-gen/python"
+
+for target in "${targets[@]}"; do
+  case "${target}" in
+    aarch64-unknown-linux-gnu) platform=linux_aarch64 ;;
+    armv7-unknown-linux-gnueabihf) platform=linux_armv7l ;;
+  esac
+  out="${target_root}/${target}/${profile}"
 
   name="ledge-${version}-${target}"
   stage="${dist}/${name}"

@@ -87,8 +87,21 @@ wait_bg_steps() {
   return "${failed}"
 }
 
+# kill_tree PID: stops a background step and everything it started (cargo, rustc, qemu).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" || true); do
+    kill_tree "${child}"
+  done
+  kill "$1" 2>/dev/null || true
+}
+
 summary() {
-  local status=$?
+  local status=$? pid
+  # A failed step ends the run: background steps still running are stopped, not left behind.
+  for pid in "${bg_pids[@]}"; do
+    kill_tree "${pid}"
+  done
   if [[ -n "${current}" ]]; then
     names+=("${current} (FAILED)")
     secs+=($((SECONDS - current_started)))
@@ -120,27 +133,40 @@ rust_tests() {
   cargo test --workspace --all-features --release --locked --doc
 }
 
-step "tools" "${repo}/scripts/install-deps.sh"
+tools() {
+  "${repo}/scripts/install-deps.sh"
+  "${repo}/scripts/install-cross.sh"
+}
+step "tools" tools
 cargo --version >&2
+# The Raspberry Pi and WebAssembly builds (own target folders, Debian's compiler) start now, in
+# the background: tract's front end compiles one crate at a time for minutes, and the dist and
+# wasm profiles' crates are one codegen unit each and end in single-threaded LTO links, so each
+# build alone leaves a core idle for long stretches. The Pi builds are staged (their Python
+# wheels made) after the host builds; the budget is checked once the .wasm exists.
+if [[ "${LEDGE_PI_DIST:-0}" == 1 ]]; then
+  pi_build=("${repo}/scripts/build-pi.sh")
+  pi=(--dist dist)
+  bg_step "Raspberry Pi release compiles (aarch64, armv7; dist: fat LTO)" "${pi_build[@]}" --compile-only
+else
+  pi_build=("${repo}/scripts/build-pi.sh" --test)
+  pi=(--dist dist/test)
+  bg_step "Raspberry Pi test compiles (aarch64, armv7: CLI, library; release profile)" \
+    "${pi_build[@]}" --compile-only
+fi
+bg_step "WebAssembly build (wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)" "${repo}/scripts/build-wasm.sh"
 step "format (cargo fmt --check)" cargo fmt --all -- --check
 step "lints (cargo clippy -D warnings, every feature)" \
   cargo clippy --workspace --all-targets --all-features --release --locked -- -D warnings
 step "shell scripts (shellcheck)" shellcheck scripts/*.sh scripts/bench .ci/run
 step "uniffi bindings (committed Swift sources are current)" "${repo}/scripts/gen-bindings.sh" --check
-# The Raspberry Pi builds (own target folders, Debian's compiler) beside the wasm and host dist
-# builds; the qemu tests need both.
-if [[ "${LEDGE_PI_DIST:-0}" == 1 ]]; then
-  pi=(--dist dist)
-  bg_step "Raspberry Pi release archives (aarch64, armv7; dist: fat LTO; their size budget)" \
-    "${repo}/scripts/build-pi.sh"
-else
-  pi=(--dist dist/test)
-  bg_step "Raspberry Pi test builds (aarch64, armv7: CLI, library, Python wheel; release profile)" \
-    "${repo}/scripts/build-pi.sh" --test
-fi
-step "WebAssembly build (wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)" "${repo}/scripts/build-wasm.sh"
-step "size budget (dist build + ledge budget check)" "${repo}/scripts/size-budget.sh"
-step "waiting for the Raspberry Pi builds" wait_bg_steps
+step "host dist build (CLI and library, fat LTO)" "${repo}/scripts/size-budget.sh" --build-only
+step "waiting for the Raspberry Pi compiles and the WebAssembly build" wait_bg_steps
+step "size budget (ledge budget check)" "${repo}/scripts/size-budget.sh"
+# A warm second call: stages the CLI, library and Python wheel per target (and, with
+# LEDGE_PI_DIST=1, packs the archives and checks their size budget).
+step "Raspberry Pi staging (dist/test/ or, with LEDGE_PI_DIST=1, the archives and their budget)" \
+  "${pi_build[@]}"
 # qemu runs one thread: the suites below use the other core meanwhile.
 bg_step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh" "${pi[@]}"
 step "valgrind memcheck (CLI, PP-OCR vectors and every bad input)" "${repo}/scripts/memcheck.sh"
