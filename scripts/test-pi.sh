@@ -43,19 +43,35 @@ if [[ "${LEDGE_PI_UNIT_TESTS:-0}" == 1 ]]; then
     /usr/bin/cargo test --locked --release -p ledge --lib --target armv7-unknown-linux-gnueabihf \
     -Zbuild-std --target-dir "${CARGO_TARGET_DIR:-${repo}/target}/pi-test/armv7" kernels::int8 || status=1
 fi
+# The three CPUs run side by side (qemu-user runs one thread each), each into its own log,
+# printed in order when all are done.
+logs="$(mktemp -d)"
+trap 'rm -rf "${logs}"' EXIT
+vectors() { # vectors NAME CHECK_VECTORS_ARGS... -- COMMAND...: one CPU's run, in the background
+  local name="$1"
+  shift
+  (python3 scripts/check_vectors.py --reference dist/host/ledge "$@" >"${logs}/${name}" 2>&1 \
+    || echo "FAILED" >"${logs}/${name}.failed") &
+}
 # Pi 4's core; qemu's default "max" CPU would make tract pick SVE kernels no Pi has. "-L /" (not
 # /usr/aarch64-linux-gnu): with libc6:arm64 installed, mixing two glibc builds hangs pthread_create.
-echo "== aarch64-unknown-linux-gnu (qemu, cortex-a72)"
-python3 scripts/check_vectors.py --reference dist/host/ledge -- \
-  qemu-aarch64-static -cpu cortex-a72 -L / "${pi_dist}/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge" || status=1
-echo "== aarch64-unknown-linux-gnu (qemu, cortex-a76: the dot-product kernels, Pi 5)"
-python3 scripts/check_vectors.py --model efficientnet-lite0/model.onnx --model ppocr-cls/model.onnx --no-tasks \
-  --reference dist/host/ledge -- \
-  qemu-aarch64-static -cpu cortex-a76 -L / "${pi_dist}/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge" || status=1
-echo "== armv7-unknown-linux-gnueabihf (qemu, cortex-a7)"
-python3 scripts/check_vectors.py --reference dist/host/ledge -- \
-  qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf \
-  "${pi_dist}/ledge-${version}-armv7-unknown-linux-gnueabihf/bin/ledge" || status=1
+aarch64="${pi_dist}/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge"
+armv7="${pi_dist}/ledge-${version}-armv7-unknown-linux-gnueabihf/bin/ledge"
+vectors "aarch64-unknown-linux-gnu (qemu, cortex-a72)" -- \
+  qemu-aarch64-static -cpu cortex-a72 -L / "${aarch64}"
+vectors "aarch64-unknown-linux-gnu (qemu, cortex-a76: the dot-product kernels, Pi 5)" \
+  --model efficientnet-lite0/model.onnx --model ppocr-cls/model.onnx --no-tasks -- \
+  qemu-aarch64-static -cpu cortex-a76 -L / "${aarch64}"
+vectors "armv7-unknown-linux-gnueabihf (qemu, cortex-a7)" -- \
+  qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf "${armv7}"
+wait
+for name in "aarch64-unknown-linux-gnu (qemu, cortex-a72)" \
+  "aarch64-unknown-linux-gnu (qemu, cortex-a76: the dot-product kernels, Pi 5)" \
+  "armv7-unknown-linux-gnueabihf (qemu, cortex-a7)"; do
+  echo "== ${name}"
+  cat "${logs}/${name}"
+  [[ ! -e "${logs}/${name}.failed" ]] || status=1
+done
 
 # The int8 truth per CPU: the instruction set chosen and the share of EfficientNet-Lite0's MACs
 # that ran in integer kernels (issue 15 asks for at least 95 % on every ARM target).
@@ -71,12 +87,9 @@ print(f"int8 truth {name}: isa {info['int8_isa']}, {share:.1%} of MACs in intege
 sys.exit(0 if share >= minimum else 1)
 PY
 }
-int8_truth "aarch64 cortex-a72" 0.95 qemu-aarch64-static -cpu cortex-a72 -L / \
-  "${pi_dist}/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge"
-int8_truth "aarch64 cortex-a76" 0.95 qemu-aarch64-static -cpu cortex-a76 -L / \
-  "${pi_dist}/ledge-${version}-aarch64-unknown-linux-gnu/bin/ledge"
-int8_truth "armv7 cortex-a7" 0.95 qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf \
-  "${pi_dist}/ledge-${version}-armv7-unknown-linux-gnueabihf/bin/ledge"
+int8_truth "aarch64 cortex-a72" 0.95 qemu-aarch64-static -cpu cortex-a72 -L / "${aarch64}"
+int8_truth "aarch64 cortex-a76" 0.95 qemu-aarch64-static -cpu cortex-a76 -L / "${aarch64}"
+int8_truth "armv7 cortex-a7" 0.95 qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf "${armv7}"
 int8_truth "x86_64 (this host)" 0.95 dist/host/ledge
 
 echo "== Python wheels"
@@ -85,7 +98,7 @@ python3 scripts/check_wheel.py "${pi_dist}/ledge-${version}-aarch64-unknown-linu
 python3 scripts/check_wheel.py "${pi_dist}/ledge-${version}-armv7-unknown-linux-gnueabihf/python/"*.whl \
   --platform linux_armv7l || status=1
 tmp="$(mktemp -d)"
-trap 'rm -rf "${tmp}"' EXIT
+trap 'rm -rf "${tmp}" "${logs}"' EXIT
 python3 scripts/pi_wheel.py --lib dist/host/libledge_uniffi.so \
   --generated "${CARGO_TARGET_DIR:-${repo}/target}/uniffi-gen/python" --version "${version}" \
   --platform linux_x86_64 --out "${tmp}/wheel" >/dev/null

@@ -40,34 +40,41 @@ step() {
   printf '== %s: %d s\n' "${name}" "${secs[-1]}" >&2
 }
 
-# bg_step NAME COMMAND...: starts a timed step in the background, its output kept in a log that
-# is printed when it is awaited (wait_bg_steps). For steps that would leave the second core idle
-# (qemu runs one thread; the wasm and dist builds have long single-threaded stretches: crates
-# compiled as one codegen unit, LTO links): they overlap the steps that follow.
+# bg_step KEY NAME COMMAND...: starts a timed step in the background, its output kept in a log
+# that is printed when it is awaited (wait_bg_steps). The compiles that share the machine best
+# run so (tract's front end compiles one crate at a time for minutes; the dist and wasm profiles'
+# crates are one codegen unit each and end in single-threaded LTO links): the steps that follow
+# use the cores they leave idle.
+bg_keys=()
 bg_names=()
 bg_pids=()
 bg_logs=()
 bg_count=0
 bg_step() {
-  local name="$1" log="${target_dir}/test-step-${bg_count}.log"
+  local key="$1" name="$2" log="${target_dir}/test-step-${bg_count}.log"
   bg_count=$((bg_count + 1))
-  shift
-  printf '\n== %s (started in the background; output at the end)\n' "${name}" >&2
+  shift 2
+  printf '\n== %s (started in the background; output when awaited)\n' "${name}" >&2
   (
     started=${SECONDS}
     rc=0
     "$@" >"${log}" 2>&1 || rc=$?
     echo "${rc} $((SECONDS - started))" >"${log}.rc"
   ) &
-  bg_pids+=($!)
-  bg_names+=("${name}")
-  bg_logs+=("${log}")
+  bg_pids[bg_count]=$!
+  bg_keys[bg_count]="${key}"
+  bg_names[bg_count]="${name}"
+  bg_logs[bg_count]="${log}"
 }
 
-# Waits for every background step, prints its output and records its time; fails if one failed.
+# wait_bg_steps [KEY...]: waits for the background steps of these keys (default: all), prints
+# their output and records their times; fails if one failed.
 wait_bg_steps() {
   local i rc took failed=0
   for i in "${!bg_pids[@]}"; do
+    if (($#)) && [[ " $* " != *" ${bg_keys[i]} "* ]]; then
+      continue
+    fi
     wait "${bg_pids[i]}" || true
     read -r rc took <"${bg_logs[i]}.rc"
     printf '\n== %s (background output)\n' "${bg_names[i]}" >&2
@@ -80,10 +87,8 @@ wait_bg_steps() {
       failed=1
     fi
     secs+=("${took}")
+    unset "bg_pids[i]" "bg_keys[i]" "bg_names[i]" "bg_logs[i]"
   done
-  bg_pids=()
-  bg_names=()
-  bg_logs=()
   return "${failed}"
 }
 
@@ -125,8 +130,12 @@ trap summary EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# rust_tests [--no-run]: every Rust test; with --no-run, only the test binaries' builds (compiled
+# while the background compiles run, so the last step mostly runs them; rustdoc builds the doc
+# tests as it runs them).
 rust_tests() {
-  cargo test --workspace --all-features --release --locked --lib --bins --tests
+  cargo test --workspace --all-features --release --locked --lib --bins --tests "$@"
+  [[ "${1:-}" != --no-run ]] || return 0
   # Doc tests last: only the core has them, so CI's closing line counts real tests. The same
   # packages and features as above: `-p ledge` alone resolved features anew and compiled tract a
   # second time (~6 min of a cold run).
@@ -140,41 +149,44 @@ tools() {
 step "tools" tools
 cargo --version >&2
 # The Raspberry Pi and WebAssembly builds (own target folders, Debian's compiler) start now, in
-# the background: tract's front end compiles one crate at a time for minutes, and the dist and
-# wasm profiles' crates are one codegen unit each and end in single-threaded LTO links, so each
-# build alone leaves a core idle for long stretches. The Pi builds are staged (their Python
-# wheels made) after the host builds; the budget is checked once the .wasm exists.
+# the background, and the host dist build once the host release build is done (its own profile
+# folder and lock): they compile while the steps in between run. The suites need only the host
+# release build (JavaScript the wasm build too); the size budget, the Pi staging and the qemu
+# tests wait for the rest. Cold, the compiles keep both cores busy from the first minute to the
+# last; every suite overlaps one of them.
 if [[ "${LEDGE_PI_DIST:-0}" == 1 ]]; then
   pi_build=("${repo}/scripts/build-pi.sh")
   pi=(--dist dist)
-  bg_step "Raspberry Pi release compiles (aarch64, armv7; dist: fat LTO)" "${pi_build[@]}" --compile-only
+  bg_step pi "Raspberry Pi release compiles (aarch64, armv7; dist: fat LTO)" "${pi_build[@]}" --compile-only
 else
   pi_build=("${repo}/scripts/build-pi.sh" --test)
   pi=(--dist dist/test)
-  bg_step "Raspberry Pi test compiles (aarch64, armv7: CLI, library; release profile)" \
+  bg_step pi "Raspberry Pi test compiles (aarch64, armv7: CLI, library; release profile)" \
     "${pi_build[@]}" --compile-only
 fi
-bg_step "WebAssembly build (wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)" "${repo}/scripts/build-wasm.sh"
+bg_step wasm "WebAssembly build (wasm32 + SIMD128, wasm-bindgen, wasm-opt → web/dist)" \
+  "${repo}/scripts/build-wasm.sh"
 step "format (cargo fmt --check)" cargo fmt --all -- --check
 step "lints (cargo clippy -D warnings, every feature)" \
   cargo clippy --workspace --all-targets --all-features --release --locked -- -D warnings
 step "shell scripts (shellcheck)" shellcheck scripts/*.sh scripts/bench .ci/run
-step "uniffi bindings (committed Swift sources are current)" "${repo}/scripts/gen-bindings.sh" --check
-step "host dist build (CLI and library, fat LTO)" "${repo}/scripts/size-budget.sh" --build-only
-step "waiting for the Raspberry Pi compiles and the WebAssembly build" wait_bg_steps
+step "uniffi bindings (committed Swift sources are current; the host release build)" \
+  "${repo}/scripts/gen-bindings.sh" --check
+bg_step dist "host dist build (CLI and library, fat LTO)" "${repo}/scripts/size-budget.sh" --build-only
+step "valgrind memcheck (CLI, PP-OCR vectors and every bad input)" "${repo}/scripts/memcheck.sh"
+step "Python binding (wheel, fresh venv, pytest)" "${repo}/scripts/test-python.sh"
+step "Kotlin library (ledge-jni + mvn test in android/)" "${repo}/scripts/test-kotlin.sh"
+step "Rust test builds (cargo test --no-run)" rust_tests --no-run
+step "waiting for the WebAssembly build" wait_bg_steps wasm
+step "JavaScript (node --test over web/dist, headless Chromium)" "${repo}/scripts/test-web.sh"
+if [[ "${LEDGE_FUZZ_SMOKE:-0}" == 1 ]]; then
+  step "fuzz smoke run (30 s per target)" "${repo}/scripts/fuzz.sh" --seconds 30
+fi
+step "waiting for the host dist and Raspberry Pi compiles" wait_bg_steps
 step "size budget (ledge budget check)" "${repo}/scripts/size-budget.sh"
 # A warm second call: stages the CLI, library and Python wheel per target (and, with
 # LEDGE_PI_DIST=1, packs the archives and checks their size budget).
 step "Raspberry Pi staging (dist/test/ or, with LEDGE_PI_DIST=1, the archives and their budget)" \
   "${pi_build[@]}"
-# qemu runs one thread: the suites below use the other core meanwhile.
-bg_step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh" "${pi[@]}"
-step "valgrind memcheck (CLI, PP-OCR vectors and every bad input)" "${repo}/scripts/memcheck.sh"
-step "Python binding (wheel, fresh venv, pytest)" "${repo}/scripts/test-python.sh"
-step "Kotlin library (ledge-jni + mvn test in android/)" "${repo}/scripts/test-kotlin.sh"
-step "JavaScript (node --test over web/dist, headless Chromium)" "${repo}/scripts/test-web.sh"
-if [[ "${LEDGE_FUZZ_SMOKE:-0}" == 1 ]]; then
-  step "fuzz smoke run (30 s per target)" "${repo}/scripts/fuzz.sh" --seconds 30
-fi
-step "waiting for the background steps" wait_bg_steps
+step "Raspberry Pi: every vector and bad input under qemu" "${repo}/scripts/test-pi.sh" "${pi[@]}"
 step "Rust tests (cargo test)" rust_tests
