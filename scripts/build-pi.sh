@@ -86,8 +86,10 @@ for target in "${targets[@]}"; do
 done
 [[ "${stage}" == true ]] || exit 0
 
-# The Python module for the wheels, generated from the host library (same API on every target).
-"${repo}/scripts/gen-bindings.sh" --check
+# The Python module for the wheels, generated from the host library (same API on every target),
+# built by rustup's compiler as in every other host step: with the RUSTC exported above, it would
+# compile the whole host build again with Debian's.
+env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP "${repo}/scripts/gen-bindings.sh" --check
 generated="${CARGO_TARGET_DIR:-${repo}/target}/uniffi-gen/python"
 
 for target in "${targets[@]}"; do
