@@ -14,9 +14,9 @@
 #                   build takes ~2 min per target. Staged under dist/test/, without archives or a
 #                   size check.
 #   --compile-only  compile, stage nothing: the test command compiles in the background from its
-#                   first minute (filling the cores that the host builds leave idle) and stages
-#                   later with a second, warm call, after the host's Python module is generated
-#                   (two gen-bindings.sh runs at once would write the same files).
+#                   first minute and stages later with a second, warm call, after the host's
+#                   Python module is generated (two gen-bindings.sh runs at once would write the
+#                   same files).
 # Output: dist/ledge-<version>-<target>/ and dist/ledge-<version>-<target>.tar.gz, holding
 #   bin/ledge, lib/libledge_uniffi.so, python/ledge-<version>-py3-none-<platform>.whl (that library
 #   with the Python module that scripts/gen-bindings.sh generates), the demo models and images,
@@ -69,16 +69,13 @@ export CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc
 # not vectorize floats with ARMv7 NEON (it flushes subnormals), so float results are unchanged.
 armv7_neon=(-Zprofile-rustflags --config "profile.${profile}.package.ledge.rustflags=[\"-C\", \"target-feature=+neon\"]")
 
+# The Python wheel's platform tag per target.
+declare -A platforms=([aarch64-unknown-linux-gnu]=linux_aarch64 [armv7-unknown-linux-gnueabihf]=linux_armv7l)
 for target in "${targets[@]}"; do
+  [[ -n "${platforms[${target}]:-}" ]] || { echo "build-pi: unknown target ${target}" >&2; exit 2; }
   build_std=()
-  case "${target}" in
-    aarch64-unknown-linux-gnu) ;;
-    armv7-unknown-linux-gnueabihf) build_std=("-Zbuild-std=std,panic_abort" "${armv7_neon[@]}") ;; # no packaged armhf std
-    *)
-      echo "build-pi: unknown target ${target}" >&2
-      exit 2
-      ;;
-  esac
+  # No packaged armhf std.
+  [[ "${target}" != armv7-* ]] || build_std=("-Zbuild-std=std,panic_abort" "${armv7_neon[@]}")
   echo "build-pi: ${target}" >&2
   # One cargo call per target: the two LTO links (CLI and library) run side by side.
   /usr/bin/cargo build --locked --profile "${profile}" -p ledge-cli -p ledge-uniffi --bin ledge --lib \
@@ -93,10 +90,7 @@ env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP "${repo}/scripts/gen-bindings.sh" --c
 generated="${CARGO_TARGET_DIR:-${repo}/target}/uniffi-gen/python"
 
 for target in "${targets[@]}"; do
-  case "${target}" in
-    aarch64-unknown-linux-gnu) platform=linux_aarch64 ;;
-    armv7-unknown-linux-gnueabihf) platform=linux_armv7l ;;
-  esac
+  platform="${platforms[${target}]}"
   out="${target_root}/${target}/${profile}"
 
   name="ledge-${version}-${target}"

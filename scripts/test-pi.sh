@@ -45,13 +45,15 @@ if [[ "${LEDGE_PI_UNIT_TESTS:-0}" == 1 ]]; then
 fi
 # The three CPUs run side by side (qemu-user runs one thread each), each into its own log,
 # printed in order when all are done.
-logs="$(mktemp -d)"
-trap 'rm -rf "${logs}"' EXIT
+tmp="$(mktemp -d)"
+trap 'rm -rf "${tmp}"' EXIT
+cpus=()
 vectors() { # vectors NAME CHECK_VECTORS_ARGS... -- COMMAND...: one CPU's run, in the background
   local name="$1"
   shift
-  (python3 scripts/check_vectors.py --reference dist/host/ledge "$@" >"${logs}/${name}" 2>&1 \
-    || echo "FAILED" >"${logs}/${name}.failed") &
+  cpus+=("${name}")
+  (python3 scripts/check_vectors.py --reference dist/host/ledge "$@" >"${tmp}/${name}.log" 2>&1 \
+    || touch "${tmp}/${name}.failed") &
 }
 # Pi 4's core; qemu's default "max" CPU would make tract pick SVE kernels no Pi has. "-L /" (not
 # /usr/aarch64-linux-gnu): with libc6:arm64 installed, mixing two glibc builds hangs pthread_create.
@@ -65,12 +67,10 @@ vectors "aarch64-unknown-linux-gnu (qemu, cortex-a76: the dot-product kernels, P
 vectors "armv7-unknown-linux-gnueabihf (qemu, cortex-a7)" -- \
   qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf "${armv7}"
 wait
-for name in "aarch64-unknown-linux-gnu (qemu, cortex-a72)" \
-  "aarch64-unknown-linux-gnu (qemu, cortex-a76: the dot-product kernels, Pi 5)" \
-  "armv7-unknown-linux-gnueabihf (qemu, cortex-a7)"; do
+for name in "${cpus[@]}"; do
   echo "== ${name}"
-  cat "${logs}/${name}"
-  [[ ! -e "${logs}/${name}.failed" ]] || status=1
+  cat "${tmp}/${name}.log"
+  [[ ! -e "${tmp}/${name}.failed" ]] || status=1
 done
 
 # The int8 truth per CPU: the instruction set chosen and the share of EfficientNet-Lite0's MACs
@@ -97,8 +97,6 @@ python3 scripts/check_wheel.py "${pi_dist}/ledge-${version}-aarch64-unknown-linu
   --platform linux_aarch64 || status=1
 python3 scripts/check_wheel.py "${pi_dist}/ledge-${version}-armv7-unknown-linux-gnueabihf/python/"*.whl \
   --platform linux_armv7l || status=1
-tmp="$(mktemp -d)"
-trap 'rm -rf "${tmp}" "${logs}"' EXIT
 python3 scripts/pi_wheel.py --lib dist/host/libledge_uniffi.so \
   --generated "${CARGO_TARGET_DIR:-${repo}/target}/uniffi-gen/python" --version "${version}" \
   --platform linux_x86_64 --out "${tmp}/wheel" >/dev/null

@@ -41,10 +41,8 @@ step() {
 }
 
 # bg_step KEY NAME COMMAND...: starts a timed step in the background, its output kept in a log
-# that is printed when it is awaited (wait_bg_steps). The compiles that share the machine best
-# run so (tract's front end compiles one crate at a time for minutes; the dist and wasm profiles'
-# crates are one codegen unit each and end in single-threaded LTO links): the steps that follow
-# use the cores they leave idle.
+# that is printed when it is awaited (wait_bg_steps): the long compiles, so that the suites run
+# while they compile (cold, both cores stay busy throughout; README, "Testing").
 bg_keys=()
 bg_names=()
 bg_pids=()
@@ -152,8 +150,7 @@ cargo --version >&2
 # the background, and the host dist build once the host release build is done (its own profile
 # folder and lock): they compile while the steps in between run. The suites need only the host
 # release build (JavaScript the wasm build too); the size budget, the Pi staging and the qemu
-# tests wait for the rest. Cold, the compiles keep both cores busy from the first minute to the
-# last; every suite overlaps one of them.
+# tests wait for the rest.
 if [[ "${LEDGE_PI_DIST:-0}" == 1 ]]; then
   pi_build=("${repo}/scripts/build-pi.sh")
   pi=(--dist dist)
